@@ -1,0 +1,482 @@
+import type { KeyObject } from "node:crypto";
+import { SignJWT } from "jose";
+import type {
+  Clock,
+  EventPage,
+  EventSource,
+  FetchPageRequest,
+  MonitorEvent,
+  RateLimitStatus,
+} from "../core/ports";
+import {
+  ConsentRequiredError,
+  DeadlineError,
+  DocuSignError,
+  type DocuSignErrorDetails,
+  ErrorCode,
+} from "../errors";
+import { consentUrl, streamPath, trimSlash } from "./docusign-endpoints";
+
+/** Things worth counting: the Lambda turns them into metrics, the CLI into a line of output. */
+export type DocuSignClientEvent =
+  | { readonly type: "retry"; readonly request: string; readonly reason: string; readonly delayMs: number }
+  | { readonly type: "throttled"; readonly request: string }
+  | { readonly type: "auth-failure"; readonly request: string; readonly reason: string }
+  | { readonly type: "token"; readonly expiresInSeconds: number };
+
+export interface DocuSignClientOptions {
+  /** OAuth base URL, e.g. `https://account-d.docusign.com`. The assertion's `aud` is its host (and port). */
+  readonly oauthUrl: string;
+  /** Monitor base URL, e.g. `https://lens-d.docusign.net` or `https://api-d.docusign.com`. */
+  readonly monitorUrl: string;
+  /** Selects the organization stream (`/v1/organizations/{id}/stream`); absent: the legacy lens stream. */
+  readonly organizationId?: string;
+  readonly integrationKey: string;
+  /** GUID of the impersonated user (an Organization Administrator or Security Reports Administrator). */
+  readonly userId: string;
+  readonly privateKey: KeyObject;
+  /** Page size asked for; DocuSign may return more or fewer. @default 2000 */
+  readonly limit?: number;
+  /** Shown in the consent URL of `consent_required` errors. */
+  readonly redirectUri: string;
+  readonly clock: Clock;
+  /** @default globalThis.fetch */
+  readonly fetch?: typeof fetch;
+  /** @default a timer that stops early when the signal aborts */
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** @default Math.random */
+  readonly random?: () => number;
+  /** Attempts per request, the first included. @default 6 */
+  readonly maxAttempts?: number;
+  /** One request's time limit. @default 60 000 */
+  readonly requestTimeoutMs?: number;
+  /** First backoff step; doubles per attempt, with full jitter. @default 1 000 */
+  readonly baseDelayMs?: number;
+  /** Longest backoff step, and the longest wait for a rate-limit reset. @default 60 000 */
+  readonly maxDelayMs?: number;
+  readonly onEvent?: (event: DocuSignClientEvent) => void;
+}
+
+interface CachedToken {
+  readonly value: string;
+  /** Reuse until this epoch ms, shortly before DocuSign's expiry. */
+  readonly refreshAt: number;
+}
+
+interface Exchange {
+  readonly status: number;
+  readonly statusText: string;
+  readonly headers: Headers;
+  readonly body: string;
+  /** The body parsed as JSON once, undefined when it is not JSON. */
+  readonly json: unknown;
+}
+
+const JWT_LIFETIME_SECONDS = 3600;
+const TOKEN_REFRESH_MARGIN_MS = 5 * 60 * 1000;
+const SCOPE = "signature impersonation";
+
+/** The DocuSign Monitor stream as an `EventSource`: JWT grant, token reuse, retries, both API generations. */
+export class DocuSignClient implements EventSource {
+  private readonly options: DocuSignClientOptions;
+  private readonly fetchFn: typeof fetch;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly random: () => number;
+  private token: CachedToken | undefined;
+
+  constructor(options: DocuSignClientOptions) {
+    this.options = options;
+    this.fetchFn = options.fetch ?? globalThis.fetch;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.random = options.random ?? Math.random;
+  }
+
+  async fetchPage(request: FetchPageRequest): Promise<EventPage> {
+    const url = new URL(trimSlash(this.options.monitorUrl) + streamPath(this.options.organizationId));
+    url.searchParams.set("cursor", request.cursor);
+    url.searchParams.set("limit", String(this.options.limit ?? 2000));
+    const label = `GET ${url.origin}${url.pathname}`;
+    let reauthenticated = false;
+    for (;;) {
+      const token = await this.accessToken(request);
+      const exchange = await this.withRetries(label, request, (signal) =>
+        this.fetchFn(url, {
+          headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+          signal,
+        }),
+      );
+      if (exchange.status === 401 && !reauthenticated) {
+        // The token expired early or was revoked: get a new one once, then retry the page.
+        this.token = undefined;
+        reauthenticated = true;
+        this.emit({ type: "auth-failure", request: label, reason: "401 from the stream; re-authenticating" });
+        continue;
+      }
+      if (exchange.status !== 200) throw this.streamError(label, exchange);
+      return {
+        ...parsePage(label, exchange, this.options.organizationId !== undefined),
+        ...rateLimitOf(exchange),
+      };
+    }
+  }
+
+  /** A valid access token, from cache while it has more than a few minutes left. */
+  private async accessToken(request: FetchPageRequest): Promise<string> {
+    const now = this.options.clock.now();
+    if (this.token && now < this.token.refreshAt) return this.token.value;
+    const oauth = new URL(trimSlash(this.options.oauthUrl));
+    const label = `POST ${oauth.origin}/oauth/token`;
+    const exchange = await this.withRetries(label, request, async (signal) => {
+      // A fresh assertion per attempt: its iat/exp must be current.
+      const assertion = await this.assertion(oauth.host);
+      return this.fetchFn(`${oauth.origin}/oauth/token`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
+        body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion }),
+        signal,
+      });
+    });
+    if (exchange.status !== 200) throw this.tokenError(label, exchange);
+    const body = exchange.json as { access_token?: unknown; expires_in?: unknown } | undefined;
+    if (typeof body?.access_token !== "string" || body.access_token === "") {
+      throw new DocuSignError(
+        ErrorCode.BadResponse,
+        `${label}: HTTP 200 without an access_token${traceSuffix(exchange)}. Check that DOCUSIGN_OAUTH_URL points at DocuSign's account server.`,
+        { request: label, status: 200, retryable: false, ...traceOf(exchange) },
+      );
+    }
+    const expiresIn = typeof body.expires_in === "number" && body.expires_in > 0 ? body.expires_in : 3600;
+    const lifetimeMs = expiresIn * 1000;
+    const issued = this.options.clock.now();
+    this.token = {
+      value: body.access_token,
+      refreshAt: issued + lifetimeMs - Math.min(TOKEN_REFRESH_MARGIN_MS, lifetimeMs / 10),
+    };
+    this.emit({ type: "token", expiresInSeconds: expiresIn });
+    return this.token.value;
+  }
+
+  private assertion(audience: string): Promise<string> {
+    const iat = Math.floor(this.options.clock.now() / 1000);
+    return new SignJWT({ scope: SCOPE })
+      .setProtectedHeader({ alg: "RS256", typ: "JWT" })
+      .setIssuer(this.options.integrationKey)
+      .setSubject(this.options.userId)
+      .setAudience(audience)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + JWT_LIFETIME_SECONDS)
+      .sign(this.options.privateKey);
+  }
+
+  /**
+   * Sends a request until it gets an answer that is not worth retrying. 429, 5xx, network errors,
+   * timeouts and unreadable bodies are retried with exponential backoff and full jitter, honouring
+   * Retry-After and X-RateLimit-Reset, never waiting past the deadline.
+   */
+  private async withRetries(
+    label: string,
+    request: FetchPageRequest,
+    send: (signal: AbortSignal) => Promise<Response>,
+  ): Promise<Exchange> {
+    const maxAttempts = this.options.maxAttempts ?? 6;
+    for (let attempt = 1; ; attempt++) {
+      let outcome: Exchange | DocuSignError;
+      try {
+        outcome = await this.attempt(label, request, send);
+      } catch (error) {
+        if (error instanceof DocuSignError) outcome = error;
+        else throw error;
+      }
+      const failure = outcome instanceof DocuSignError ? outcome : this.retryableStatusError(label, outcome);
+      if (failure === undefined) return outcome as Exchange;
+      if (failure.status === 429) this.emit({ type: "throttled", request: label });
+      const delayMs = this.backoff(attempt, failure.retryAfterMs);
+      const deadline = request.deadline;
+      if (attempt >= maxAttempts) throw failure;
+      if (failure.retryAfterMs !== undefined && failure.retryAfterMs > (this.options.maxDelayMs ?? 60_000)) {
+        throw failure;
+      }
+      if (deadline !== undefined && this.options.clock.now() + delayMs >= deadline) throw failure;
+      const reason = `${failure.status === undefined ? failure.code : `HTTP ${failure.status}`}${
+        failure.traceToken === undefined ? "" : ` (X-DocuSign-TraceToken: ${failure.traceToken})`
+      }`;
+      this.emit({ type: "retry", request: label, reason, delayMs });
+      await this.sleep(delayMs, request.signal);
+      if (request.signal?.aborted) throw new DeadlineError(label, { cause: failure });
+    }
+  }
+
+  /** One request with its timeout; transport failures become retryable DocuSignErrors. */
+  private async attempt(
+    label: string,
+    request: FetchPageRequest,
+    send: (signal: AbortSignal) => Promise<Response>,
+  ): Promise<Exchange> {
+    const now = this.options.clock.now();
+    const timeoutMs = this.options.requestTimeoutMs ?? 60_000;
+    const untilDeadline = request.deadline === undefined ? Number.POSITIVE_INFINITY : request.deadline - now;
+    if (untilDeadline <= 0 || request.signal?.aborted) throw new DeadlineError(label);
+    const limitedByDeadline = untilDeadline < timeoutMs;
+    const timeout = AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, untilDeadline)));
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    try {
+      const response = await send(signal);
+      const body = await response.text();
+      return {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+        body,
+        json: parseJson(body),
+      };
+    } catch (error) {
+      if (request.signal?.aborted || (timeout.aborted && limitedByDeadline)) {
+        throw new DeadlineError(label, { cause: error });
+      }
+      if (timeout.aborted) {
+        throw new DocuSignError(
+          ErrorCode.Timeout,
+          `${label}: no complete answer within ${timeoutMs} ms. DocuSign may be slow; the request is retried.`,
+          { request: label, retryable: true },
+          { cause: error },
+        );
+      }
+      const why =
+        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
+      throw new DocuSignError(
+        ErrorCode.NetworkError,
+        `${label}: network error (${why}). Check DNS, proxy and outbound HTTPS access to the host; the request is retried.`,
+        { request: label, retryable: true },
+        { cause: error },
+      );
+    }
+  }
+
+  /** For statuses worth retrying, the error to throw if retries run out; undefined otherwise. */
+  private retryableStatusError(label: string, exchange: Exchange): DocuSignError | undefined {
+    const { status } = exchange;
+    if (status === 429) {
+      return new DocuSignError(
+        ErrorCode.RateLimited,
+        `${label}: HTTP 429, DocuSign's rate limit for the account is exhausted${traceSuffix(exchange)}. ` +
+          "The run stops and the next scheduled run resumes; the limit is shared with the account's other integrations.",
+        {
+          request: label,
+          status,
+          retryable: true,
+          ...retryAfterOf(exchange, this.options.clock.now()),
+          ...traceOf(exchange),
+        },
+      );
+    }
+    if (status >= 500) {
+      return new DocuSignError(
+        ErrorCode.ServerError,
+        `${label}: HTTP ${status} ${exchange.statusText} from DocuSign${errorText(exchange)}${traceSuffix(exchange)}. ` +
+          "DocuSign had a server problem; retried with backoff. If it persists, check status.docusign.com and quote the trace token.",
+        {
+          request: label,
+          status,
+          retryable: true,
+          ...retryAfterOf(exchange, this.options.clock.now()),
+          ...traceOf(exchange),
+        },
+      );
+    }
+    if (status === 200 && label.startsWith("GET") && parsePageSafe(exchange) === undefined) {
+      return new DocuSignError(
+        ErrorCode.BadResponse,
+        `${label}: HTTP 200 with a truncated or unreadable body (${exchange.body.length} bytes)${traceSuffix(exchange)}; retried.`,
+        { request: label, status, retryable: true, ...traceOf(exchange) },
+      );
+    }
+    return undefined;
+  }
+
+  private backoff(attempt: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return retryAfterMs;
+    const cap = Math.min(
+      this.options.maxDelayMs ?? 60_000,
+      (this.options.baseDelayMs ?? 1000) * 2 ** (attempt - 1),
+    );
+    return Math.floor(this.random() * cap);
+  }
+
+  private tokenError(label: string, exchange: Exchange): DocuSignError {
+    const body = exchange.json as { error?: unknown } | undefined;
+    const code = typeof body?.error === "string" ? body.error : "";
+    const details: DocuSignErrorDetails = {
+      request: label,
+      status: exchange.status,
+      retryable: false,
+      ...traceOf(exchange),
+    };
+    const head = `${label}: HTTP ${exchange.status}${errorText(exchange)}${traceSuffix(exchange)}.`;
+    if (code === "consent_required") {
+      const url = consentUrl(this.options.oauthUrl, this.options.integrationKey, this.options.redirectUri);
+      return new ConsentRequiredError(
+        `${head} The user ${this.options.userId} has not granted consent to integration key ` +
+          `${this.options.integrationKey}. Open this URL once, signed in as that user, and accept:\n  ${url}\n` +
+          "(The redirect_uri must be registered on the integration key; pass --redirect-uri / DOCUSIGN_REDIRECT_URI to use another.)",
+        { ...details, consentUrl: url },
+      );
+    }
+    if (code === "invalid_grant") {
+      return new DocuSignError(
+        ErrorCode.AuthFailed,
+        `${head} DocuSign rejected the JWT assertion. Check that the private key belongs to integration key ` +
+          `${this.options.integrationKey}, that user id ${this.options.userId} is the user's API user GUID, that the ` +
+          "environment (demo or production) matches where the key was created, and that this machine's clock is correct.",
+        details,
+      );
+    }
+    return new DocuSignError(
+      ErrorCode.AuthFailed,
+      `${head} Could not get an access token. Check the integration key, user id and DOCUSIGN_OAUTH_URL.`,
+      details,
+    );
+  }
+
+  private streamError(label: string, exchange: Exchange): DocuSignError {
+    const details: DocuSignErrorDetails = {
+      request: label,
+      status: exchange.status,
+      retryable: false,
+      ...traceOf(exchange),
+    };
+    const head = `${label}: HTTP ${exchange.status}${errorText(exchange)}${traceSuffix(exchange)}.`;
+    switch (exchange.status) {
+      case 401:
+        return new DocuSignError(
+          ErrorCode.AuthFailed,
+          `${head} The access token was refused even after re-authenticating. Check that the user still has ` +
+            "an admin role in the organization and that the integration key is not revoked.",
+          details,
+        );
+      case 403:
+        return new DocuSignError(
+          ErrorCode.Forbidden,
+          `${head} Monitor refused access. The impersonated user must be an Organization Administrator or ` +
+            "Security Reports Administrator of exactly one organization (an admin of several gets 403), and in " +
+            "production the organization needs the DocuSign Monitor entitlement.",
+          details,
+        );
+      case 404:
+        return new DocuSignError(
+          ErrorCode.NotFound,
+          `${head} The stream endpoint does not exist. Check DOCUSIGN_MONITOR_URL and, for the organization ` +
+            "stream, DOCUSIGN_ORGANIZATION_ID.",
+          details,
+        );
+      default:
+        return new DocuSignError(
+          ErrorCode.BadRequest,
+          `${head} DocuSign refused the request. If the cursor is the problem, check START_CURSOR (an ISO-8601 ` +
+            "date-time such as 2024-01-01T00:00:00Z, or a cursor DocuSign returned).",
+          details,
+        );
+    }
+  }
+
+  private emit(event: DocuSignClientEvent): void {
+    this.options.onEvent?.(event);
+  }
+}
+
+function parsePageSafe(exchange: Exchange): { events: MonitorEvent[]; endCursor: string } | undefined {
+  const body = exchange.json;
+  if (typeof body !== "object" || body === null) return undefined;
+  const record = body as Record<string, unknown>;
+  const events = record.resultData ?? record.data;
+  if (!Array.isArray(events) || typeof record.endCursor !== "string") return undefined;
+  if (!events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) return undefined;
+  return { events: events as MonitorEvent[], endCursor: record.endCursor };
+}
+
+function parsePage(label: string, exchange: Exchange, organizationStream: boolean): EventPage {
+  const page = parsePageSafe(exchange);
+  if (page === undefined) {
+    throw new DocuSignError(
+      ErrorCode.BadResponse,
+      `${label}: the page has no ${organizationStream ? "resultData" : "data"} array or no endCursor${traceSuffix(exchange)}.`,
+      { request: label, status: exchange.status, retryable: false, ...traceOf(exchange) },
+    );
+  }
+  return page;
+}
+
+function rateLimitOf(exchange: Exchange): { rateLimit?: RateLimitStatus } {
+  const limit = Number(exchange.headers.get("x-ratelimit-limit") ?? Number.NaN);
+  const remaining = Number(exchange.headers.get("x-ratelimit-remaining") ?? Number.NaN);
+  if (!Number.isFinite(limit) || !Number.isFinite(remaining)) return {};
+  const reset = Number(exchange.headers.get("x-ratelimit-reset") ?? Number.NaN);
+  return { rateLimit: { limit, remaining, ...(Number.isFinite(reset) ? { resetAtMs: reset * 1000 } : {}) } };
+}
+
+/** Retry-After (seconds or an HTTP date), else the rate-limit reset when no requests remain. */
+function retryAfterOf(exchange: Exchange, now: number): { retryAfterMs?: number } {
+  const header = exchange.headers.get("retry-after");
+  if (header !== null) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) return { retryAfterMs: Math.max(0, seconds * 1000) };
+    const date = Date.parse(header);
+    if (!Number.isNaN(date)) return { retryAfterMs: Math.max(0, date - now) };
+  }
+  const remaining = exchange.headers.get("x-ratelimit-remaining");
+  const reset = Number(exchange.headers.get("x-ratelimit-reset") ?? Number.NaN);
+  if (exchange.status === 429 && remaining === "0" && Number.isFinite(reset)) {
+    return { retryAfterMs: Math.max(0, reset * 1000 - now) };
+  }
+  return {};
+}
+
+function traceOf(exchange: Exchange): { traceToken?: string } {
+  const token = exchange.headers.get("x-docusign-tracetoken");
+  return token ? { traceToken: token } : {};
+}
+
+function traceSuffix(exchange: Exchange): string {
+  const token = exchange.headers.get("x-docusign-tracetoken");
+  return token ? ` (X-DocuSign-TraceToken: ${token})` : " (no X-DocuSign-TraceToken in the response)";
+}
+
+/** DocuSign's own words about the error: a JSON error field, or the text of an HTML page, shortened. */
+function errorText(exchange: Exchange): string {
+  const json = exchange.json as Record<string, unknown> | undefined;
+  let text = "";
+  if (json && typeof json === "object") {
+    const parts = [json.error, json.error_description, json.message, json.errorCode].filter(
+      (v): v is string => typeof v === "string" && v !== "",
+    );
+    text = parts.join(": ");
+  } else {
+    text = exchange.body
+      .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
+      .replace(/<[^>]*>/g, " ")
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+  if (text === "") return "";
+  return ` "${text.length > 200 ? `${text.slice(0, 200)}…` : text}"`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,52 @@
+/** DocuSign's hosts per environment and API generation (monitor-api.md). */
+
+export const DocuSignEnvironment = { Demo: "demo", Production: "production" } as const;
+export type DocuSignEnvironment = (typeof DocuSignEnvironment)[keyof typeof DocuSignEnvironment];
+
+const HOSTS = {
+  demo: {
+    oauth: "https://account-d.docusign.com",
+    lens: "https://lens-d.docusign.net",
+    organization: "https://api-d.docusign.com",
+  },
+  production: {
+    oauth: "https://account.docusign.com",
+    lens: "https://lens.docusign.net",
+    organization: "https://api.docusign.com",
+  },
+} as const;
+
+/** A redirect URI DocuSign's own consent walkthroughs use; users may register and pass their own. */
+export const DEFAULT_REDIRECT_URI = "https://developers.docusign.com/platform/auth/consent";
+
+export function defaultOAuthUrl(env: DocuSignEnvironment): string {
+  return HOSTS[env].oauth;
+}
+
+/** The legacy lens host without an organization id, the organization stream host with one. */
+export function defaultMonitorUrl(env: DocuSignEnvironment, organizationId: string | undefined): string {
+  return organizationId === undefined ? HOSTS[env].lens : HOSTS[env].organization;
+}
+
+/** The path of the stream endpoint: legacy lens, or the organization stream when an id is given. */
+export function streamPath(organizationId: string | undefined): string {
+  return organizationId === undefined
+    ? "/api/v2.0/datasets/monitor/stream"
+    : `/v1/organizations/${encodeURIComponent(organizationId)}/stream`;
+}
+
+/** The page the impersonated user opens once to grant the integration consent. */
+export function consentUrl(oauthUrl: string, integrationKey: string, redirectUri: string): string {
+  const query = new URLSearchParams({
+    response_type: "code",
+    scope: "signature impersonation",
+    client_id: integrationKey,
+    redirect_uri: redirectUri,
+  });
+  // URLSearchParams writes spaces as "+"; DocuSign's documentation shows %20.
+  return `${trimSlash(oauthUrl)}/oauth/auth?${query.toString().replace(/\+/g, "%20")}`;
+}
+
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, "");
+}

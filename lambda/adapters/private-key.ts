@@ -1,0 +1,44 @@
+import { createPrivateKey, type KeyObject } from "node:crypto";
+import { ErrorCode, PrivateKeyError } from "../errors";
+
+/**
+ * Reads the integration's RSA private key from PEM text. DocuSign hands out PKCS#1
+ * (`BEGIN RSA PRIVATE KEY`); PKCS#8 (`BEGIN PRIVATE KEY`) works too. jose's importPKCS8 would take only
+ * the latter, so node:crypto parses it and jose signs with the resulting KeyObject.
+ * `where` names the key's origin in errors (a file path or a secret), never its content.
+ */
+export function parsePrivateKey(pem: string, where: string): KeyObject {
+  const text = pem.trim();
+  if (/-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(text)) {
+    throw new PrivateKeyError(
+      ErrorCode.KeyInvalid,
+      `The private key in ${where} is protected by a passphrase. Store it unencrypted (for example ` +
+        "`openssl rsa -in encrypted.pem -out key.pem`): DocuSign's JWT grant needs the plain RSA key.",
+    );
+  }
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(text)) {
+    throw new PrivateKeyError(
+      ErrorCode.KeyInvalid,
+      `${where} does not hold a PEM private key (expected "-----BEGIN RSA PRIVATE KEY-----" or ` +
+        '"-----BEGIN PRIVATE KEY-----"). Paste the private key DocuSign generated for the integration key (Apps and Keys > RSA keypairs).',
+    );
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: text, format: "pem" });
+  } catch (error) {
+    throw new PrivateKeyError(
+      ErrorCode.KeyInvalid,
+      `The private key in ${where} could not be parsed: the PEM is damaged or incomplete. Copy it again, ` +
+        "including the BEGIN and END lines.",
+      { cause: error },
+    );
+  }
+  if (key.asymmetricKeyType !== "rsa") {
+    throw new PrivateKeyError(
+      ErrorCode.KeyInvalid,
+      `The private key in ${where} is ${key.asymmetricKeyType ?? "not"} an RSA key; DocuSign's JWT grant signs with RS256 and needs an RSA key.`,
+    );
+  }
+  return key;
+}

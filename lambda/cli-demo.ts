@@ -1,0 +1,172 @@
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { DocuSignSimulator } from "../test/simulator/simulator";
+import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./cli-output";
+import { ENV, parseConfig } from "./config";
+import { runLocalIngest } from "./local-ingest";
+
+const DEMO_STREAM = "demo";
+
+export interface SimulatorSetup {
+  readonly simulator: DocuSignSimulator;
+  readonly url: string;
+  readonly integrationKey: string;
+  readonly userId: string;
+  /** PKCS#1 PEM, as DocuSign hands it out. */
+  readonly privateKeyPem: string;
+}
+
+/** A simulator with a fresh key pair and a realistic backlog, listening on loopback. */
+export async function createSimulatorSetup(options: {
+  readonly events: number;
+  readonly days: number;
+  readonly port?: number;
+  readonly faults?: DocuSignSimulator["faults"];
+}): Promise<SimulatorSetup> {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const integrationKey = randomUUID();
+  const userId = randomUUID();
+  const simulator = new DocuSignSimulator({
+    publicKey,
+    integrationKey,
+    userId,
+    seed: 42,
+    events: options.events,
+    days: options.days,
+    lateShare: 0.01,
+    untimedShare: 0.0005,
+    ...(options.faults === undefined ? {} : { faults: options.faults }),
+  });
+  const url = await simulator.start(options.port ?? 0);
+  const privateKeyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+  return { simulator, url, integrationKey, userId, privateKeyPem };
+}
+
+/**
+ * `npm start`: a simulated organization with five days of events (and a few of DocuSign's faults:
+ * a 503, a 429, duplicate events), ingested into `<out>` until caught up, then checked event by event.
+ */
+export async function runDemo(io: {
+  readonly out: string;
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+}): Promise<number> {
+  const { out, stdout, stderr } = io;
+  const root = resolve(out);
+  const setup = await createSimulatorSetup({
+    events: 30_000,
+    days: 5,
+    faults: { serverErrorEvery: 7, rateLimitEvery: 11, retryAfterSeconds: 1, duplicateEvery: 3 },
+  });
+  const keyDir = await mkdtemp(join(tmpdir(), "monitor-lake-demo-"));
+  try {
+    const keyFile = join(keyDir, "private-key.pem");
+    await writeFile(keyFile, setup.privateKeyPem, { mode: 0o600 });
+    const removed = await removePreviousDemo(root);
+    stdout(
+      `monitor-lake demo: a simulated DocuSign Monitor on ${setup.url} with ${setup.simulator.events().length} events over 5 days`,
+    );
+    stdout(
+      `  (it also answers one request in 7 with a 503 and one in 11 with a 429, and repeats events; all are handled)`,
+    );
+    if (removed > 0) stdout(`  replaced the previous demo lake in ${root} (${removed} files)`);
+    stdout("");
+    const config = parseConfig(
+      {
+        [ENV.integrationKey]: setup.integrationKey,
+        [ENV.userId]: setup.userId,
+        [ENV.oauthUrl]: setup.url,
+        [ENV.monitorUrl]: setup.url,
+        [ENV.privateKeyFile]: keyFile,
+        [ENV.stream]: DEMO_STREAM,
+        [ENV.startCursor]: new Date(Date.now() - 6 * 24 * 3600 * 1000).toISOString(),
+        // Small chunks so that the demo shows several commits; the default is 32 MiB.
+        [ENV.chunkMaxBytes]: String(8 * 1024 * 1024),
+      },
+      "local",
+    );
+    const summary = await runLocalIngest({
+      config,
+      out: root,
+      reporter: progressReporter(stderr),
+      onClientEvent: (event) => {
+        const line = clientEventLine(event);
+        if (line) stderr(line);
+      },
+    });
+    stdout("");
+    for (const line of summaryLines(summary)) stdout(line);
+    const check = await compareWithSource(root, setup.simulator.events());
+    stdout(
+      check.missing === 0 && check.duplicates === 0 && check.extra === 0
+        ? `  checked: all ${check.expected} simulator events are in the lake exactly once`
+        : `  CHECK FAILED: ${check.missing} missing, ${check.duplicates} duplicated, ${check.extra} unexpected`,
+    );
+    stdout(`  peak memory: ${formatBytes(process.resourceUsage().maxRSS * 1024)}`);
+    const firstDay = summary.days[0];
+    if (firstDay !== undefined) {
+      stdout("");
+      stdout("Look at the events:");
+      stdout(`  zcat ${relative(process.cwd(), root) || "."}/events/dt=${firstDay}/*.json.gz | head -n 2`);
+    }
+    return check.missing === 0 && check.duplicates === 0 && check.extra === 0 ? 0 : 1;
+  } finally {
+    await setup.simulator.stop();
+    await rm(keyDir, { recursive: true, force: true });
+  }
+}
+
+/** The demo always starts from an empty lake: it removes only its own stream's files. */
+async function removePreviousDemo(root: string): Promise<number> {
+  let removed = 0;
+  const statePath = join(root, "state", `${DEMO_STREAM}.json`);
+  await rm(statePath, { force: true });
+  for (const file of await listFiles(join(root, "events"))) {
+    if (file.split("/").pop()?.startsWith(`${DEMO_STREAM}-`)) {
+      await rm(file, { force: true });
+      await rm(join(root, ".meta", `${relative(root, file)}.json`), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/** Every event id of the source, compared with what the demo stream's objects hold. */
+export async function compareWithSource(
+  root: string,
+  source: readonly Record<string, unknown>[],
+): Promise<{ expected: number; missing: number; duplicates: number; extra: number }> {
+  const counts = new Map<string, number>();
+  for (const file of await listFiles(join(root, "events"))) {
+    if (!file.split("/").pop()?.startsWith(`${DEMO_STREAM}-`)) continue;
+    const text = gunzipSync(await readFile(file)).toString("utf8");
+    for (const line of text.split("\n")) {
+      if (line === "") continue;
+      const id = String((JSON.parse(line) as { eventId?: unknown }).eventId);
+      counts.set(id, (counts.get(id) ?? 0) + 1);
+    }
+  }
+  const expected = new Set(source.map((e) => String(e.eventId)));
+  let missing = 0;
+  for (const id of expected) if (!counts.has(id)) missing++;
+  let duplicates = 0;
+  let extra = 0;
+  for (const [id, n] of counts) {
+    if (n > 1) duplicates++;
+    if (!expected.has(id)) extra++;
+  }
+  return { expected: expected.size, missing, duplicates, extra };
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+}

@@ -1,0 +1,62 @@
+import type { DocuSignClientEvent } from "./adapters/docusign-client";
+import type { PageReport, Reporter } from "./core/ports";
+import type { LocalRunSummary } from "./local-ingest";
+
+/** How far behind `now` an instant is, for people: "2d 4h", "3m 10s". */
+export function formatLag(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return `${d}d ${h}h`;
+  if (h > 0) return `${h}h ${m}m`;
+  if (m > 0) return `${m}m ${s % 60}s`;
+  return `${s}s`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** One line per page: events, pages, and how far behind now the newest event is. */
+export function progressReporter(write: (line: string) => void): Reporter {
+  return {
+    page(p: PageReport): void {
+      const behind =
+        p.newestEventMs === undefined
+          ? "no events yet"
+          : `newest event ${formatLag(p.now - p.newestEventMs)} behind now`;
+      const rate = p.rateLimit ? `, rate limit ${p.rateLimit.remaining}/${p.rateLimit.limit} left` : "";
+      write(`page ${p.pages}: +${p.pageEvents} events (${p.events} this run), ${behind}${rate}`);
+    },
+    committed(c): void {
+      write(
+        `  stored ${c.events} events in ${c.keys.length} object(s), ${formatBytes(c.bytes)}; cursor committed`,
+      );
+    },
+  };
+}
+
+export function clientEventLine(event: DocuSignClientEvent): string | undefined {
+  if (event.type === "retry")
+    return `  ${event.request}: ${event.reason}; retrying in ${(event.delayMs / 1000).toFixed(1)} s`;
+  if (event.type === "auth-failure") return `  ${event.reason}`;
+  return undefined;
+}
+
+/** The human summary of a run. */
+export function summaryLines(s: LocalRunSummary): string[] {
+  const seconds = s.durationMs / 1000;
+  return [
+    `${s.stoppedBy === "caught-up" ? "Caught up" : `Stopped (${s.stoppedBy})`}: ${s.events} events in ${s.pages} pages, ` +
+      `${s.objects} objects over ${s.days.length} day(s), ${formatBytes(s.bytes)} gzipped, ${seconds.toFixed(1)} s` +
+      (seconds > 0 ? ` (${Math.round(s.events / seconds)} events/s)` : ""),
+    `  duplicates dropped: ${s.duplicatesDropped}, events without a timestamp: ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
+    `  lake: ${s.out}/events/  (state: ${s.out}/state/${s.stream}.json)`,
+    s.caughtUp
+      ? "  the next run continues from the committed cursor"
+      : "  run again to continue from the committed cursor",
+  ];
+}

@@ -1,0 +1,210 @@
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  consentUrl,
+  DEFAULT_REDIRECT_URI,
+  DocuSignEnvironment,
+  defaultOAuthUrl,
+} from "./adapters/docusign-endpoints";
+import { runDemo } from "./cli-demo";
+import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
+import { ENV, parseConfig } from "./config";
+import { ConfigError, describeError, MonitorLakeError } from "./errors";
+import { runLocalIngest } from "./local-ingest";
+
+const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
+
+Usage:
+  npm start                               the demo: a built-in DocuSign simulator, ingested into ./data
+  npm start -- run [options]              one ingest run
+  npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
+  npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
+
+Options of run (each also read from the environment variable in brackets):
+  --env demo|production     [${ENV.docusignEnv}] (default demo)
+  --organization-id ID      [${ENV.organizationId}] use the organization stream API
+  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
+  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
+  --integration-key KEY     [${ENV.integrationKey}]
+  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
+  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
+  --out DIR                 the lake's directory (default ./data)
+  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
+  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
+  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
+  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
+  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
+  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
+  --budget SECONDS          stop cleanly by then (default: until caught up)
+  --json                    the last stdout line is the run summary as JSON
+
+Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;
+
+/** CLI flags that stand for environment variables. */
+const FLAG_ENV: Readonly<Record<string, string>> = {
+  env: ENV.docusignEnv,
+  "organization-id": ENV.organizationId,
+  "monitor-url": ENV.monitorUrl,
+  "oauth-url": ENV.oauthUrl,
+  "integration-key": ENV.integrationKey,
+  "user-id": ENV.userId,
+  "key-file": ENV.privateKeyFile,
+  stream: ENV.stream,
+  start: ENV.startCursor,
+  limit: ENV.pageLimit,
+  "redirect-uri": ENV.redirectUri,
+  "rate-limit-reserve": ENV.rateLimitReserve,
+  "chunk-max-bytes": ENV.chunkMaxBytes,
+};
+
+class UsageError extends Error {}
+
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const stdout = (line: string): void => void process.stdout.write(`${line}\n`);
+  const stderr = (line: string): void => void process.stderr.write(`${line}\n`);
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, { type: "string" as const }])),
+        out: { type: "string" },
+        budget: { type: "string" },
+        port: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+    const command = positionals[0] ?? "demo";
+    if (values.help || command === "help") {
+      stdout(USAGE);
+      return 0;
+    }
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    const flagValues = values as Record<string, string | boolean | undefined>;
+    const merged: Record<string, string | undefined> = { ...env };
+    for (const [flag, name] of Object.entries(FLAG_ENV)) {
+      const value = flagValues[flag];
+      if (typeof value === "string") merged[name] = value;
+    }
+    const out = typeof values.out === "string" ? values.out : "./data";
+
+    switch (command) {
+      case "demo":
+        return await runDemo({ out, stdout, stderr });
+      case "run":
+        return await run(merged, out, values.budget, values.json === true, stdout, stderr);
+      case "consent-url": {
+        const key = merged[ENV.integrationKey];
+        if (!key) throw new UsageError("consent-url needs --integration-key");
+        const environment = merged[ENV.docusignEnv] ?? DocuSignEnvironment.Demo;
+        if (environment !== "demo" && environment !== "production") {
+          throw new UsageError(`--env is "${environment}": use demo or production`);
+        }
+        const oauth = merged[ENV.oauthUrl] ?? defaultOAuthUrl(environment);
+        stdout(consentUrl(oauth, key, merged[ENV.redirectUri] ?? DEFAULT_REDIRECT_URI));
+        return 0;
+      }
+      case "simulate":
+        return await simulate(values.port, stdout);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+      stderr(`monitor-lake: ${describeError(error)}. See: npm start -- --help`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      stderr(`monitor-lake: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof MonitorLakeError) {
+      stderr(`monitor-lake: ${error.message}`);
+      return 1;
+    }
+    stderr(`monitor-lake: unexpected error: ${describeError(error)}`);
+    return 1;
+  }
+}
+
+async function run(
+  env: Record<string, string | undefined>,
+  out: string,
+  budget: string | undefined,
+  json: boolean,
+  stdout: (line: string) => void,
+  stderr: (line: string) => void,
+): Promise<number> {
+  let budgetSeconds: number | undefined;
+  if (budget !== undefined) {
+    budgetSeconds = Number(budget);
+    if (!(budgetSeconds > 0))
+      throw new UsageError(`--budget is "${budget}": use a number of seconds above 0`);
+  }
+  const config = parseConfig(env, "local");
+  // First Ctrl-C: stop cleanly after committing what was stored. Second: leave at once.
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    stderr("stopping: committing what was stored (Ctrl-C again to quit at once)");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const summary = await runLocalIngest({
+      config,
+      out,
+      ...(budgetSeconds === undefined ? {} : { budgetSeconds }),
+      reporter: progressReporter(stderr),
+      onClientEvent: (event) => {
+        const line = clientEventLine(event);
+        if (line) stderr(line);
+      },
+      signal: controller.signal,
+      warn: stderr,
+    });
+    if (json) stdout(JSON.stringify(summary));
+    else for (const line of summaryLines(summary)) stdout(line);
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+}
+
+async function simulate(portText: string | undefined, stdout: (line: string) => void): Promise<number> {
+  const port = portText === undefined ? 0 : Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is "${portText}"`);
+  const { createSimulatorSetup } = await import("./cli-demo");
+  const setup = await createSimulatorSetup({ events: 20000, days: 5, port });
+  const keyFile = join(tmpdir(), `monitor-lake-simulator-${new URL(setup.url).port}.pem`);
+  await writeFile(keyFile, setup.privateKeyPem, { mode: 0o600 });
+  stdout(
+    `DocuSign simulator on ${setup.url} (OAuth and Monitor), ${setup.simulator.events().length} events.`,
+  );
+  stdout("Ingest from it with:");
+  stdout(
+    `  npm start -- run --oauth-url ${setup.url} --monitor-url ${setup.url} --integration-key ${setup.integrationKey} ` +
+      `--user-id ${setup.userId} --key-file ${keyFile} --out ./data-sim`,
+  );
+  stdout("Ctrl-C stops it.");
+  await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  await setup.simulator.stop();
+  return 0;
+}
+
+// Run when executed directly (npm start), not when imported by tests.
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`monitor-lake: unexpected error: ${describeError(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

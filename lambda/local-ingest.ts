@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { createDirectorySink } from "./adapters/directory-sink";
+import { DocuSignClient, type DocuSignClientEvent } from "./adapters/docusign-client";
+import { createFileStateStore } from "./adapters/file-state-store";
+import { parsePrivateKey } from "./adapters/private-key";
+import type { MonitorLakeConfig } from "./config";
+import type { Clock, Reporter } from "./core/ports";
+import { type RunSummary, runIngest } from "./core/run-ingest";
+import { ErrorCode, PrivateKeyError } from "./errors";
+
+/** The run summary plus what the DocuSign client counted. */
+export interface LocalRunSummary extends RunSummary {
+  readonly retries: number;
+  readonly throttled: number;
+  /** Absolute path of the lake's root. */
+  readonly out: string;
+}
+
+export interface LocalRunOptions {
+  readonly config: MonitorLakeConfig;
+  /** The lake's root directory. */
+  readonly out: string;
+  /** Stop cleanly within this many seconds. @default none: until caught up */
+  readonly budgetSeconds?: number;
+  readonly reporter?: Reporter;
+  readonly onClientEvent?: (event: DocuSignClientEvent) => void;
+  /** Stops the run early, committing what was stored (Ctrl-C). */
+  readonly signal?: AbortSignal;
+  readonly fetch?: typeof fetch;
+  readonly clock?: Clock;
+  /** Warnings that are not errors (for example a key file others can read). */
+  readonly warn?: (message: string) => void;
+}
+
+/** One ingest run on a laptop: key file, directory lake, state file. */
+export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRunSummary> {
+  const { config } = options;
+  const clock = options.clock ?? { now: () => Date.now() };
+  const root = resolve(options.out);
+  if (!("file" in config.privateKey)) throw new Error("a local run reads its key from a file");
+  const privateKey = await readKeyFile(config.privateKey.file, options.warn);
+  const counts = { retries: 0, throttled: 0 };
+  const source = new DocuSignClient({
+    ...config.docusign,
+    limit: config.docusign.pageLimit,
+    privateKey,
+    clock,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    onEvent: (event) => {
+      if (event.type === "retry") counts.retries++;
+      if (event.type === "throttled") counts.throttled++;
+      options.onClientEvent?.(event);
+    },
+  });
+  const started = clock.now();
+  const budgetMs = options.budgetSeconds === undefined ? undefined : options.budgetSeconds * 1000;
+  const summary = await runIngest(
+    {
+      source,
+      sink: createDirectorySink({ root }),
+      state: createFileStateStore({ root }),
+      clock,
+      ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+    },
+    {
+      stream: config.stream,
+      owner: `cli-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`,
+      ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
+      ...(budgetMs === undefined ? {} : { deadline: started + budgetMs }),
+      // Enough for gzip and a local write of one chunk; a short budget keeps most of its time for fetching.
+      flushReserveMs: budgetMs === undefined ? 0 : Math.min(5000, budgetMs * 0.2),
+      chunkMaxBytes: config.chunkMaxBytes,
+      rateLimitReserve: config.rateLimitReserve,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    },
+  );
+  return { ...summary, ...counts, out: root };
+}
+
+/** Reads the PEM key file; warns when other users can read it. */
+export async function readKeyFile(
+  path: string,
+  warn?: (message: string) => void,
+): Promise<ReturnType<typeof parsePrivateKey>> {
+  let pem: string;
+  try {
+    pem = await readFile(path, "utf8");
+    const mode = (await stat(path)).mode;
+    if ((mode & 0o077) !== 0) {
+      warn?.(`warning: ${path} can be read by other users of this machine; run: chmod 600 ${path}`);
+    }
+  } catch (error) {
+    throw new PrivateKeyError(
+      ErrorCode.KeyUnavailable,
+      `Cannot read the private key file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}. ` +
+        "Pass --key-file (or DOCUSIGN_PRIVATE_KEY_FILE) with the path of the RSA private key PEM.",
+      { cause: error },
+    );
+  }
+  return parsePrivateKey(pem, `key file ${path}`);
+}

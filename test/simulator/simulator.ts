@@ -1,0 +1,386 @@
+import { type KeyObject, randomBytes, randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { jwtVerify } from "jose";
+import { EventFactory, generateDataset, type StoredEvent } from "./dataset";
+
+/**
+ * A local stand-in for DocuSign: the OAuth JWT grant (verifying the RS256 assertion) and both
+ * Monitor stream generations, behaving as ../shared/monitor-api.md describes, with switchable faults.
+ * Deterministic from its seed; one server answers for both the OAuth and the Monitor host.
+ */
+
+export interface SimulatorFaults {
+  /** Every Nth stream request answers 429 (with Retry-After when `retryAfterSeconds` is set). */
+  rateLimitEvery?: number;
+  retryAfterSeconds?: number;
+  /** Every Nth stream request answers 503 with an HTML body. */
+  serverErrorEvery?: number;
+  /** Every Nth stream request is answered after `slowMs`. */
+  slowEvery?: number;
+  slowMs?: number;
+  /** Every Nth stream request gets a 200 whose JSON body is cut in half. */
+  truncateEvery?: number;
+  /** Every Nth token request answers 503 (OAuth host hiccup). */
+  tokenErrorEvery?: number;
+  /** Lifetime of issued access tokens. @default 3600 */
+  tokenLifetimeSeconds?: number;
+  /** The token endpoint answers 400 consent_required. */
+  consentRequired?: boolean;
+  /** The stream answers 403 like an organization without the Monitor entitlement. */
+  noEntitlement?: boolean;
+  /** Every Nth page contains one of its events twice. */
+  duplicateEvery?: number;
+  /** Every Nth page's endCursor points a few events back, so the next page repeats them. */
+  repeatEvery?: number;
+  /** New live events appended before each stream request is answered. */
+  liveEventsPerPage?: number;
+}
+
+export interface SimulatorOptions {
+  /** The public half of the integration's key pair: assertions must verify with it. */
+  readonly publicKey: KeyObject;
+  readonly integrationKey: string;
+  readonly userId: string;
+  /** The organization stream answers only for this id. */
+  readonly organizationId?: string;
+  readonly seed?: number;
+  /** Backlog size. @default 5000 */
+  readonly events?: number;
+  /** Backlog spread over this many days. @default 3 */
+  readonly days?: number;
+  readonly lateShare?: number;
+  readonly untimedShare?: number;
+  /** The simulator's clock. @default Date.now */
+  readonly now?: () => number;
+  /** Requests allowed per hour (X-RateLimit-Limit). @default 3000 */
+  readonly rateLimit?: number;
+  /** Requests already used this hour at start. @default 0 */
+  readonly rateLimitUsed?: number;
+  /** Serve pages of this size whatever `limit` asks (DocuSign does not always honour it). */
+  readonly pageSizeOverride?: number;
+  readonly faults?: SimulatorFaults;
+}
+
+export interface SimulatorStats {
+  tokenRequests: number;
+  tokensIssued: number;
+  streamRequests: number;
+  pagesServed: number;
+  faultsServed: number;
+  unauthorized: number;
+  lastLimit: number | undefined;
+}
+
+interface CursorState {
+  readonly v: 1;
+  readonly p: number;
+}
+
+const DEFAULT_ORGANIZATION_ID = "7f46f1ee-828e-41d4-9d85-755fa1814fd4";
+
+export class DocuSignSimulator {
+  readonly stats: SimulatorStats = {
+    tokenRequests: 0,
+    tokensIssued: 0,
+    streamRequests: 0,
+    pagesServed: 0,
+    faultsServed: 0,
+    unauthorized: 0,
+    lastLimit: undefined,
+  };
+  /** Mutable: tests switch faults on and off between runs. */
+  faults: SimulatorFaults;
+  private readonly options: SimulatorOptions;
+  private readonly now: () => number;
+  private readonly factory: EventFactory;
+  private readonly stored: StoredEvent[];
+  private readonly tokens = new Map<string, number>();
+  private server: Server | undefined;
+  private rateUsed: number;
+  private rateWindow: number;
+
+  constructor(options: SimulatorOptions) {
+    this.options = options;
+    this.faults = { ...options.faults };
+    this.now = options.now ?? Date.now;
+    const organizationStream = options.organizationId !== undefined;
+    const organizationId = options.organizationId ?? DEFAULT_ORGANIZATION_ID;
+    this.factory = new EventFactory(options.seed ?? 1, organizationStream, organizationId);
+    this.stored = generateDataset(
+      {
+        seed: options.seed ?? 1,
+        count: options.events ?? 5000,
+        days: options.days ?? 3,
+        now: this.now(),
+        organizationStream,
+        organizationId,
+        ...(options.lateShare === undefined ? {} : { lateShare: options.lateShare }),
+        ...(options.untimedShare === undefined ? {} : { untimedShare: options.untimedShare }),
+      },
+      this.factory,
+    );
+    this.rateUsed = options.rateLimitUsed ?? 0;
+    this.rateWindow = this.hourOf(this.now());
+  }
+
+  /** Every event DocuSign holds so far (backlog and live), in ingestion order. */
+  events(): Record<string, unknown>[] {
+    return this.stored.map((s) => s.event);
+  }
+
+  /** Appends `count` live events ingested now. */
+  appendLive(count: number): void {
+    const now = this.now();
+    for (let i = 0; i < count; i++) {
+      this.stored.push({ ingestedAt: now, event: this.factory.make(now - this.factory.next() * 60_000) });
+    }
+  }
+
+  /** Starts listening on 127.0.0.1; returns the base URL (for both OAuth and Monitor). */
+  async start(port = 0): Promise<string> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.send(res, 500, { error: "simulator_failure", message: String(error) });
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, "127.0.0.1", () => resolve());
+    });
+    return this.url;
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null | undefined;
+    if (!address) throw new Error("simulator not started");
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://simulator");
+    if (req.method === "POST" && url.pathname === "/oauth/token") return this.token(req, res);
+    if (req.method === "GET" && url.pathname === "/api/v2.0/datasets/monitor/stream") {
+      return this.stream(req, res, url, "data");
+    }
+    const org = /^\/v1\/organizations\/([^/]+)\/stream$/.exec(url.pathname);
+    if (req.method === "GET" && org) {
+      if (decodeURIComponent(org[1] ?? "") !== (this.options.organizationId ?? DEFAULT_ORGANIZATION_ID)) {
+        return this.send(res, 403, { error: "User is not an administrator of this organization" });
+      }
+      return this.stream(req, res, url, "resultData");
+    }
+    return this.send(res, 404, { error: "not_found", message: `${req.method} ${url.pathname}` });
+  }
+
+  private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.tokenRequests++;
+    const form = new URLSearchParams(await readBody(req));
+    if (this.every(this.faults.tokenErrorEvery, this.stats.tokenRequests)) {
+      return this.sendHtml(res, 503, "Service Unavailable");
+    }
+    if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") {
+      return this.send(res, 400, { error: "unsupported_grant_type" });
+    }
+    const assertion = form.get("assertion") ?? "";
+    try {
+      const { payload } = await jwtVerify(assertion, this.options.publicKey, {
+        algorithms: ["RS256"],
+        issuer: this.options.integrationKey,
+        subject: this.options.userId,
+        audience: req.headers.host ?? "",
+        currentDate: new Date(this.now()),
+        requiredClaims: ["iat", "exp", "scope"],
+      });
+      const scopes = String(payload.scope).split(" ");
+      if (!scopes.includes("signature") || !scopes.includes("impersonation")) {
+        return this.send(res, 400, {
+          error: "invalid_grant",
+          error_description: "scope must include signature impersonation",
+        });
+      }
+      if ((payload.exp ?? 0) - (payload.iat ?? 0) > 3600) {
+        return this.send(res, 400, {
+          error: "invalid_grant",
+          error_description: "exp is more than one hour after iat",
+        });
+      }
+    } catch (error) {
+      return this.send(res, 400, { error: "invalid_grant", error_description: (error as Error).message });
+    }
+    if (this.faults.consentRequired) return this.send(res, 400, { error: "consent_required" });
+    const lifetime = this.faults.tokenLifetimeSeconds ?? 3600;
+    const token = randomBytes(24).toString("base64url");
+    this.tokens.set(token, this.now() + lifetime * 1000);
+    this.stats.tokensIssued++;
+    return this.send(res, 200, { access_token: token, token_type: "Bearer", expires_in: lifetime });
+  }
+
+  private async stream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    field: "data" | "resultData",
+  ): Promise<void> {
+    const n = ++this.stats.streamRequests;
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const expires = bearer === undefined ? undefined : this.tokens.get(bearer);
+    if (expires === undefined || expires <= this.now()) {
+      this.stats.unauthorized++;
+      return this.send(res, 401, {
+        error: "invalid_token",
+        message: "The access token is missing or expired.",
+      });
+    }
+    if (!this.takeRequest()) {
+      return this.send(res, 429, { error: "rate_limit_exceeded" });
+    }
+    const f = this.faults;
+    if (this.every(f.slowEvery, n)) await new Promise((r) => setTimeout(r, f.slowMs ?? 1000));
+    if (this.every(f.rateLimitEvery, n)) {
+      this.stats.faultsServed++;
+      if (f.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(f.retryAfterSeconds));
+      return this.send(res, 429, { error: "Too many requests" });
+    }
+    if (this.every(f.serverErrorEvery, n)) {
+      this.stats.faultsServed++;
+      return this.sendHtml(res, 503, "Service Unavailable");
+    }
+    if (f.noEntitlement)
+      return this.send(res, 403, { error: "Organization does not have Monitor entitlement" });
+    if (f.liveEventsPerPage) this.appendLive(f.liveEventsPerPage);
+
+    const cursorParam = url.searchParams.get("cursor") ?? "";
+    const position = this.position(cursorParam);
+    if (position === undefined)
+      return this.send(res, 400, { error: "invalid_cursor", message: "Cursor is not valid." });
+    const limitParam = Number(url.searchParams.get("limit") ?? 1000);
+    this.stats.lastLimit = limitParam;
+    const size = this.options.pageSizeOverride ?? Math.min(Math.max(1, limitParam || 1000), 2000);
+    const now = this.now();
+    let end = position;
+    while (end < this.stored.length && end - position < size && (this.stored[end]?.ingestedAt ?? 0) <= now)
+      end++;
+    const events = this.stored.slice(position, end).map((s) => s.event);
+    this.stats.pagesServed++;
+    if (events.length > 1 && this.every(f.duplicateEvery, this.stats.pagesServed)) {
+      events.splice(1, 0, events[0] as Record<string, unknown>);
+    }
+    let endPosition = end;
+    if (end - position > 3 && this.every(f.repeatEvery, this.stats.pagesServed)) endPosition = end - 3;
+    // Nothing new: DocuSign hands back the cursor it was sent (a date cursor becomes an opaque one).
+    const endCursor =
+      events.length === 0 && this.isOpaque(cursorParam) ? cursorParam : encodeCursor(endPosition);
+    const body = JSON.stringify({ endCursor, [field]: events });
+    if (this.every(f.truncateEvery, n)) {
+      this.stats.faultsServed++;
+      return this.sendRaw(res, 200, "application/json", body.slice(0, Math.floor(body.length / 2)));
+    }
+    return this.sendRaw(res, 200, "application/json", body);
+  }
+
+  /** Position in the stream of a cursor: opaque, ISO-8601 date-time, or empty (seven days back). */
+  private position(cursor: string): number | undefined {
+    if (cursor === "") return this.firstIngestedFrom(this.now() - 7 * 24 * 3600 * 1000);
+    if (this.isOpaque(cursor)) return decodeCursor(cursor)?.p;
+    const time = Date.parse(cursor);
+    return Number.isNaN(time) ? undefined : this.firstIngestedFrom(time);
+  }
+
+  private isOpaque(cursor: string): boolean {
+    return decodeCursor(cursor) !== undefined;
+  }
+
+  private firstIngestedFrom(time: number): number {
+    const index = this.stored.findIndex((s) => s.ingestedAt >= time);
+    return index === -1 ? this.stored.length : index;
+  }
+
+  private every(n: number | undefined, count: number): boolean {
+    return n !== undefined && n > 0 && count % n === 0;
+  }
+
+  /** Counts a request against the hourly limit; false when none is left. */
+  private takeRequest(): boolean {
+    const hour = this.hourOf(this.now());
+    if (hour !== this.rateWindow) {
+      this.rateWindow = hour;
+      this.rateUsed = 0;
+    }
+    if (this.rateUsed >= this.limit) return false;
+    this.rateUsed++;
+    return true;
+  }
+
+  private get limit(): number {
+    return this.options.rateLimit ?? 3000;
+  }
+
+  private hourOf(ms: number): number {
+    return Math.floor(ms / 3_600_000);
+  }
+
+  private rateHeaders(res: ServerResponse): void {
+    res.setHeader("X-DocuSign-TraceToken", randomUUID());
+    res.setHeader("X-RateLimit-Limit", String(this.limit));
+    res.setHeader("X-RateLimit-Remaining", String(Math.max(0, this.limit - this.rateUsed)));
+    res.setHeader("X-RateLimit-Reset", String((this.rateWindow + 1) * 3600));
+    res.setHeader("X-BurstLimit-Limit", "200");
+    res.setHeader("X-BurstLimit-Remaining", "199");
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown): void {
+    this.sendRaw(res, status, "application/json", JSON.stringify(body));
+  }
+
+  private sendHtml(res: ServerResponse, status: number, title: string): void {
+    this.stats.faultsServed++;
+    this.sendRaw(
+      res,
+      status,
+      "text/html",
+      `<html><head><title>${status} ${title}</title></head><body><h1>${title}</h1><p>The server is temporarily unable to service your request.</p></body></html>`,
+    );
+  }
+
+  private sendRaw(res: ServerResponse, status: number, type: string, body: string): void {
+    this.rateHeaders(res);
+    res.statusCode = status;
+    res.setHeader("Content-Type", type);
+    res.end(body);
+  }
+}
+
+function encodeCursor(position: number): string {
+  return Buffer.from(JSON.stringify({ v: 1, p: position } satisfies CursorState)).toString("base64url");
+}
+
+function decodeCursor(cursor: string): CursorState | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorState>;
+    return value.v === 1 && typeof value.p === "number" && Number.isInteger(value.p) && value.p >= 0
+      ? (value as CursorState)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
