@@ -171,7 +171,8 @@ export class DocuSignClient implements EventSource {
   /**
    * Sends a request until it gets an answer that is not worth retrying. 429, 5xx, network errors,
    * timeouts and unreadable bodies are retried with exponential backoff and full jitter, honouring
-   * Retry-After and X-RateLimit-Reset, never waiting past the deadline.
+   * Retry-After and X-RateLimit-Reset, never waiting past the deadline. Attempts running out is a
+   * failure; the deadline running out is a DeadlineError (the run stops cleanly and the next resumes).
    */
   private async withRetries(
     label: string,
@@ -196,7 +197,11 @@ export class DocuSignClient implements EventSource {
       if (failure.retryAfterMs !== undefined && failure.retryAfterMs > (this.options.maxDelayMs ?? 60_000)) {
         throw failure;
       }
-      if (deadline !== undefined && this.options.clock.now() + delayMs >= deadline) throw failure;
+      if (deadline !== undefined && this.options.clock.now() + delayMs >= deadline) {
+        // Out of time, not out of attempts: a clean stop for the run (a spent rate limit stays itself).
+        if (failure.code === ErrorCode.RateLimited) throw failure;
+        throw new DeadlineError(`${label} (retry of ${failure.status ?? failure.code})`, { cause: failure });
+      }
       const reason = `${failure.status === undefined ? failure.code : `HTTP ${failure.status}`}${
         failure.traceToken === undefined ? "" : ` (X-DocuSign-TraceToken: ${failure.traceToken})`
       }`;

@@ -67,6 +67,7 @@ export function createFileStateStore({ root }: { readonly root: string }): State
         cursor: request.cursor,
         version: state.version + 1,
         totalEvents: state.totalEvents + request.events,
+        recentEventIds: request.recentEventIds,
         ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
         lastCommitAt: new Date(request.now).toISOString(),
         leaseOwner: request.owner,

@@ -13,7 +13,9 @@ const gzipAsync = promisify(gzip);
 export class Chunk {
   readonly startCursor: string;
   private readonly lines = new Map<string, string[]>();
-  private readonly seen = new Set<string>();
+  private readonly seen: Set<string>;
+  /** Ids in arrival order: the previous chunk's recent ids, then this chunk's. */
+  private readonly ids: string[];
   /** UTF-8 bytes of NDJSON buffered. */
   bytes = 0;
   events = 0;
@@ -22,8 +24,16 @@ export class Chunk {
   untimedEvents = 0;
   newestEventMs: number | undefined;
 
-  constructor(startCursor: string) {
+  /** `recentIds`: ids stored just before this chunk; DocuSign may repeat them at its start. */
+  constructor(startCursor: string, recentIds: readonly string[] = []) {
     this.startCursor = startCursor;
+    this.ids = [...recentIds];
+    this.seen = new Set(recentIds);
+  }
+
+  /** The last `count` event ids stored before and in this chunk, oldest first. */
+  recentIds(count: number): string[] {
+    return this.ids.slice(-count);
   }
 
   /** Adds an event unless its `eventId` is already in this chunk. Returns whether it was added. */
@@ -35,6 +45,7 @@ export class Chunk {
         return false;
       }
       this.seen.add(id);
+      this.ids.push(id);
     }
     const time = eventTime(event);
     if (time === undefined) this.untimedEvents++;

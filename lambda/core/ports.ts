@@ -72,6 +72,8 @@ export interface StreamState {
   readonly newestEventTime?: string;
   /** Events stored over the stream's lifetime. */
   readonly totalEvents: number;
+  /** Ids of the last events committed, so that events DocuSign repeats across pages or runs are dropped. */
+  readonly recentEventIds?: readonly string[];
 }
 
 export interface AcquireRequest {
@@ -92,6 +94,8 @@ export interface CommitRequest {
   readonly newestEventTime?: string;
   /** Events stored by this commit's chunk. */
   readonly events: number;
+  /** The last event ids stored (at most `RECENT_EVENT_IDS`), oldest first. */
+  readonly recentEventIds: readonly string[];
   readonly now: number;
   readonly leaseUntil: number;
 }

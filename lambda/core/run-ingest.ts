@@ -67,6 +67,12 @@ export interface IngestOptions {
 }
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
+/**
+ * How many of the last stored event ids are kept with the cursor. DocuSign may deliver an event twice
+ * (monitor-api.md); a repeat within this window is dropped even across chunks and runs, an older one
+ * is left to the Athena view `events_dedup`. 1,000 ids are about 37 KB of state.
+ */
+export const RECENT_EVENT_IDS = 1000;
 const DEFAULT_LEASE_MS = 15 * 60 * 1000;
 
 /**
@@ -97,7 +103,7 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
   const totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
   const days = new Set<string>();
   let cursor = startCursor;
-  let chunk = new Chunk(cursor);
+  let chunk = new Chunk(cursor, current.recentEventIds ?? []);
   let newestMs = parseMs(current.newestEventTime);
   let stoppedBy: StoppedBy | undefined;
   let failure: unknown;
@@ -127,6 +133,7 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
       cursor,
       ...(newestMs === undefined ? {} : { newestEventTime: new Date(newestMs).toISOString() }),
       events: chunk.events,
+      recentEventIds: chunk.recentIds(RECENT_EVENT_IDS),
       now: committedAt,
       leaseUntil: leaseUntil(committedAt),
     });
@@ -138,7 +145,7 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
     totals.untimed += chunk.untimedEvents;
     for (const day of chunk.days()) days.add(day);
     reporter?.committed?.({ stream, keys: objects.map((o) => o.key), events: chunk.events, bytes, cursor });
-    chunk = new Chunk(cursor);
+    chunk = new Chunk(cursor, current.recentEventIds ?? []);
   };
 
   try {

@@ -1,0 +1,221 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { linesOf } from "./core/fakes";
+import { lastJsonLine, runCli } from "./helpers/run-cli";
+import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
+
+let dir: string;
+let keyFile: string;
+let fixture: SimulatorFixture | undefined;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "monitor-lake-cli-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+afterEach(async () => {
+  await fixture?.simulator.stop();
+  fixture = undefined;
+});
+
+async function start(options: Parameters<typeof startSimulator>[0]): Promise<SimulatorFixture> {
+  fixture = await startSimulator(options);
+  keyFile = join(dir, `key-${Date.now()}.pem`);
+  await writeFile(keyFile, fixture.keys.pkcs1Pem, { mode: 0o600 });
+  return fixture;
+}
+
+function runArgs(f: SimulatorFixture, out: string, extra: string[] = []): string[] {
+  return [
+    "run",
+    "--oauth-url",
+    f.url,
+    "--monitor-url",
+    f.url,
+    "--integration-key",
+    f.integrationKey,
+    "--user-id",
+    f.userId,
+    "--key-file",
+    keyFile,
+    "--out",
+    out,
+    "--start",
+    "2000-01-01T00:00:00Z",
+    ...extra,
+  ];
+}
+
+async function lakeEvents(out: string): Promise<Record<string, unknown>[]> {
+  const entries = await readdir(join(out, "events"), { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith(".json.gz"));
+  const events: Record<string, unknown>[] = [];
+  for (const f of files) events.push(...linesOf(await readFile(join(f.parentPath, f.name))));
+  return events;
+}
+
+describe("CLI end to end against the simulator", () => {
+  it("drains a backlog over several --budget runs with faults on, every event stored exactly once", async () => {
+    const f = await start({
+      events: 12_000,
+      days: 4,
+      lateShare: 0.02,
+      untimedShare: 0.001,
+      faults: {
+        serverErrorEvery: 5,
+        rateLimitEvery: 7,
+        retryAfterSeconds: 0,
+        truncateEvery: 9,
+        slowEvery: 6,
+        slowMs: 300,
+        duplicateEvery: 3,
+        repeatEvery: 4,
+        liveEventsPerPage: 15,
+        tokenLifetimeSeconds: 3,
+      },
+    });
+    const out = join(dir, "lake-faults");
+    const summaries: Record<string, unknown>[] = [];
+    // Live events arrive with every request, so these runs never see an empty page: each ends on its budget.
+    for (let run = 0; run < 6; run++) {
+      const result = await runCli(
+        runArgs(f, out, ["--budget", "2", "--limit", "700", "--chunk-max-bytes", "300000", "--json"]),
+      );
+      expect(result.code, result.stderr).toBe(0);
+      const summary = lastJsonLine(result.stdout);
+      summaries.push(summary);
+    }
+    // Without faults and live events, one last run catches up.
+    f.simulator.faults = {};
+    const final = await runCli(runArgs(f, out, ["--json"]));
+    expect(final.code, final.stderr).toBe(0);
+    expect(lastJsonLine(final.stdout)).toMatchObject({ caughtUp: true, stoppedBy: "caught-up" });
+
+    expect(summaries.every((s) => s.stoppedBy === "budget" && (s.durationMs as number) <= 2000)).toBe(true);
+    expect(summaries.reduce((n, s) => n + (s.events as number), 0)).toBeGreaterThan(5000);
+    expect(summaries.reduce((n, s) => n + (s.retries as number), 0)).toBeGreaterThan(0);
+    const source = f.simulator.events();
+    const lake = await lakeEvents(out);
+    const byId = new Map(lake.map((e) => [e.eventId, e]));
+    expect(lake.length).toBe(source.length);
+    expect(byId.size).toBe(source.length);
+    for (const event of source) expect(byId.get(event.eventId)).toEqual(event);
+    const state = JSON.parse(await readFile(join(out, "state", "default.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    expect(state.totalEvents).toBe(source.length);
+    expect(state.leaseOwner).toBeUndefined();
+  });
+
+  it("prints progress per page and a human summary", async () => {
+    const f = await start({ events: 3000 });
+
+    const result = await runCli(runArgs(f, join(dir, "lake-human")));
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/page 1: \+2000 events \(2000 this run\), newest event .* behind now/);
+    expect(result.stdout).toMatch(/^Caught up: 3000 events in 3 pages/m);
+  });
+
+  it("stops with rate-limit and exit 0 when the account's rate limit runs low", async () => {
+    const f = await start({ events: 3000, rateLimit: 100, rateLimitUsed: 75 });
+
+    const result = await runCli(runArgs(f, join(dir, "lake-rate"), ["--limit", "500", "--json"]));
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(lastJsonLine(result.stdout)).toMatchObject({ stoppedBy: "rate-limit", caughtUp: false, pages: 6 });
+  });
+
+  it("exits 1 with the consent URL when consent is missing", async () => {
+    const f = await start({ events: 10, faults: { consentRequired: true } });
+
+    const result = await runCli(runArgs(f, join(dir, "lake-consent")));
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${f.url}/oauth/auth?response_type=code&scope=signature%20impersonation&client_id=${f.integrationKey}`,
+    );
+    expect(result.stderr).toContain("X-DocuSign-TraceToken");
+    expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it("exits 2 listing every configuration problem", async () => {
+    const result = await runCli([
+      "run",
+      "--env",
+      "staging",
+      "--user-id",
+      "admin@example.com",
+      "--limit",
+      "5000",
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('DOCUSIGN_ENV is "staging"');
+    expect(result.stderr).toContain("DOCUSIGN_INTEGRATION_KEY is not set");
+    expect(result.stderr).toContain("DOCUSIGN_USER_ID looks like an email address");
+    expect(result.stderr).toContain("DOCUSIGN_PRIVATE_KEY_FILE is not set");
+    expect(result.stderr).toContain('PAGE_LIMIT is "5000"');
+  });
+
+  it("reads settings from the environment variables", async () => {
+    const f = await start({ events: 100 });
+
+    const result = await runCli(
+      ["run", "--json"],
+      {
+        DOCUSIGN_OAUTH_URL: f.url,
+        DOCUSIGN_MONITOR_URL: f.url,
+        DOCUSIGN_INTEGRATION_KEY: f.integrationKey,
+        DOCUSIGN_USER_ID: f.userId,
+        DOCUSIGN_PRIVATE_KEY_FILE: keyFile,
+        STREAM_ID: "from-env",
+        START_CURSOR: "2000-01-01T00:00:00Z",
+        PAGE_LIMIT: "30",
+      },
+      dir,
+    );
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(lastJsonLine(result.stdout)).toMatchObject({ stream: "from-env", events: 100, pages: 5 });
+  });
+
+  it("exits 2 on an unknown command or flag", async () => {
+    expect((await runCli(["frobnicate"])).code).toBe(2);
+    const result = await runCli(["run", "--no-such-flag"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--help");
+  });
+
+  it("prints the consent URL for an integration key", async () => {
+    const result = await runCli([
+      "consent-url",
+      "--integration-key",
+      "abc",
+      "--env",
+      "production",
+      "--redirect-uri",
+      "https://example.com/cb",
+    ]);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(
+      "https://account.docusign.com/oauth/auth?response_type=code&scope=signature%20impersonation&client_id=abc&redirect_uri=https%3A%2F%2Fexample.com%2Fcb",
+    );
+  });
+
+  it("npm start's demo ingests the simulated backlog and checks it event by event", async () => {
+    const out = join(dir, "demo");
+
+    const result = await runCli(["--out", out]);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("Caught up: 30000 events");
+    expect(result.stdout).toContain("checked: all 30000 simulator events are in the lake exactly once");
+    expect((await lakeEvents(out)).length).toBe(30000);
+  }, 120_000);
+});

@@ -1,0 +1,171 @@
+import { gunzipSync } from "node:zlib";
+import type {
+  AcquireRequest,
+  Clock,
+  CommitRequest,
+  EventPage,
+  EventSource,
+  FetchPageRequest,
+  LakeObject,
+  MonitorEvent,
+  ObjectSink,
+  StateStore,
+  StreamState,
+} from "../../lambda/core/ports";
+import { DeadlineError, LeaseHeldError, LeaseLostError } from "../../lambda/errors";
+
+/** A clock the test moves; the fake source advances it per page to model time spent fetching. */
+export class FakeClock implements Clock {
+  constructor(public ms = Date.UTC(2024, 0, 10, 12, 0, 0)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+/** Events in ingestion order; cursors are `c<position>`, date cursors are not supported. */
+export class FakeSource implements EventSource {
+  calls: FetchPageRequest[] = [];
+  /** Thrown by the next fetch, then cleared. */
+  failNext: Error | undefined;
+  rateLimit: EventPage["rateLimit"];
+
+  constructor(
+    public events: MonitorEvent[],
+    private readonly pageSize: number,
+    private readonly clock?: FakeClock,
+    private readonly pageMs = 0,
+  ) {}
+
+  async fetchPage(request: FetchPageRequest): Promise<EventPage> {
+    this.calls.push(request);
+    if (this.failNext) {
+      const error = this.failNext;
+      this.failNext = undefined;
+      throw error;
+    }
+    if (this.clock && this.pageMs > 0) {
+      if (request.deadline !== undefined && this.clock.now() + this.pageMs > request.deadline) {
+        this.clock.ms = request.deadline;
+        throw new DeadlineError("fake fetch");
+      }
+      this.clock.advance(this.pageMs);
+    }
+    const start = request.cursor.startsWith("c") ? Number(request.cursor.slice(1)) : 0;
+    const end = Math.min(this.events.length, start + this.pageSize);
+    return {
+      events: this.events.slice(start, end),
+      endCursor: end === start ? request.cursor : `c${end}`,
+      ...(this.rateLimit === undefined ? {} : { rateLimit: this.rateLimit }),
+    };
+  }
+}
+
+/** Objects in memory, last write wins like S3; `failOnPut(n)` makes the n-th put from now fail. */
+export class MemorySink implements ObjectSink {
+  readonly objects = new Map<string, LakeObject>();
+  puts = 0;
+  private failAt: number | undefined;
+
+  failOnPut(n: number): void {
+    this.failAt = this.puts + n;
+  }
+
+  async put(object: LakeObject): Promise<void> {
+    this.puts++;
+    if (this.failAt === this.puts) {
+      this.failAt = undefined;
+      throw new Error("injected sink failure");
+    }
+    this.objects.set(object.key, object);
+  }
+
+  /** Every stored event, parsed from the gzipped NDJSON objects. */
+  events(): Record<string, unknown>[] {
+    return [...this.objects.values()].flatMap((o) => linesOf(o.body));
+  }
+}
+
+export function linesOf(body: Uint8Array): Record<string, unknown>[] {
+  return gunzipSync(body)
+    .toString("utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+interface Item extends StreamState {
+  owner?: string;
+  leaseUntil?: number;
+}
+
+/** A state store with real lease semantics, in memory; `failOnCommit(n)` makes the n-th commit fail. */
+export class MemoryStateStore implements StateStore {
+  readonly items = new Map<string, Item>();
+  commits = 0;
+  private failAt: number | undefined;
+
+  failOnCommit(n: number): void {
+    this.failAt = this.commits + n;
+  }
+
+  async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
+    const item = this.items.get(stream) ?? { version: 0, totalEvents: 0 };
+    if (item.owner && item.owner !== owner && (item.leaseUntil ?? 0) > now) {
+      throw new LeaseHeldError(stream, item.owner, item.leaseUntil);
+    }
+    this.items.set(stream, { ...item, owner, leaseUntil });
+    return item;
+  }
+
+  async commit(request: CommitRequest): Promise<StreamState> {
+    this.commits++;
+    if (this.failAt === this.commits) {
+      this.failAt = undefined;
+      throw new Error("injected commit failure");
+    }
+    const item = this.items.get(request.stream);
+    if (!item || item.owner !== request.owner || item.version !== request.expectedVersion) {
+      throw new LeaseLostError(request.stream, "the lease or version changed");
+    }
+    const next: Item = {
+      cursor: request.cursor,
+      version: item.version + 1,
+      totalEvents: item.totalEvents + request.events,
+      recentEventIds: request.recentEventIds,
+      ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
+      owner: request.owner,
+      leaseUntil: request.leaseUntil,
+    };
+    this.items.set(request.stream, next);
+    return next;
+  }
+
+  async release({ stream, owner }: { stream: string; owner: string }): Promise<void> {
+    const item = this.items.get(stream);
+    if (item?.owner === owner) {
+      const { owner: _o, leaseUntil: _l, ...rest } = item;
+      this.items.set(stream, rest);
+    }
+  }
+}
+
+/** `count` events with ids `e<i>`, timestamps spread over `days` days from 2024-01-01. */
+export function makeEvents(
+  count: number,
+  days = 3,
+  extra: (i: number) => Record<string, unknown> = () => ({}),
+): MonitorEvent[] {
+  const start = Date.UTC(2024, 0, 1);
+  const span = days * 24 * 3600 * 1000;
+  return Array.from({ length: count }, (_, i) => ({
+    timestamp: `${new Date(start + Math.floor((i / count) * span)).toISOString().slice(0, 23)}1234Z`,
+    eventId: `e${i}`,
+    object: "Envelope",
+    action: "Sent",
+    data: { EnvelopeId: `env-${i}`, padding: "x".repeat(100) },
+    ...extra(i),
+  }));
+}
