@@ -1,0 +1,265 @@
+import type { KeyObject } from "node:crypto";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { DocuSignClient } from "./adapters/docusign-client";
+import { createDynamoStateStore } from "./adapters/dynamo-state-store";
+import { createS3Sink } from "./adapters/s3-sink";
+import { createSecretKeySource, type KeySource } from "./adapters/secret-key-source";
+import { ENV, type MonitorLakeConfig, parseConfig } from "./config";
+import type { Clock } from "./core/ports";
+import { type RunSummary, runIngest } from "./core/run-ingest";
+import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "./errors";
+
+/**
+ * The scheduled Lambda: design steps 1-9 with the AWS adapters behind the same core as the CLI.
+ * Config is parsed and clients are created once per container; the DocuSign client (and its token)
+ * and the private key are reused while the container is warm.
+ */
+
+/** What EventBridge Scheduler may send: one function can serve several DocuSign organizations. */
+export interface InvocationPayload {
+  /** The stream's id (its state item and object names). @default STREAM_ID */
+  readonly stream?: string;
+  readonly organizationId?: string;
+  readonly integrationKey?: string;
+  readonly userId?: string;
+  /** Name or ARN of the secret holding this stream's private key. @default DOCUSIGN_PRIVATE_KEY_SECRET */
+  readonly keySecret?: string;
+  readonly startCursor?: string;
+}
+
+/** The part of the Lambda context the handler uses. */
+export interface LambdaContextLike {
+  readonly awsRequestId: string;
+  getRemainingTimeInMillis(): number;
+}
+
+export interface LeaseHeldResult {
+  readonly stream: string;
+  readonly leaseHeld: true;
+  readonly holder?: string;
+  readonly message: string;
+}
+
+export type HandlerResult =
+  | (RunSummary & { readonly retries: number; readonly throttled: number })
+  | LeaseHeldResult;
+
+export interface HandlerDependencies {
+  /** The Lambda's environment variables. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly s3: S3Client;
+  readonly dynamo: DynamoDBClient;
+  readonly secrets: SecretsManagerClient;
+  readonly fetch?: typeof fetch;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** How long a private key read is reused. @default 5 minutes */
+  readonly keyTtlMs?: number;
+}
+
+/**
+ * Time kept free at the end of the invocation, chosen for the worst case of the final steps:
+ * - `EXIT_MARGIN_MS` after the run's deadline: lease release, metrics flush and the return.
+ * - `FLUSH_RESERVE_MS` before it: gzip of the last chunk (32 MiB of NDJSON, under a second), its
+ *   PutObjects (a few MB) and the DynamoDB commit, with the SDK's own retries.
+ * Short invocations (tests, tiny timeouts) scale both down to a share of the time remaining.
+ */
+export const EXIT_MARGIN_MS = 5_000;
+export const FLUSH_RESERVE_MS = 20_000;
+
+const PAYLOAD_ENV: Readonly<Record<keyof InvocationPayload, string>> = {
+  stream: ENV.stream,
+  organizationId: ENV.organizationId,
+  integrationKey: ENV.integrationKey,
+  userId: ENV.userId,
+  keySecret: ENV.privateKeySecret,
+  startCursor: ENV.startCursor,
+};
+
+interface ClientEntry {
+  readonly client: DocuSignClient;
+  readonly key: KeyObject;
+  readonly counts: { retries: number; throttled: number; authFailures: number };
+}
+
+export function createHandler(
+  deps: HandlerDependencies,
+): (event: unknown, context: LambdaContextLike) => Promise<HandlerResult> {
+  const clock = deps.clock ?? { now: () => Date.now() };
+  const logger = deps.logger ?? new Logger({ serviceName: "monitor-lake" });
+  const metrics = deps.metrics ?? new Metrics({ namespace: "MonitorLake", serviceName: "monitor-lake" });
+  // Dimensioned by stream only: drop Powertools' default `service` dimension.
+  metrics.clearDefaultDimensions();
+  // Parsed once at init; an invalid configuration fails every invocation with the full list of problems.
+  let baseConfig: MonitorLakeConfig | ConfigError;
+  try {
+    baseConfig = parseConfig(deps.env, "aws");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    baseConfig = error;
+  }
+  const keySources = new Map<string, KeySource>();
+  const clients = new Map<string, ClientEntry>();
+
+  const configFor = (event: unknown): MonitorLakeConfig => {
+    const payload = (typeof event === "object" && event !== null ? event : {}) as Record<string, unknown>;
+    const env: Record<string, string | undefined> = { ...deps.env };
+    const problems: string[] = [];
+    for (const [field, name] of Object.entries(PAYLOAD_ENV)) {
+      const value = payload[field];
+      if (value === undefined) continue;
+      if (typeof value !== "string") problems.push(`payload field "${field}" must be a string.`);
+      else env[name] = value;
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+    if (Object.keys(payload).some((field) => field in PAYLOAD_ENV)) return parseConfig(env, "aws");
+    if (baseConfig instanceof ConfigError) throw baseConfig;
+    return baseConfig;
+  };
+
+  const keySourceFor = (secretId: string): KeySource => {
+    let source = keySources.get(secretId);
+    if (!source) {
+      source = createSecretKeySource({
+        secrets: deps.secrets,
+        secretId,
+        clock,
+        ...(deps.keyTtlMs === undefined ? {} : { ttlMs: deps.keyTtlMs }),
+      });
+      keySources.set(secretId, source);
+    }
+    return source;
+  };
+
+  const clientFor = (config: MonitorLakeConfig, key: KeyObject): ClientEntry => {
+    const d = config.docusign;
+    const id = [d.oauthUrl, d.monitorUrl, d.organizationId, d.integrationKey, d.userId, d.pageLimit].join(
+      "|",
+    );
+    const existing = clients.get(id);
+    if (existing && existing.key === key) return existing;
+    const counts = { retries: 0, throttled: 0, authFailures: 0 };
+    const client = new DocuSignClient({
+      ...d,
+      limit: d.pageLimit,
+      privateKey: key,
+      clock,
+      ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+      onEvent: (event) => {
+        if (event.type === "retry") {
+          counts.retries++;
+          logger.warn("DocuSign request retried", {
+            request: event.request,
+            reason: event.reason,
+            delayMs: event.delayMs,
+          });
+        }
+        if (event.type === "throttled") counts.throttled++;
+        if (event.type === "auth-failure") counts.authFailures++;
+      },
+    });
+    const entry = { client, key, counts };
+    clients.set(id, entry);
+    return entry;
+  };
+
+  return async (event, context) => {
+    const started = clock.now();
+    const remaining = context.getRemainingTimeInMillis();
+    const exitMargin = Math.min(EXIT_MARGIN_MS, remaining * 0.1);
+    const deadline = started + remaining - exitMargin;
+    const flushReserveMs = Math.min(FLUSH_RESERVE_MS, remaining * 0.3);
+    // In-flight requests are aborted at the hard deadline (invariant 4).
+    const hardStop = AbortSignal.timeout(Math.max(1, remaining - exitMargin / 2));
+    let stream = "unknown";
+    try {
+      const config = configFor(event);
+      stream = config.stream;
+      logger.appendKeys({ stream });
+      metrics.addDimension("stream", stream);
+      if (!("secretId" in config.privateKey) || !config.aws) throw new Error("aws configuration expected");
+      const key = await keySourceFor(config.privateKey.secretId).privateKey(hardStop);
+      const entry = clientFor(config, key);
+      entry.counts.retries = 0;
+      entry.counts.throttled = 0;
+      entry.counts.authFailures = 0;
+      const summary = await runIngest(
+        {
+          source: entry.client,
+          sink: createS3Sink({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
+          state: createDynamoStateStore({
+            dynamo: deps.dynamo,
+            table: config.aws.stateTable,
+            signal: hardStop,
+          }),
+          clock,
+          reporter: {
+            page: (p) => logger.debug("page", { pages: p.pages, pageEvents: p.pageEvents, events: p.events }),
+            committed: (c) =>
+              logger.info("chunk committed", { objects: c.keys.length, events: c.events, bytes: c.bytes }),
+          },
+        },
+        {
+          stream,
+          owner: `lambda-${context.awsRequestId}`,
+          ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
+          deadline,
+          flushReserveMs,
+          chunkMaxBytes: config.chunkMaxBytes,
+          rateLimitReserve: config.rateLimitReserve,
+          signal: hardStop,
+        },
+      );
+      const lagSeconds =
+        summary.caughtUp || summary.newestEventTime === undefined
+          ? 0
+          : Math.max(0, (clock.now() - Date.parse(summary.newestEventTime)) / 1000);
+      metrics.addMetric("EventsIngested", MetricUnit.Count, summary.events);
+      metrics.addMetric("Pages", MetricUnit.Count, summary.pages);
+      metrics.addMetric("ObjectsWritten", MetricUnit.Count, summary.objects);
+      metrics.addMetric("BytesWritten", MetricUnit.Bytes, summary.bytes);
+      metrics.addMetric("Retries", MetricUnit.Count, entry.counts.retries);
+      metrics.addMetric("Throttled", MetricUnit.Count, entry.counts.throttled);
+      metrics.addMetric("AuthFailures", MetricUnit.Count, entry.counts.authFailures);
+      metrics.addMetric("LeaseHeld", MetricUnit.Count, 0);
+      metrics.addMetric("CaughtUp", MetricUnit.Count, summary.caughtUp ? 1 : 0);
+      metrics.addMetric("IngestLagSeconds", MetricUnit.Seconds, Math.round(lagSeconds));
+      const result = { ...summary, retries: entry.counts.retries, throttled: entry.counts.throttled };
+      logger.info("run finished", { summary: result });
+      return result;
+    } catch (error) {
+      if (error instanceof LeaseHeldError) {
+        metrics.addMetric("LeaseHeld", MetricUnit.Count, 1);
+        logger.info("lease held by another run", { holder: error.holder, leaseUntil: error.expiresAt });
+        return {
+          stream,
+          leaseHeld: true,
+          ...(error.holder === undefined ? {} : { holder: error.holder }),
+          message: error.message,
+        };
+      }
+      const code = error instanceof MonitorLakeError ? error.code : "UNEXPECTED";
+      if (code === ErrorCode.AuthFailed || code === ErrorCode.ConsentRequired) {
+        metrics.addMetric("AuthFailures", MetricUnit.Count, 1);
+      }
+      logger.error("run failed", { code, error: describeError(error) });
+      throw error;
+    } finally {
+      metrics.publishStoredMetrics();
+      logger.removeKeys(["stream"]);
+    }
+  };
+}
+
+/** The entry point named in the function's configuration: `handler.handler`. */
+export const handler = createHandler({
+  env: process.env,
+  s3: new S3Client({}),
+  dynamo: new DynamoDBClient({}),
+  secrets: new SecretsManagerClient({}),
+});
