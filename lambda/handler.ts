@@ -171,11 +171,11 @@ export function createHandler(
   return async (event, context) => {
     const started = clock.now();
     const remaining = context.getRemainingTimeInMillis();
-    const exitMargin = Math.min(EXIT_MARGIN_MS, remaining * 0.1);
+    const exitMargin = Math.floor(Math.min(EXIT_MARGIN_MS, remaining * 0.1));
     const deadline = started + remaining - exitMargin;
-    const flushReserveMs = Math.min(FLUSH_RESERVE_MS, remaining * 0.3);
+    const flushReserveMs = Math.floor(Math.min(FLUSH_RESERVE_MS, remaining * 0.3));
     // In-flight requests are aborted at the hard deadline (invariant 4).
-    const hardStop = AbortSignal.timeout(Math.max(1, remaining - exitMargin / 2));
+    const hardStop = AbortSignal.timeout(Math.max(1, Math.floor(remaining - exitMargin / 2)));
     let stream = "unknown";
     try {
       const config = configFor(event);
@@ -250,7 +250,8 @@ export function createHandler(
       logger.error("run failed", { code, error: describeError(error) });
       throw error;
     } finally {
-      metrics.publishStoredMetrics();
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+      else metrics.clearDimensions();
       logger.removeKeys(["stream"]);
     }
   };

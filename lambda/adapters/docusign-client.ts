@@ -222,7 +222,7 @@ export class DocuSignClient implements EventSource {
     const untilDeadline = request.deadline === undefined ? Number.POSITIVE_INFINITY : request.deadline - now;
     if (untilDeadline <= 0 || request.signal?.aborted) throw new DeadlineError(label);
     const limitedByDeadline = untilDeadline < timeoutMs;
-    const timeout = AbortSignal.timeout(Math.max(1, Math.min(timeoutMs, untilDeadline)));
+    const timeout = AbortSignal.timeout(Math.max(1, Math.floor(Math.min(timeoutMs, untilDeadline))));
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     try {
       const response = await send(signal);

@@ -96,6 +96,7 @@ export class DocuSignSimulator {
   private readonly factory: EventFactory;
   private readonly stored: StoredEvent[];
   private readonly tokens = new Map<string, number>();
+  private publicKey: KeyObject;
   private server: Server | undefined;
   private rateUsed: number;
   private rateWindow: number;
@@ -103,6 +104,7 @@ export class DocuSignSimulator {
   constructor(options: SimulatorOptions) {
     this.options = options;
     this.faults = { ...options.faults };
+    this.publicKey = options.publicKey;
     this.now = options.now ?? Date.now;
     const organizationStream = options.organizationId !== undefined;
     const organizationId = options.organizationId ?? DEFAULT_ORGANIZATION_ID;
@@ -122,6 +124,16 @@ export class DocuSignSimulator {
     );
     this.rateUsed = options.rateLimitUsed ?? 0;
     this.rateWindow = this.hourOf(this.now());
+  }
+
+  /** The integration's key pair was replaced: assertions must now verify with this key. */
+  rotateKey(publicKey: KeyObject): void {
+    this.publicKey = publicKey;
+  }
+
+  /** Every access token issued so far (tests check that none leaks into logs). */
+  issuedTokens(): string[] {
+    return [...this.tokens.keys()];
   }
 
   /** Every event DocuSign holds so far (backlog and live), in ingestion order. */
@@ -193,7 +205,7 @@ export class DocuSignSimulator {
     }
     const assertion = form.get("assertion") ?? "";
     try {
-      const { payload } = await jwtVerify(assertion, this.options.publicKey, {
+      const { payload } = await jwtVerify(assertion, this.publicKey, {
         algorithms: ["RS256"],
         issuer: this.options.integrationKey,
         subject: this.options.userId,

@@ -1,0 +1,282 @@
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { afterEach, describe, expect, it } from "vitest";
+import { ENV } from "../lambda/config";
+import { ErrorCode, StorageError } from "../lambda/errors";
+import { createHandler, type HandlerResult, type LambdaContextLike } from "../lambda/handler";
+import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
+import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
+
+const clients = awsClients();
+let fixture: SimulatorFixture | undefined;
+afterEach(async () => {
+  await fixture?.simulator.stop();
+  fixture = undefined;
+});
+
+/** A Lambda context with `ms` of time left. */
+function context(ms: number): LambdaContextLike {
+  const end = Date.now() + ms;
+  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => end - Date.now() };
+}
+
+interface Setup {
+  readonly f: SimulatorFixture;
+  readonly env: Record<string, string>;
+  readonly bucket: string;
+  readonly table: string;
+  readonly secretId: string;
+}
+
+async function setup(simulator: Parameters<typeof startSimulator>[0]): Promise<Setup> {
+  fixture = await startSimulator(simulator);
+  const f = fixture;
+  const bucket = await createBucket(clients.s3);
+  const table = await createStateTable(clients.dynamo);
+  const secretId = await createSecret(clients.secrets, f.keys.pkcs1Pem);
+  const env = {
+    [ENV.oauthUrl]: f.url,
+    [ENV.monitorUrl]: f.url,
+    [ENV.integrationKey]: f.integrationKey,
+    [ENV.userId]: f.userId,
+    [ENV.privateKeySecret]: secretId,
+    [ENV.bucket]: bucket,
+    [ENV.keyPrefix]: "monitor/",
+    [ENV.stateTable]: table,
+    [ENV.startCursor]: "2000-01-01T00:00:00Z",
+    [ENV.pageLimit]: "500",
+    [ENV.chunkMaxBytes]: "400000",
+    [ENV.stream]: "org1",
+  };
+  return { f, env, bucket, table, secretId };
+}
+
+async function stateItem(table: string, stream = "org1") {
+  return (
+    await clients.dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: stream } } }))
+  ).Item;
+}
+
+async function expectExactlyOnce(s: Setup, prefix = "monitor/events/"): Promise<void> {
+  const lake = await readLake(clients.s3, s.bucket, prefix);
+  const ids = lake.flatMap((o) => o.events.map((e) => e.eventId));
+  const source = s.f.simulator.events();
+  expect(ids.length).toBe(source.length);
+  expect(new Set(ids)).toEqual(new Set(source.map((e) => e.eventId)));
+}
+
+function isSummary(r: HandlerResult): r is Extract<HandlerResult, { caughtUp: boolean }> {
+  return !("leaseHeld" in r);
+}
+
+describe("Lambda handler against moto and the simulator", () => {
+  it("drains a backlog over many short invocations with every event in S3 exactly once", async () => {
+    const s = await setup({ events: 6000, faults: { slowEvery: 1, slowMs: 120, serverErrorEvery: 7 } });
+    const handler = createHandler({ env: s.env, ...clients });
+    const results: HandlerResult[] = [];
+    for (let i = 0; i < 30; i++) {
+      const result = await handler({}, context(1500));
+      results.push(result);
+      if (isSummary(result) && result.caughtUp) break;
+    }
+
+    expect(results.length).toBeGreaterThan(2);
+    expect(results.slice(0, -1).every((r) => isSummary(r) && r.stoppedBy === "budget")).toBe(true);
+    await expectExactlyOnce(s);
+    const item = await stateItem(s.table);
+    expect(item?.totalEvents?.N).toBe("6000");
+    expect(item?.leaseOwner).toBeUndefined();
+    expect(s.f.simulator.stats.tokensIssued).toBe(1); // the warm client kept its token
+  });
+
+  it("loses and duplicates nothing when it fails between the object write and the cursor commit", async () => {
+    const s = await setup({ events: 3000 });
+    let failures = 0;
+    const flaky = {
+      send: (command: { input: { ConditionExpression?: string } }, options?: unknown) => {
+        if (command.input.ConditionExpression?.includes("version = :version") && failures++ === 1) {
+          return Promise.reject(
+            Object.assign(new Error("injected: network down"), { name: "NetworkingError" }),
+          );
+        }
+        return (clients.dynamo.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      },
+    } as unknown as DynamoDBClient;
+    const handler = createHandler({ env: s.env, ...clients, dynamo: flaky });
+
+    await expect(handler({}, context(60_000))).rejects.toBeInstanceOf(StorageError);
+    const committed = await stateItem(s.table);
+    expect(committed?.version?.N).toBe("1"); // the first chunk was committed, the second not
+    expect(committed?.leaseOwner).toBeUndefined();
+    const resumed = await handler({}, context(60_000));
+
+    expect(isSummary(resumed) && resumed.caughtUp).toBe(true);
+    await expectExactlyOnce(s);
+  });
+
+  it("lets only one of two concurrent invocations write; the other reports LeaseHeld and succeeds", async () => {
+    const s = await setup({ events: 2000, faults: { slowEvery: 1, slowMs: 200 } });
+    const a = createHandler({ env: s.env, ...clients });
+    const b = createHandler({ env: s.env, ...clients });
+
+    // B starts once A holds the lease (A has asked DocuSign for a token). moto's conditional writes are
+    // not atomic under truly simultaneous requests, unlike DynamoDB's; the commit condition still guards.
+    const first = a({}, context(20_000));
+    while (s.f.simulator.stats.tokenRequests === 0) await new Promise((r) => setTimeout(r, 5));
+    const results = await Promise.all([first, b({}, context(20_000))]);
+
+    const held = results.filter((r) => "leaseHeld" in r);
+    const ran = results.filter(isSummary);
+    expect(held).toHaveLength(1);
+    expect(ran).toHaveLength(1);
+    expect(ran[0]?.events).toBe(2000);
+    await expectExactlyOnce(s);
+  });
+
+  it("takes over a lease whose run died", async () => {
+    const s = await setup({ events: 100 });
+    await clients.dynamo.send(
+      new PutItemCommand({
+        TableName: s.table,
+        Item: {
+          streamId: { S: "org1" },
+          version: { N: "0" },
+          totalEvents: { N: "0" },
+          leaseOwner: { S: "lambda-dead" },
+          leaseUntil: { N: String(Date.now() - 1000) },
+        },
+      }),
+    );
+
+    const result = await createHandler({ env: s.env, ...clients })({}, context(20_000));
+
+    expect(isSummary(result) && result.events).toBe(100);
+  });
+
+  it("fails clearly and leaves the cursor unmoved when S3 refuses the write", async () => {
+    const s = await setup({ events: 100 });
+    const handler = createHandler({
+      env: { ...s.env, [ENV.bucket]: "bucket-that-does-not-exist" },
+      ...clients,
+    });
+
+    const error = await handler({}, context(20_000)).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain("s3://bucket-that-does-not-exist/monitor/events/dt=");
+    expect((error as Error).message).toContain("Check BUCKET_NAME");
+    expect((await stateItem(s.table))?.cursor).toBeUndefined();
+  });
+
+  it("picks up a rotated key after the key TTL", async () => {
+    const s = await setup({ events: 50 });
+    const handler = createHandler({ env: s.env, ...clients, keyTtlMs: 300 });
+    await handler({}, context(20_000));
+    const rotated = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    s.f.simulator.rotateKey(rotated.publicKey);
+    s.f.simulator.appendLive(10);
+    await clients.secrets.send(
+      new PutSecretValueCommand({
+        SecretId: s.secretId,
+        SecretString: JSON.stringify({
+          privateKey: rotated.privateKey.export({ type: "pkcs1", format: "pem" }),
+        }),
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 350));
+
+    const result = await handler({}, context(20_000));
+
+    expect(isSummary(result) && result.events).toBe(10);
+    expect(s.f.simulator.stats.tokensIssued).toBe(2);
+  });
+
+  it("serves several organizations, each with its own state item and objects", async () => {
+    const s = await setup({ events: 40 });
+    const handler = createHandler({ env: s.env, ...clients });
+
+    await handler({ stream: "org-a" }, context(20_000));
+    await handler({ stream: "org-b", startCursor: "2000-01-01T00:00:00Z" }, context(20_000));
+
+    expect((await stateItem(s.table, "org-a"))?.totalEvents?.N).toBe("40");
+    expect((await stateItem(s.table, "org-b"))?.totalEvents?.N).toBe("40");
+    const keys = (await readLake(clients.s3, s.bucket)).map((o) => o.key);
+    expect(keys.some((k) => /\/org-a-[0-9a-f]{16}-000\.json\.gz$/.test(k))).toBe(true);
+    expect(keys.some((k) => /\/org-b-[0-9a-f]{16}-000\.json\.gz$/.test(k))).toBe(true);
+  });
+
+  it("fails every invocation with one message listing every configuration problem", async () => {
+    const handler = createHandler({ env: { [ENV.docusignEnv]: "prod", [ENV.keyPrefix]: "/x" }, ...clients });
+
+    const error = await handler({}, context(20_000)).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: ErrorCode.ConfigInvalid });
+    for (const name of [
+      ENV.docusignEnv,
+      ENV.integrationKey,
+      ENV.userId,
+      ENV.privateKeySecret,
+      ENV.bucket,
+      ENV.stateTable,
+      ENV.keyPrefix,
+    ]) {
+      expect((error as Error).message).toContain(name);
+    }
+  });
+
+  it("logs structured JSON and EMF metrics by stream, and never a key, token or assertion", async () => {
+    const s = await setup({ events: 600, faults: { rateLimitEvery: 2, retryAfterSeconds: 0 } });
+    const lines: string[] = [];
+    const writes = {
+      stdout: process.stdout.write.bind(process.stdout),
+      stderr: process.stderr.write.bind(process.stderr),
+    };
+    for (const name of ["stdout", "stderr"] as const) {
+      process[name].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        lines.push(String(chunk));
+        return (writes[name] as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof process.stdout.write;
+    }
+    try {
+      const handler = createHandler({ env: s.env, ...clients });
+      await handler({}, context(20_000));
+      await handler({ stream: "org1", keySecret: "missing-secret" }, context(20_000)).catch(() => undefined);
+    } finally {
+      process.stdout.write = writes.stdout;
+      process.stderr.write = writes.stderr;
+    }
+
+    const output = lines.join("");
+    const records = output
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const emf = records.find((r) => r._aws !== undefined && r.EventsIngested !== undefined) as Record<
+      string,
+      unknown
+    >;
+    expect(emf).toMatchObject({
+      EventsIngested: 600,
+      CaughtUp: 1,
+      IngestLagSeconds: 0,
+      LeaseHeld: 0,
+      stream: "org1",
+    });
+    expect((emf.Retries as number) > 0 && (emf.Throttled as number) > 0).toBe(true);
+    const directive = (emf._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] })
+      .CloudWatchMetrics[0];
+    expect(directive?.Namespace).toBe("MonitorLake");
+    expect(directive?.Dimensions).toEqual([["stream"]]);
+    expect(records.some((r) => r.message === "run finished" && r.level === "INFO")).toBe(true);
+    expect(
+      records.some((r) => r.message === "run failed" && String(r.error).includes("missing-secret")),
+    ).toBe(true);
+    // Secrets never leave memory.
+    const pemBody = s.f.keys.pkcs1Pem.split("\n")[1] ?? "";
+    expect(pemBody.length).toBeGreaterThan(20);
+    expect(output).not.toContain(pemBody);
+    for (const token of s.f.simulator.issuedTokens()) expect(output).not.toContain(token);
+    expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/); // a JWT
+  });
+});
