@@ -173,6 +173,12 @@ export class EventFactory {
         device: agent.device.family,
         browser: agent.browser.family,
         os: agent.os.family,
+        // Listed by AWS Glue's DocuSign Monitor connector (monitor-api.md); values illustrative.
+        application: source === "API" ? "eSignature API" : "eSignature",
+        environment: "demo",
+        traceToken: guid(r),
+        customerVisible: true,
+        version: "1.0",
       });
     } else {
       event.referencedUserId = type.action === "UserAdded" ? guid(r) : "";

@@ -1,0 +1,74 @@
+import { App, Aspects } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import type { MonitorLakeProps } from "./monitor-lake";
+import { MonitorLakeStack } from "./monitor-lake-stack";
+
+/**
+ * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
+ * environment (demo|production), schedule, alarmEmail, keySecretName, retentionDays,
+ * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), stackName.
+ */
+export function propsFromContext(get: (key: string) => unknown): MonitorLakeProps {
+  const text = (key: string): string | undefined => {
+    const value = get(key);
+    return value === undefined || value === null || String(value).trim() === ""
+      ? undefined
+      : String(value).trim();
+  };
+  const problems: string[] = [];
+  const integrationKey = text("integrationKey");
+  const userId = text("userId");
+  if (!integrationKey)
+    problems.push("-c integrationKey=<the integration key GUID from DocuSign Apps and Keys>");
+  if (!userId) problems.push("-c userId=<the impersonated admin's user GUID ('API Username')>");
+  const environment = text("environment") ?? "demo";
+  if (environment !== "demo" && environment !== "production")
+    problems.push("-c environment=demo or -c environment=production");
+  const retention = text("retentionDays");
+  const retentionDays = retention === undefined ? undefined : Number(retention);
+  if (retentionDays !== undefined && !(Number.isInteger(retentionDays) && retentionDays > 0)) {
+    problems.push(`-c retentionDays=<whole number of days> (got "${retention}")`);
+  }
+  const lock = text("objectLock");
+  let objectLock: MonitorLakeProps["objectLock"];
+  if (lock !== undefined) {
+    const m = /^(GOVERNANCE|COMPLIANCE):(\d+)$/i.exec(lock);
+    if (!m) problems.push(`-c objectLock=GOVERNANCE:<days> or COMPLIANCE:<days> (got "${lock}")`);
+    else objectLock = { mode: (m[1] ?? "").toUpperCase() as "GOVERNANCE" | "COMPLIANCE", days: Number(m[2]) };
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `monitor-lake needs these CDK context values:\n  ${problems.join("\n  ")}\ne.g. npx cdk deploy -c integrationKey=... -c userId=...`,
+    );
+  }
+  const organizationId = text("organizationId");
+  const schedule = text("schedule");
+  const alarmEmail = text("alarmEmail");
+  const keySecretName = text("keySecretName");
+  return {
+    integrationKey: integrationKey as string,
+    userId: userId as string,
+    environment: environment as "demo" | "production",
+    streams: [{ id: text("streamId") ?? "default", ...(organizationId ? { organizationId } : {}) }],
+    ...(schedule ? { schedule } : {}),
+    ...(alarmEmail ? { alarmEmail } : {}),
+    ...(keySecretName ? { keySecretName } : {}),
+    ...(retentionDays ? { retentionDays } : {}),
+    ...(objectLock ? { objectLock } : {}),
+  };
+}
+
+export function buildApp(app: App): MonitorLakeStack {
+  const stack = new MonitorLakeStack(app, String(app.node.tryGetContext("stackName") ?? "MonitorLake"), {
+    lake: propsFromContext((key) => app.node.tryGetContext(key)),
+    description: "monitor-lake: DocuSign Monitor events into an S3 data lake with Athena and alarms",
+  });
+  Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  return stack;
+}
+
+if (process.argv[1]?.endsWith("app.ts")) {
+  const app = new App();
+  buildApp(app);
+  app.synth();
+}

@@ -1,0 +1,308 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { App } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { describe, expect, inject, it } from "vitest";
+import { buildApp } from "../../infra/app";
+import { SAVED_QUERIES } from "../../infra/athena-schema";
+import { ENV } from "../../lambda/config";
+
+const run = promisify(execFile);
+const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
+  context: Record<string, unknown>;
+};
+const required = {
+  integrationKey: "11111111-2222-3333-4444-555555555555",
+  userId: "66666666-7777-8888-9999-000000000000",
+};
+
+function synth(context: Record<string, unknown> = {}) {
+  const app = new App({ context: { ...cdkJson.context, ...required, ...context } });
+  const stack = buildApp(app);
+  const template = Template.fromStack(stack);
+  return { app, stack, template };
+}
+
+const { stack, template } = synth({ alarmEmail: "secops@example.com" });
+const json = template.toJSON() as {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Outputs: Record<string, { Value: unknown }>;
+};
+const resources = (type: string) => Object.values(json.Resources).filter((r) => r.Type === type);
+
+describe("MonitorLake stack", () => {
+  it("has a private, TLS-only, encrypted, versioned lake bucket with lifecycle and access logs, retained", () => {
+    template.hasResource("AWS::S3::Bucket", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+        },
+        VersioningConfiguration: { Status: "Enabled" },
+        LoggingConfiguration: Match.objectLike({ LogFilePrefix: "lake/" }),
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectLike({
+              Prefix: "events/",
+              NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+              Transitions: [{ StorageClass: "INTELLIGENT_TIERING", TransitionInDays: 30 }],
+            }),
+            Match.objectLike({ Prefix: "athena-results/", ExpirationInDays: 30 }),
+          ]),
+        },
+      }),
+    });
+    template.hasResourceProperties("AWS::S3::BucketPolicy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+        ]),
+      },
+    });
+  });
+
+  it("adds Object Lock, expiry and a KMS option only when asked", () => {
+    const locked = synth({ objectLock: "COMPLIANCE:365", retentionDays: "400" }).template;
+    locked.hasResourceProperties("AWS::S3::Bucket", {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: "Enabled",
+        Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 365 } },
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: "events/", ExpirationInDays: 400 })]),
+      },
+    });
+    expect(JSON.stringify(json)).not.toContain("ObjectLockEnabled");
+  });
+
+  it("keeps state in an on-demand table with point-in-time recovery, retained", () => {
+    template.hasResource("AWS::DynamoDB::Table", {
+      DeletionPolicy: "Retain",
+      Properties: Match.objectLike({
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "streamId", KeyType: "HASH" }],
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      }),
+    });
+  });
+
+  it("creates the key secret empty with instructions, or imports one by name", () => {
+    template.hasResourceProperties("AWS::SecretsManager::Secret", {
+      Description: Match.stringLikeRegexp("RSA private key.*put-secret-value"),
+      GenerateSecretString: Match.absent(),
+      SecretString: Match.absent(),
+    });
+    const imported = synth({ keySecretName: "existing/docusign-key" }).template;
+    imported.resourceCountIs("AWS::SecretsManager::Secret", 0);
+    expect(JSON.stringify(imported.toJSON())).toContain("secret:existing/docusign-key-??????");
+  });
+
+  it("runs the ingester on Node.js 24 arm64 with reserved concurrency 1, no async retries and an on-failure queue", () => {
+    template.hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      Architectures: ["arm64"],
+      Timeout: 300,
+      MemorySize: 512,
+      ReservedConcurrentExecutions: 1,
+      Handler: "index.handler",
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.docusignEnv]: "demo",
+          [ENV.integrationKey]: required.integrationKey,
+          [ENV.userId]: required.userId,
+          [ENV.privateKeySecret]: Match.anyValue(),
+          [ENV.bucket]: Match.anyValue(),
+          [ENV.stateTable]: Match.anyValue(),
+          [ENV.keyPrefix]: "",
+        }),
+      },
+    });
+    template.hasResourceProperties("AWS::Lambda::EventInvokeConfig", {
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+    template.hasResourceProperties("AWS::SQS::Queue", { SqsManagedSseEnabled: true });
+    template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
+  });
+
+  it("can leave reserved concurrency off for small accounts", async () => {
+    const { MonitorLakeStack } = await import("../../infra/monitor-lake-stack");
+    const app = new App({ context: cdkJson.context });
+    const s = new MonitorLakeStack(app, "NoReserve", { lake: { ...required, reservedConcurrency: false } });
+    Template.fromStack(s).hasResourceProperties("AWS::Lambda::Function", {
+      Runtime: "nodejs24.x",
+      ReservedConcurrentExecutions: Match.absent(),
+    });
+  });
+
+  it("schedules each stream with EventBridge Scheduler, a retry policy and a dead-letter queue", () => {
+    template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(5 minutes)",
+      Target: Match.objectLike({
+        Input: JSON.stringify({ stream: "default" }),
+        RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 600 },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+      }),
+    });
+    synth({ organizationId: "org-1", schedule: "rate(10 minutes)" }).template.hasResourceProperties(
+      "AWS::Scheduler::Schedule",
+      {
+        ScheduleExpression: "rate(10 minutes)",
+        Target: Match.objectLike({ Input: JSON.stringify({ stream: "default", organizationId: "org-1" }) }),
+      },
+    );
+  });
+
+  it("grants least privilege: no wildcard actions, no unscoped resources", () => {
+    const statements = resources("AWS::IAM::Policy").flatMap(
+      (p) =>
+        (p.Properties.PolicyDocument as { Statement: { Action: string | string[]; Resource: unknown }[] })
+          .Statement,
+    );
+    expect(statements.length).toBeGreaterThan(0);
+    for (const s of statements) {
+      for (const action of [s.Action].flat()) expect(action).not.toContain("*");
+      expect(s.Resource).not.toBe("*");
+    }
+    const ingester = statements.filter((s) => JSON.stringify(s.Action).includes("s3:PutObject"));
+    expect(ingester).toHaveLength(1);
+    expect(ingester[0]?.Action).toBe("s3:PutObject");
+    expect(JSON.stringify(ingester[0]?.Resource)).toContain("/events/*");
+    const dynamo = statements.find((s) =>
+      JSON.stringify(s.Action).includes("dynamodb:UpdateItem"),
+    ) as unknown as {
+      Condition: unknown;
+    };
+    expect(dynamo.Condition).toEqual({
+      "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["default"] },
+    });
+    expect(statements.some((s) => s.Action === "secretsmanager:GetSecretValue")).toBe(true);
+  });
+
+  it("declares the Athena table with OpenX JSON, every field and partition projection on dt", () => {
+    template.hasResourceProperties("AWS::Glue::Table", {
+      TableInput: Match.objectLike({
+        Name: "events",
+        PartitionKeys: [{ Name: "dt", Type: "string" }],
+        Parameters: Match.objectLike({
+          "projection.enabled": "true",
+          "projection.dt.type": "date",
+          "projection.dt.format": "yyyy-MM-dd",
+          "projection.dt.range": "2020-01-01,NOW",
+        }),
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: Match.objectLike({ SerializationLibrary: "org.openx.data.jsonserde.JsonSerDe" }),
+          Columns: Match.arrayWith([
+            { Name: "eventid", Type: "string" },
+            {
+              Name: "ipaddresslocation",
+              Type: "struct<latitude:double,longitude:double,country:string,state:string,city:string>",
+            },
+            { Name: "data", Type: "string" },
+          ]),
+        }),
+      }),
+    });
+  });
+
+  it("creates the events_dedup view, a workgroup with a scan cutoff, and the saved queries", () => {
+    template.hasResourceProperties("AWS::Glue::Table", {
+      TableInput: Match.objectLike({
+        Name: "events_dedup",
+        TableType: "VIRTUAL_VIEW",
+        ViewOriginalText: Match.stringLikeRegexp("^/\\* Presto View: "),
+      }),
+    });
+    template.hasResourceProperties("AWS::Athena::WorkGroup", {
+      WorkGroupConfiguration: Match.objectLike({
+        EnforceWorkGroupConfiguration: true,
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        EngineVersion: { SelectedEngineVersion: "Athena engine version 3" },
+        ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: "SSE_S3" } }),
+      }),
+    });
+    expect(SAVED_QUERIES.length).toBeGreaterThanOrEqual(8);
+    template.resourceCountIs("AWS::Athena::NamedQuery", SAVED_QUERIES.length);
+  });
+
+  it("alarms on errors, throttles, duration, failed runs, stalls, auth failures and lease conflicts, to SNS", () => {
+    const alarms = resources("AWS::CloudWatch::Alarm");
+    expect(alarms).toHaveLength(7);
+    for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "IngestLagSeconds",
+      Namespace: "MonitorLake",
+      Dimensions: [{ Name: "stream", Value: "default" }],
+      TreatMissingData: "breaching",
+    });
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Duration", Threshold: 240_000 });
+    template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "secops@example.com",
+    });
+    template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+
+  it("outputs what the README's deploy steps need", () => {
+    const outputs = Object.entries(json.Outputs);
+    const names = outputs.map(([k]) => k).join(" ");
+    for (const name of [
+      "BucketName",
+      "StateTableName",
+      "PrivateKeySecretArn",
+      "StorePrivateKeyCommand",
+      "ConsentUrl",
+      "AthenaWorkGroup",
+      "AthenaDatabase",
+      "DashboardUrl",
+    ]) {
+      expect(names).toContain(name);
+    }
+    const consent = outputs.find(([k]) => k.includes("ConsentUrl"))?.[1].Value;
+    expect(consent).toBe(
+      `https://account-d.docusign.com/oauth/auth?response_type=code&scope=signature%20impersonation&client_id=${required.integrationKey}&redirect_uri=https%3A%2F%2Fdevelopers.docusign.com%2Fplatform%2Fauth%2Fconsent`,
+    );
+  });
+
+  it("has no unsuppressed cdk-nag AwsSolutions findings", () => {
+    const errors = Annotations.fromStack(stack).findError("*", Match.stringLikeRegexp("AwsSolutions-.*"));
+    const warnings = Annotations.fromStack(stack).findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"));
+    expect(errors.map((e) => e.entry.data)).toEqual([]);
+    expect(warnings.map((e) => e.entry.data)).toEqual([]);
+  });
+
+  it("passes cfn-lint with zero errors", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "monitor-lake-cfn-"));
+    try {
+      const file = join(dir, "template.json");
+      await writeFile(file, JSON.stringify(template.toJSON()));
+      const result = await run(join(inject("venvBin"), "cfn-lint"), ["--format", "parseable", file]).then(
+        (r) => ({ code: 0, out: r.stdout }),
+        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
+      );
+      // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational (1: it failed to run).
+      expect(result.code & 3, result.out).toBe(0);
+      expect(result.out).not.toMatch(/:E\d{4}:/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails synth with the -c flags to pass when required context is missing", () => {
+    const app = new App({ context: cdkJson.context });
+    expect(() => buildApp(app)).toThrow(/-c integrationKey=.*\n.*-c userId=/s);
+    expect(() =>
+      buildApp(new App({ context: { ...required, environment: "prod", objectLock: "forever" } })),
+    ).toThrow(/-c environment=demo or -c environment=production[\s\S]*-c objectLock=GOVERNANCE:<days>/);
+  });
+});
