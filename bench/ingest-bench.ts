@@ -33,7 +33,11 @@ async function best(label: string, fn: () => Promise<void>): Promise<number> {
     await fn();
     fastest = Math.min(fastest, performance.now() - start);
   }
-  process.stdout.write(`${label.padEnd(10)} ${fastest.toFixed(0).padStart(7)} ms  ${Math.round((EVENTS / fastest) * 1000).toString().padStart(9)} events/s\n`);
+  process.stdout.write(
+    `${label.padEnd(10)} ${fastest.toFixed(0).padStart(7)} ms  ${Math.round((EVENTS / fastest) * 1000)
+      .toString()
+      .padStart(9)} events/s\n`,
+  );
   return fastest;
 }
 
@@ -48,7 +52,14 @@ const core = await best("core", async () => {
   const clock = new FakeClock(Date.now());
   await runIngest(
     { source: new FakeSource(events, 2000), sink: new MemorySink(), state: new MemoryStateStore(), clock },
-    { stream: "bench", owner: "bench", startCursor: "c0", flushReserveMs: 0, chunkMaxBytes: 32 * 1024 * 1024, rateLimitReserve: 0.2 },
+    {
+      stream: "bench",
+      owner: "bench",
+      startCursor: "c0",
+      flushReserveMs: 0,
+      chunkMaxBytes: 32 * 1024 * 1024,
+      rateLimitReserve: 0.2,
+    },
   );
 });
 
@@ -75,5 +86,7 @@ const local = await best("local", async () => {
 await fixture.simulator.stop();
 await rm(dir, { recursive: true, force: true });
 
-process.stdout.write(`\nratios to baseline (lower is better): core ${(core / baseline).toFixed(2)}x, local ${(local / baseline).toFixed(2)}x\n`);
+process.stdout.write(
+  `\nratios to baseline (lower is better): core ${(core / baseline).toFixed(2)}x, local ${(local / baseline).toFixed(2)}x\n`,
+);
 process.stdout.write(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`);

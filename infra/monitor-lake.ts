@@ -194,7 +194,8 @@ export class MonitorLake extends Construct {
         POWERTOOLS_SERVICE_NAME: "monitor-lake",
         POWERTOOLS_METRICS_NAMESPACE: "MonitorLake",
       },
-      bundling: { minify: true, sourceMap: true, target: "node24" },
+      // keepNames: error classes keep their names (ConfigError, DocuSignError) in logs and Lambda's errorType.
+      bundling: { minify: true, keepNames: true, sourceMap: true, target: "node24" },
     });
     // Least privilege: new objects under events/ only, its stream items only, its secret only.
     role.addToPolicy(
@@ -464,6 +465,7 @@ export class MonitorLake extends Construct {
         "Open once, signed in as the impersonated user (the redirect URI must be registered on the key)",
       value: consentUrl(defaultOAuthUrl(environment), props.integrationKey, DEFAULT_REDIRECT_URI),
     });
+    new CfnOutput(this, "LogGroupName", { value: logGroup.logGroupName });
     new CfnOutput(this, "AthenaWorkGroup", { value: this.workgroup.name });
     new CfnOutput(this, "AthenaDatabase", { value: this.database.databaseName });
     new CfnOutput(this, "DashboardUrl", {

@@ -135,6 +135,24 @@ describe("MonitorLake stack", () => {
     template.hasResourceProperties("AWS::Logs::LogGroup", { RetentionInDays: 30 });
   });
 
+  it("bundles a handler that loads on its own and reports configuration errors by name", async () => {
+    const assembly = synth().app.synth();
+    const fn = resources("AWS::Lambda::Function").find((r) => r.Properties.Runtime === "nodejs24.x");
+    const key = (fn!.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, "");
+    const bundle = join(assembly.directory, `asset.${key}`, "index.js");
+    const script = `require(${JSON.stringify(bundle)}).handler({}, { awsRequestId: "t", getRemainingTimeInMillis: () => 10000 })
+      .then(() => console.log("RESULT resolved"), (e) => console.log("RESULT " + e.name + " " + e.code))`;
+    // The AWS SDK is provided by the Lambda runtime, not bundled: resolve it from this project.
+    const { stdout } = await run(process.execPath, ["-e", script], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        NODE_PATH: join(process.cwd(), "node_modules"),
+        AWS_REGION: "us-east-1",
+      },
+    });
+    expect(stdout).toContain("RESULT ConfigError CONFIG_INVALID");
+  });
+
   it("can leave reserved concurrency off for small accounts", async () => {
     const { MonitorLakeStack } = await import("../../infra/monitor-lake-stack");
     const app = new App({ context: cdkJson.context });
