@@ -14,6 +14,7 @@ import { runIngest } from "../lambda/core/run-ingest";
 import { runLocalIngest } from "../lambda/local-ingest";
 import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../test/core/fakes";
 import { startSimulator } from "../test/helpers/simulator-fixture";
+import { envForSimulator } from "../test/simulator/client-env";
 import { EventFactory } from "../test/simulator/dataset";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
@@ -70,15 +71,11 @@ await writeFile(keyFile, fixture.keys.pkcs1Pem, { mode: 0o600 });
 let round = 0;
 const local = await best("local", async () => {
   const config = parseConfig(
-    {
-      [ENV.oauthUrl]: fixture.url,
-      [ENV.monitorUrl]: fixture.url,
-      [ENV.integrationKey]: fixture.integrationKey,
-      [ENV.userId]: fixture.userId,
+    envForSimulator(fixture, {
       [ENV.privateKeyFile]: keyFile,
       [ENV.startCursor]: "2000-01-01T00:00:00Z",
       [ENV.stream]: `bench${round++}`,
-    },
+    }),
     "local",
   );
   await runLocalIngest({ config, out: join(dir, "lake") });

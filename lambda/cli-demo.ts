@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
+import { envForSimulator } from "../test/simulator/client-env";
 import { DocuSignSimulator } from "../test/simulator/simulator";
 import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./cli-output";
 import { ENV, parseConfig } from "./config";
@@ -75,17 +76,13 @@ export async function runDemo(io: {
     if (removed > 0) stdout(`  replaced the previous demo lake in ${root} (${removed} files)`);
     stdout("");
     const config = parseConfig(
-      {
-        [ENV.integrationKey]: setup.integrationKey,
-        [ENV.userId]: setup.userId,
-        [ENV.oauthUrl]: setup.url,
-        [ENV.monitorUrl]: setup.url,
+      envForSimulator(setup, {
         [ENV.privateKeyFile]: keyFile,
         [ENV.stream]: DEMO_STREAM,
         [ENV.startCursor]: new Date(Date.now() - 6 * 24 * 3600 * 1000).toISOString(),
         // Small chunks so that the demo shows several commits; the default is 32 MiB.
         [ENV.chunkMaxBytes]: String(8 * 1024 * 1024),
-      },
+      }),
       "local",
     );
     const summary = await runLocalIngest({

@@ -7,6 +7,7 @@ import { ErrorCode, StorageError } from "../lambda/errors";
 import { createHandler, type HandlerResult, type LambdaContextLike } from "../lambda/handler";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
 import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
+import { envForSimulator } from "./simulator/client-env";
 
 const clients = awsClients();
 let fixture: SimulatorFixture | undefined;
@@ -35,11 +36,7 @@ async function setup(simulator: Parameters<typeof startSimulator>[0]): Promise<S
   const bucket = await createBucket(clients.s3);
   const table = await createStateTable(clients.dynamo);
   const secretId = await createSecret(clients.secrets, f.keys.pkcs1Pem);
-  const env = {
-    [ENV.oauthUrl]: f.url,
-    [ENV.monitorUrl]: f.url,
-    [ENV.integrationKey]: f.integrationKey,
-    [ENV.userId]: f.userId,
+  const env = envForSimulator(f, {
     [ENV.privateKeySecret]: secretId,
     [ENV.bucket]: bucket,
     [ENV.keyPrefix]: "monitor/",
@@ -48,7 +45,7 @@ async function setup(simulator: Parameters<typeof startSimulator>[0]): Promise<S
     [ENV.pageLimit]: "500",
     [ENV.chunkMaxBytes]: "400000",
     [ENV.stream]: "org1",
-  };
+  });
   return { f, env, bucket, table, secretId };
 }
 

@@ -122,9 +122,7 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
     );
     // Every object must be durable before the cursor moves past its events (invariant 1).
     await Promise.all(objects.map((object) => sink.put(object, options.signal)));
-    if (chunk.newestEventMs !== undefined && (newestMs === undefined || chunk.newestEventMs > newestMs)) {
-      newestMs = chunk.newestEventMs;
-    }
+    newestMs = maxDefined(newestMs, chunk.newestEventMs);
     const committedAt = clock.now();
     current = await state.commit({
       stream,
@@ -180,14 +178,13 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
       const ingestMs = clock.now();
       for (const event of page.events) chunk.add(event, ingestMs);
       cursor = page.endCursor;
+      const newest = maxDefined(newestMs, chunk.newestEventMs);
       reporter?.page?.({
         stream,
         pages: totals.pages,
         pageEvents: page.events.length,
         events: totals.events + chunk.events,
-        ...(maxDefined(newestMs, chunk.newestEventMs) === undefined
-          ? {}
-          : { newestEventMs: maxDefined(newestMs, chunk.newestEventMs) as number }),
+        ...(newest === undefined ? {} : { newestEventMs: newest }),
         now: ingestMs,
         ...(page.rateLimit === undefined ? {} : { rateLimit: page.rateLimit }),
       });

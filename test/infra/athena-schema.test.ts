@@ -13,6 +13,7 @@ import { ENV, parseConfig } from "../../lambda/config";
 import { runLocalIngest } from "../../lambda/local-ingest";
 import { linesOf } from "../core/fakes";
 import { startSimulator } from "../helpers/simulator-fixture";
+import { envForSimulator } from "../simulator/client-env";
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -28,15 +29,11 @@ async function lakeFrom(organizationId?: string): Promise<Record<string, unknown
     const keyFile = join(dir, "key.pem");
     await writeFile(keyFile, f.keys.pkcs8Pem, { mode: 0o600 });
     const config = parseConfig(
-      {
-        [ENV.oauthUrl]: f.url,
-        [ENV.monitorUrl]: f.url,
-        [ENV.integrationKey]: f.integrationKey,
-        [ENV.userId]: f.userId,
+      envForSimulator(f, {
         [ENV.privateKeyFile]: keyFile,
         [ENV.startCursor]: "2000-01-01T00:00:00Z",
         ...(organizationId ? { [ENV.organizationId]: organizationId } : {}),
-      },
+      }),
       "local",
     );
     await runLocalIngest({ config, out: join(dir, "lake") });
