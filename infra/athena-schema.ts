@@ -108,14 +108,18 @@ export function hiveType(type: FieldType): string {
 export function prestoType(type: FieldType): string {
   if (type === "string") return "varchar";
   if (type === "double" || type === "boolean") return type;
-  return `row(${type.map((f) => `"${f.name.toLowerCase()}" ${prestoType(f.type)}`).join(",")})`;
+  return `row(${type.map((f) => `${f.name.toLowerCase()} ${prestoType(f.type)}`).join(",")})`;
 }
 
-/** Columns of the dedup view: every table column, `dt`, and `event_time` parsed from `timestamp`. */
-export const VIEW_COLUMNS: readonly { name: string; type: string }[] = [
-  ...EVENT_FIELDS.map((f) => ({ name: f.name.toLowerCase(), type: prestoType(f.type) })),
-  { name: "dt", type: "varchar" },
-  { name: "event_time", type: "timestamp(3) with time zone" },
+/** Columns of the dedup view (Presto type for the view, Hive type for Glue): every table column, `dt`, `event_time`. */
+export const VIEW_COLUMNS: readonly { name: string; type: string; hiveType: string }[] = [
+  ...EVENT_FIELDS.map((f) => ({
+    name: f.name.toLowerCase(),
+    type: prestoType(f.type),
+    hiveType: hiveType(f.type),
+  })),
+  { name: "dt", type: "varchar", hiveType: "string" },
+  { name: "event_time", type: "timestamp(3) with time zone", hiveType: "timestamp" },
 ];
 
 /**

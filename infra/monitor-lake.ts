@@ -301,16 +301,7 @@ export class MonitorLake extends Construct {
         viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString("base64")} */`,
         viewExpandedText: "/* Presto View */",
         storageDescriptor: {
-          columns: VIEW_COLUMNS.map((c) => ({
-            name: c.name,
-            type: c.type.startsWith("row(")
-              ? "struct"
-              : c.type === "varchar"
-                ? "string"
-                : c.type.startsWith("timestamp")
-                  ? "timestamp"
-                  : c.type,
-          })),
+          columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.hiveType })),
           serdeInfo: {},
         },
       },

@@ -3,11 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { App } from "aws-cdk-lib";
+import { App, Stack } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import * as kms from "aws-cdk-lib/aws-kms";
 import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { SAVED_QUERIES } from "../../infra/athena-schema";
+import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { ENV } from "../../lambda/config";
 
 const run = promisify(execFile);
@@ -83,6 +85,28 @@ describe("MonitorLake stack", () => {
       },
     });
     expect(JSON.stringify(json)).not.toContain("ObjectLockEnabled");
+
+    const app = new App({ context: cdkJson.context });
+    const keyed = new Stack(app, "Keyed");
+    const key = new kms.Key(keyed, "Key", { enableKeyRotation: true });
+    const kmsTemplate = Template.fromStack(
+      new MonitorLakeStack(app, "KmsLake", { lake: { ...required, encryptionKey: key } }),
+    );
+    kmsTemplate.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: "aws:kms" }),
+          }),
+        ],
+      },
+    });
+    kmsTemplate.hasResourceProperties("AWS::IAM::Policy", {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(["kms:GenerateDataKey*"]) })]),
+      },
+    });
   });
 
   it("keeps state in an on-demand table with point-in-time recovery, retained", () => {
@@ -153,8 +177,7 @@ describe("MonitorLake stack", () => {
     expect(stdout).toContain("RESULT ConfigError CONFIG_INVALID");
   });
 
-  it("can leave reserved concurrency off for small accounts", async () => {
-    const { MonitorLakeStack } = await import("../../infra/monitor-lake-stack");
+  it("can leave reserved concurrency off for small accounts", () => {
     const app = new App({ context: cdkJson.context });
     const s = new MonitorLakeStack(app, "NoReserve", { lake: { ...required, reservedConcurrency: false } });
     Template.fromStack(s).hasResourceProperties("AWS::Lambda::Function", {
@@ -240,6 +263,26 @@ describe("MonitorLake stack", () => {
         TableType: "VIRTUAL_VIEW",
         ViewOriginalText: Match.stringLikeRegexp("^/\\* Presto View: "),
       }),
+    });
+    const view = resources("AWS::Glue::Table").find(
+      (r) => (r.Properties.TableInput as { Name: string }).Name === "events_dedup",
+    )!.Properties.TableInput as {
+      ViewOriginalText: string;
+      StorageDescriptor: { Columns: { Name: string; Type: string }[] };
+    };
+    const encoded = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(view.ViewOriginalText)?.[1] ?? "";
+    const presto = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as {
+      originalSql: string;
+      catalog: string;
+      columns: { name: string; type: string }[];
+    };
+    expect(presto.catalog).toBe("awsdatacatalog");
+    expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "eventid"/);
+    expect(presto.columns.map((c) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c) => c.Name));
+    expect(presto.columns).toContainEqual({ name: "event_time", type: "timestamp(3) with time zone" });
+    expect(view.StorageDescriptor.Columns).toContainEqual({
+      Name: "useragentclientinfo",
+      Type: expect.stringMatching(/^struct<browser:struct<family:string,version:struct<major:string/),
     });
     template.hasResourceProperties("AWS::Athena::WorkGroup", {
       WorkGroupConfiguration: Match.objectLike({
