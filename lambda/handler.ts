@@ -84,7 +84,7 @@ const PAYLOAD_ENV: Readonly<Record<keyof InvocationPayload, string>> = {
 interface ClientEntry {
   readonly client: DocuSignClient;
   readonly key: KeyObject;
-  readonly counts: { retries: number; throttled: number; authFailures: number };
+  readonly counts: { retries: number; throttled: number };
 }
 
 export function createHandler(
@@ -143,7 +143,7 @@ export function createHandler(
     );
     const existing = clients.get(id);
     if (existing && existing.key === key) return existing;
-    const counts = { retries: 0, throttled: 0, authFailures: 0 };
+    const counts = { retries: 0, throttled: 0 };
     const client = new DocuSignClient({
       ...d,
       limit: d.pageLimit,
@@ -160,7 +160,10 @@ export function createHandler(
           });
         }
         if (event.type === "throttled") counts.throttled++;
-        if (event.type === "auth-failure") counts.authFailures++;
+        // A 401 answered by one re-authentication is routine (token revoked or expired early): logged, not
+        // counted. AuthFailures counts runs that DocuSign's authentication stopped.
+        if (event.type === "auth-failure")
+          logger.info("DocuSign token refused; re-authenticated", { request: event.request });
       },
     });
     const entry = { client, key, counts };
@@ -187,7 +190,6 @@ export function createHandler(
       const entry = clientFor(config, key);
       entry.counts.retries = 0;
       entry.counts.throttled = 0;
-      entry.counts.authFailures = 0;
       const summary = await runIngest(
         {
           source: entry.client,
@@ -225,7 +227,7 @@ export function createHandler(
       metrics.addMetric("BytesWritten", MetricUnit.Bytes, summary.bytes);
       metrics.addMetric("Retries", MetricUnit.Count, entry.counts.retries);
       metrics.addMetric("Throttled", MetricUnit.Count, entry.counts.throttled);
-      metrics.addMetric("AuthFailures", MetricUnit.Count, entry.counts.authFailures);
+      metrics.addMetric("AuthFailures", MetricUnit.Count, 0);
       metrics.addMetric("LeaseHeld", MetricUnit.Count, 0);
       metrics.addMetric("CaughtUp", MetricUnit.Count, summary.caughtUp ? 1 : 0);
       metrics.addMetric("IngestLagSeconds", MetricUnit.Seconds, Math.round(lagSeconds));

@@ -63,6 +63,35 @@ async function expectExactlyOnce(s: Setup, prefix = "monitor/events/"): Promise<
   expect(new Set(ids)).toEqual(new Set(source.map((e) => e.eventId)));
 }
 
+/** Everything written to stdout and stderr while `fn` runs (Powertools writes logs and EMF there). */
+async function captureOutput(fn: () => Promise<void>): Promise<string> {
+  const lines: string[] = [];
+  const writes = {
+    stdout: process.stdout.write.bind(process.stdout),
+    stderr: process.stderr.write.bind(process.stderr),
+  };
+  for (const name of ["stdout", "stderr"] as const) {
+    process[name].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (writes[name] as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+  }
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = writes.stdout;
+    process.stderr.write = writes.stderr;
+  }
+  return lines.join("");
+}
+
+function jsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
 function isSummary(r: HandlerResult): r is Extract<HandlerResult, { caughtUp: boolean }> {
   return !("leaseHeld" in r);
 }
@@ -224,31 +253,12 @@ describe("Lambda handler against moto and the simulator", () => {
 
   it("logs structured JSON and EMF metrics by stream, and never a key, token or assertion", async () => {
     const s = await setup({ events: 600, faults: { rateLimitEvery: 2, retryAfterSeconds: 0 } });
-    const lines: string[] = [];
-    const writes = {
-      stdout: process.stdout.write.bind(process.stdout),
-      stderr: process.stderr.write.bind(process.stderr),
-    };
-    for (const name of ["stdout", "stderr"] as const) {
-      process[name].write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-        lines.push(String(chunk));
-        return (writes[name] as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
-      }) as typeof process.stdout.write;
-    }
-    try {
+    const output = await captureOutput(async () => {
       const handler = createHandler({ env: s.env, ...clients });
       await handler({}, context(20_000));
       await handler({ stream: "org1", keySecret: "missing-secret" }, context(20_000)).catch(() => undefined);
-    } finally {
-      process.stdout.write = writes.stdout;
-      process.stderr.write = writes.stderr;
-    }
-
-    const output = lines.join("");
-    const records = output
-      .split("\n")
-      .filter((l) => l.startsWith("{"))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    });
+    const records = jsonLines(output);
     const emf = records.find((r) => r._aws !== undefined && r.EventsIngested !== undefined) as Record<
       string,
       unknown
@@ -275,5 +285,21 @@ describe("Lambda handler against moto and the simulator", () => {
     expect(output).not.toContain(pemBody);
     for (const token of s.f.simulator.issuedTokens()) expect(output).not.toContain(token);
     expect(output).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}/); // a JWT
+  });
+
+  it("counts a run that DocuSign's authentication stopped in AuthFailures, with the consent URL in the log", async () => {
+    const s = await setup({ events: 10, faults: { consentRequired: true } });
+    let error: unknown;
+
+    const output = await captureOutput(async () => {
+      error = await createHandler({ env: s.env, ...clients })({}, context(20_000)).catch((e: unknown) => e);
+    });
+
+    expect(error).toMatchObject({ code: ErrorCode.ConsentRequired });
+    const records = jsonLines(output);
+    expect(records.find((r) => r._aws !== undefined)).toMatchObject({ AuthFailures: 1, stream: "org1" });
+    expect(records.find((r) => r.message === "run failed")?.error).toContain(
+      `client_id=${s.f.integrationKey}`,
+    );
   });
 });
