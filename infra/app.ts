@@ -5,7 +5,7 @@ import { MonitorLakeStack } from "./monitor-lake-stack";
 
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
- * environment (demo|production), schedule, alarmEmail, keySecretName, retentionDays,
+ * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
  * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), stackName.
  */
 export function propsFromContext(get: (key: string) => unknown): MonitorLakeProps {
@@ -45,6 +45,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   const schedule = text("schedule");
   const alarmEmail = text("alarmEmail");
   const keySecretName = text("keySecretName");
+  const redirectUri = text("redirectUri");
   return {
     integrationKey: integrationKey as string,
     userId: userId as string,
@@ -53,6 +54,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...(schedule ? { schedule } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(keySecretName ? { keySecretName } : {}),
+    ...(redirectUri ? { redirectUri } : {}),
     ...(retentionDays ? { retentionDays } : {}),
     ...(objectLock ? { objectLock } : {}),
   };

@@ -46,6 +46,8 @@ export interface MonitorLakeProps {
   readonly schedule?: string;
   /** Email address subscribed to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
+  /** A redirect URI registered on the integration key, used in consent URLs. @default DocuSign's consent walkthrough page */
+  readonly redirectUri?: string;
   /** Import this existing secret (name) instead of creating an empty one. @default a new secret */
   readonly keySecretName?: string;
   /** Delete events after this many days. @default keep forever */
@@ -191,6 +193,7 @@ export class MonitorLake extends Construct {
         [ENV.keyPrefix]: prefix,
         [ENV.stateTable]: this.table.tableName,
         [ENV.stream]: streams[0]?.id ?? "default",
+        ...(props.redirectUri ? { [ENV.redirectUri]: props.redirectUri } : {}),
         POWERTOOLS_SERVICE_NAME: "monitor-lake",
         POWERTOOLS_METRICS_NAMESPACE: "MonitorLake",
       },
@@ -454,7 +457,11 @@ export class MonitorLake extends Construct {
     new CfnOutput(this, "ConsentUrl", {
       description:
         "Open once, signed in as the impersonated user (the redirect URI must be registered on the key)",
-      value: consentUrl(defaultOAuthUrl(environment), props.integrationKey, DEFAULT_REDIRECT_URI),
+      value: consentUrl(
+        defaultOAuthUrl(environment),
+        props.integrationKey,
+        props.redirectUri ?? DEFAULT_REDIRECT_URI,
+      ),
     });
     new CfnOutput(this, "LogGroupName", { value: logGroup.logGroupName });
     new CfnOutput(this, "AthenaWorkGroup", { value: this.workgroup.name });

@@ -195,13 +195,21 @@ describe("MonitorLake stack", () => {
         DeadLetterConfig: { Arn: Match.anyValue() },
       }),
     });
-    synth({ organizationId: "org-1", schedule: "rate(10 minutes)" }).template.hasResourceProperties(
-      "AWS::Scheduler::Schedule",
-      {
-        ScheduleExpression: "rate(10 minutes)",
-        Target: Match.objectLike({ Input: JSON.stringify({ stream: "default", organizationId: "org-1" }) }),
-      },
+    const custom = synth({
+      organizationId: "org-1",
+      schedule: "rate(10 minutes)",
+      redirectUri: "https://example.com/cb",
+    });
+    custom.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: { Variables: Match.objectLike({ [ENV.redirectUri]: "https://example.com/cb" }) },
+    });
+    expect(JSON.stringify(custom.template.toJSON().Outputs)).toContain(
+      "redirect_uri=https%3A%2F%2Fexample.com%2Fcb",
     );
+    custom.template.hasResourceProperties("AWS::Scheduler::Schedule", {
+      ScheduleExpression: "rate(10 minutes)",
+      Target: Match.objectLike({ Input: JSON.stringify({ stream: "default", organizationId: "org-1" }) }),
+    });
   });
 
   it("grants least privilege: no wildcard actions, no unscoped resources", () => {
