@@ -28,8 +28,6 @@ export class FakeClock implements Clock {
 /** Events in ingestion order; cursors are `c<position>`, date cursors are not supported. */
 export class FakeSource implements EventSource {
   calls: FetchPageRequest[] = [];
-  /** Thrown by the next fetch, then cleared. */
-  failNext: Error | undefined;
   rateLimit: EventPage["rateLimit"];
 
   constructor(
@@ -39,13 +37,16 @@ export class FakeSource implements EventSource {
     private readonly pageMs = 0,
   ) {}
 
+  private failure: { readonly call: number; readonly error: Error } | undefined;
+
+  /** The n-th fetch from now throws `error` instead of answering. */
+  failOnCall(n: number, error: Error): void {
+    this.failure = { call: this.calls.length + n, error };
+  }
+
   async fetchPage(request: FetchPageRequest): Promise<EventPage> {
     this.calls.push(request);
-    if (this.failNext) {
-      const error = this.failNext;
-      this.failNext = undefined;
-      throw error;
-    }
+    if (this.failure?.call === this.calls.length) throw this.failure.error;
     if (this.clock && this.pageMs > 0) {
       if (request.deadline !== undefined && this.clock.now() + this.pageMs > request.deadline) {
         this.clock.ms = request.deadline;

@@ -194,13 +194,7 @@ describe("runIngest", () => {
   it("treats a fetch cut off by the deadline as a clean budget stop", async () => {
     const { ports, source, state } = setup(300, 50);
     const options = { ...baseOptions, deadline: ports.clock.now() + 10_000, flushReserveMs: 100 };
-    let calls = 0;
-    const original = source.fetchPage.bind(source);
-    source.fetchPage = async (req) => {
-      calls++;
-      if (calls === 3) throw new DeadlineError("fetch");
-      return original(req);
-    };
+    source.failOnCall(3, new DeadlineError("fetch"));
 
     const summary = await runIngest(ports, options);
 
@@ -227,18 +221,10 @@ describe("runIngest", () => {
 
   it("stops with rate-limit when DocuSign keeps answering 429, keeping what was stored", async () => {
     const { ports, source, state } = setup(300, 50);
-    const original = source.fetchPage.bind(source);
-    let calls = 0;
-    source.fetchPage = async (req) => {
-      if (++calls === 2) {
-        throw new DocuSignError(ErrorCode.RateLimited, "429", {
-          request: "GET x",
-          status: 429,
-          retryable: true,
-        });
-      }
-      return original(req);
-    };
+    source.failOnCall(
+      2,
+      new DocuSignError(ErrorCode.RateLimited, "429", { request: "GET x", status: 429, retryable: true }),
+    );
 
     const summary = await runIngest(ports, baseOptions);
 
@@ -248,18 +234,10 @@ describe("runIngest", () => {
 
   it("commits what was stored before a failure, then reports the failure", async () => {
     const { ports, source, state } = setup(300, 50);
-    const original = source.fetchPage.bind(source);
-    let calls = 0;
-    source.fetchPage = async (req) => {
-      if (++calls === 3) {
-        throw new DocuSignError(ErrorCode.Forbidden, "HTTP 403", {
-          request: "GET x",
-          status: 403,
-          retryable: false,
-        });
-      }
-      return original(req);
-    };
+    source.failOnCall(
+      3,
+      new DocuSignError(ErrorCode.Forbidden, "HTTP 403", { request: "GET x", status: 403, retryable: false }),
+    );
 
     await expect(runIngest(ports, baseOptions)).rejects.toMatchObject({ code: ErrorCode.Forbidden });
     expect(state.items.get("s1")?.cursor).toBe("c100");
