@@ -14,8 +14,8 @@ import { runIngest } from "../lambda/core/run-ingest";
 import { runLocalIngest } from "../lambda/local-ingest";
 import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../test/core/fakes";
 import { startSimulator } from "../test/helpers/simulator-fixture";
-import { envForSimulator } from "../test/simulator/client-env";
-import { EventFactory } from "../test/simulator/dataset";
+import { envForSimulator } from "../lambda/simulator/client-env";
+import { EventFactory } from "../lambda/simulator/dataset";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const ROUNDS = 3;

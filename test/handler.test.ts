@@ -7,7 +7,7 @@ import { ErrorCode, StorageError } from "../lambda/errors";
 import { createHandler, type HandlerResult, type LambdaContextLike } from "../lambda/handler";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
 import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
-import { envForSimulator } from "./simulator/client-env";
+import { envForSimulator } from "../lambda/simulator/client-env";
 
 const clients = awsClients();
 let fixture: SimulatorFixture | undefined;

@@ -5,7 +5,7 @@ import {
   type DocuSignClientOptions,
 } from "../../lambda/adapters/docusign-client";
 import type { Clock } from "../../lambda/core/ports";
-import { DocuSignSimulator, type SimulatorOptions } from "../simulator/simulator";
+import { DocuSignSimulator, type SimulatorOptions } from "../../lambda/simulator/simulator";
 
 export interface KeyPair {
   readonly publicKey: KeyObject;

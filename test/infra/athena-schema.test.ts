@@ -13,7 +13,7 @@ import { ENV, parseConfig } from "../../lambda/config";
 import { runLocalIngest } from "../../lambda/local-ingest";
 import { linesOf } from "../core/fakes";
 import { startSimulator } from "../helpers/simulator-fixture";
-import { envForSimulator } from "../simulator/client-env";
+import { envForSimulator } from "../../lambda/simulator/client-env";
 
 const dirs: string[] = [];
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { ENV } from "../../lambda/config";
+import { ENV } from "../config";
 
 /** Where a simulator listens and whom it accepts. */
 export interface SimulatorIdentity {
