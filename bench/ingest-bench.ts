@@ -12,10 +12,10 @@ import { gzip } from "node:zlib";
 import { ENV, parseConfig } from "../lambda/config";
 import { runIngest } from "../lambda/core/run-ingest";
 import { runLocalIngest } from "../lambda/local-ingest";
-import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../test/core/fakes";
-import { startSimulator } from "../test/helpers/simulator-fixture";
 import { envForSimulator } from "../lambda/simulator/client-env";
 import { EventFactory } from "../lambda/simulator/dataset";
+import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../test/core/fakes";
+import { startSimulator } from "../test/helpers/simulator-fixture";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const ROUNDS = 3;

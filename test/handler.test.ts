@@ -5,9 +5,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../lambda/config";
 import { ErrorCode, StorageError } from "../lambda/errors";
 import { createHandler, type HandlerResult, type LambdaContextLike } from "../lambda/handler";
+import { envForSimulator } from "../lambda/simulator/client-env";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
 import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
-import { envForSimulator } from "../lambda/simulator/client-env";
 
 const clients = awsClients();
 let fixture: SimulatorFixture | undefined;

@@ -11,9 +11,9 @@ import {
 } from "../../infra/athena-schema";
 import { ENV, parseConfig } from "../../lambda/config";
 import { runLocalIngest } from "../../lambda/local-ingest";
+import { envForSimulator } from "../../lambda/simulator/client-env";
 import { linesOf } from "../core/fakes";
 import { startSimulator } from "../helpers/simulator-fixture";
-import { envForSimulator } from "../../lambda/simulator/client-env";
 
 const dirs: string[] = [];
 afterAll(async () => {
