@@ -125,13 +125,19 @@ export const VIEW_COLUMNS: readonly { name: string; type: string; hiveType: stri
 /**
  * One row per `eventId` (the first stored), with `event_time` parsed from DocuSign's ISO timestamp
  * (seven fractional digits are more than from_iso8601_timestamp takes, so it is cut to milliseconds).
+ *
+ * The window is partitioned by `dt, eventid`, not `eventid` alone: a filter on `dt` can only pass a
+ * window whose partition includes `dt`, and without it every query on the view reads the whole lake.
+ * It changes no result, since copies of one event share `dt` (the day of the event's own timestamp).
+ * The one exception: an event without a parseable timestamp that DocuSign repeats on a later
+ * ingestion day is filed under both days and appears once in each.
  */
 export function dedupViewSql(database: string): string {
   const columns = EVENT_FIELDS.map((f) => `"${f.name.toLowerCase()}"`).join(", ");
   return (
     `SELECT ${columns}, "dt", ` +
     `try(from_iso8601_timestamp(regexp_replace("timestamp", '(\\.\\d{3})\\d+', '$1'))) AS "event_time" ` +
-    `FROM (SELECT *, row_number() OVER (PARTITION BY "eventid" ORDER BY "dt", "timestamp") AS "rn" ` +
+    `FROM (SELECT *, row_number() OVER (PARTITION BY "dt", "eventid" ORDER BY "timestamp") AS "rn" ` +
     `FROM "${database}"."events") WHERE "rn" = 1`
   );
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
 import * as athena from "aws-cdk-lib/aws-athena";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -252,8 +252,16 @@ export class MonitorLake extends Construct {
     }
 
     // --- Athena ------------------------------------------------------------------------------------
+    // The name is fixed here, not read back from the Database (a Ref token at synth): the view's
+    // base64 JSON and the saved queries embed it, and a token inside base64 can never be resolved.
+    const databaseName = `monitor_lake_${stack.stackName.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`;
+    if (Token.isUnresolved(databaseName)) {
+      throw new Error(
+        "MonitorLake needs a stack with a concrete name (not a token): the Athena view embeds the database name.",
+      );
+    }
     this.database = new glue.Database(this, "Database", {
-      databaseName: `monitor_lake_${stack.stackName.toLowerCase().replace(/[^a-z0-9]+/g, "_")}`,
+      databaseName,
       description: "DocuSign Monitor events (monitor-lake)",
     });
     const events = new glue.S3Table(this, "Events", {
@@ -286,11 +294,10 @@ export class MonitorLake extends Construct {
       "ignore.malformed.json": "FALSE",
       "dots.in.keys": "FALSE",
     });
-    const viewSql = dedupViewSql(this.database.databaseName);
     const prestoView = {
-      originalSql: viewSql,
+      originalSql: dedupViewSql(databaseName),
       catalog: "awsdatacatalog",
-      schema: this.database.databaseName,
+      schema: databaseName,
       columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
     };
     const view = new glue.CfnTable(this, "EventsDedupView", {
@@ -332,7 +339,7 @@ export class MonitorLake extends Construct {
         description: q.description,
         database: this.database.databaseName,
         workGroup: this.workgroup.name,
-        queryString: q.sql(this.database.databaseName),
+        queryString: q.sql(databaseName),
       });
       query.node.addDependency(this.workgroup);
     }
