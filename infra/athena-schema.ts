@@ -224,13 +224,14 @@ GROUP BY 1 ORDER BY events DESC;`,
   },
   {
     name: "envelope-download-volume-by-user",
-    description: "Envelope downloads per user and day (action matched by pattern: exact code unconfirmed).",
+    description:
+      "Users who downloaded 20 or more envelopes in one day, last 14 days: edit the threshold to your normal volume (action matched by pattern: exact code unconfirmed).",
     sql: (db) =>
-      `SELECT dt, userid, count(*) AS downloads
+      `SELECT dt, userid, count(*) AS downloads, count(DISTINCT ipaddress) AS ips
 FROM "${db}"."events_dedup"
 WHERE dt >= date_format(current_date - interval '14' day, '%Y-%m-%d')
   AND object = 'Envelope' AND lower(action) LIKE '%download%'
-GROUP BY 1, 2 ORDER BY downloads DESC LIMIT 100;`,
+GROUP BY 1, 2 HAVING count(*) >= 20 ORDER BY downloads DESC LIMIT 100;`,
   },
   {
     name: "event-volume-by-hour",

@@ -39,6 +39,7 @@ export async function createSimulatorSetup(options: {
     days: options.days,
     lateShare: 0.01,
     untimedShare: 0.0005,
+    plantCases: true,
     ...(options.faults === undefined ? {} : { faults: options.faults }),
   });
   const url = await simulator.start(options.port ?? 0);

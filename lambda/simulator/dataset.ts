@@ -1,4 +1,5 @@
 import { EVENT_TYPES, type EventType } from "./event-catalog";
+import { plantedEvents } from "./planted-cases";
 
 /** An event as the simulator stores it: the JSON DocuSign would send, plus when DocuSign ingested it. */
 export interface StoredEvent {
@@ -20,6 +21,8 @@ export interface DatasetOptions {
   readonly lateShare?: number;
   /** Share of events with a timestamp that is not a date. @default 0 */
   readonly untimedShare?: number;
+  /** Add the cases the saved Athena queries look for (planted-cases.ts) to the backlog. @default false */
+  readonly plantCases?: boolean;
 }
 
 /** mulberry32: small, fast, deterministic. */
@@ -218,6 +221,11 @@ export function generateDataset(options: DatasetOptions, factory: EventFactory):
     const lagMs = late ? 3600_000 * (1 + factory.next() * 30) : factory.next() * 5 * 60_000;
     const untimed = factory.chance(options.untimedShare ?? 0);
     events.push({ ingestedAt, event: factory.make(ingestedAt - lagMs, untimed ? "" : undefined) });
+  }
+  if (options.plantCases) {
+    // After the background, so that it stays the same with or without them; sort is stable.
+    events.push(...plantedEvents(options.now, factory));
+    events.sort((a, b) => a.ingestedAt - b.ingestedAt);
   }
   return events;
 }

@@ -51,6 +51,8 @@ export interface SimulatorOptions {
   readonly days?: number;
   readonly lateShare?: number;
   readonly untimedShare?: number;
+  /** Plant the cases the saved Athena queries look for (planted-cases.ts). @default false */
+  readonly plantCases?: boolean;
   /** The simulator's clock. @default Date.now */
   readonly now?: () => number;
   /** Requests allowed per hour (X-RateLimit-Limit). @default 3000 */
@@ -119,6 +121,7 @@ export class DocuSignSimulator {
         organizationId,
         ...(options.lateShare === undefined ? {} : { lateShare: options.lateShare }),
         ...(options.untimedShare === undefined ? {} : { untimedShare: options.untimedShare }),
+        ...(options.plantCases === undefined ? {} : { plantCases: options.plantCases }),
       },
       this.factory,
     );
