@@ -153,7 +153,9 @@ export async function startTrino(root: string): Promise<Trino> {
     [
       "coordinator=true",
       "node-scheduler.include-coordinator=true",
-      "http-server.http.host=127.0.0.1",
+      // Loopback only.
+      "node.bind-ip=127.0.0.1",
+      "node.internal-address=127.0.0.1",
       `http-server.http.port=${port}`,
       `discovery.uri=${url}`,
       "",
@@ -183,6 +185,8 @@ export async function startTrino(root: string): Promise<Trino> {
       "-Xmx3G",
       "-Duser.timezone=UTC",
       "-XX:+UseG1GC",
+      // Short-lived: C1 alone compiles faster, and this run is over before C2 would pay off.
+      "-XX:TieredStopAtLevel=1",
       "-Dnode.environment=test",
       `-Dconfig=${join(etc, "config.properties")}`,
       `-Dcatalog.config-dir=${catalogs}`,

@@ -1,0 +1,354 @@
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../../infra/app";
+import { ENV, parseConfig } from "../../lambda/config";
+import { runLocalIngest } from "../../lambda/local-ingest";
+import { envForSimulator } from "../../lambda/simulator/client-env";
+import { PLANTED } from "../../lambda/simulator/planted-cases";
+import {
+  daysBefore,
+  eventTimeMs,
+  type LakeRow,
+  readLake,
+  rowSet,
+  trinoTime,
+  unique,
+} from "../helpers/lake-oracle";
+import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
+import { startTrino, type Trino } from "../helpers/trino";
+import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
+
+/**
+ * The Glue table, the events_dedup view and every saved query of the synthesized template, loaded
+ * as they are into Trino 476 (Athena engine version 3's engine) over a lake the CLI writes from the
+ * simulator's demo backlog (with its planted cases) plus raw duplicates.
+ */
+
+const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
+  context: Record<string, unknown>;
+};
+const app = new App({
+  context: {
+    ...cdkJson.context,
+    integrationKey: "11111111-2222-3333-4444-555555555555",
+    userId: "66666666-7777-8888-9999-000000000000",
+  },
+});
+const template = Template.fromStack(buildApp(app)).toJSON() as TemplateJson;
+const savedQueries = new Map(
+  Object.values(template.Resources)
+    .filter((r) => r.Type === "AWS::Athena::NamedQuery")
+    .map((r) => [String(r.Properties.Name).replace(/^monitor-lake: /, ""), String(r.Properties.QueryString)]),
+);
+const WEB = "##DOCUSIGN_INTERNAL_NOT_USED##";
+
+let root = "";
+let trino: Trino;
+let sim: SimulatorFixture;
+let schema = "";
+let today = "";
+let raw: LakeRow[] = [];
+let lake: LakeRow[] = [];
+const timings: Record<string, number> = {};
+
+/** Runs a saved query from the template (without its `;`, which Trino's REST API rejects). */
+async function saved(name: string, edit: (sql: string) => string = (s) => s): Promise<unknown[][]> {
+  const sql = savedQueries.get(name);
+  if (!sql) throw new Error(`no saved query ${name}`);
+  return (await trino.query(edit(sql).replace(/;\s*$/, ""), schema)).rows;
+}
+
+const since = (days: number) => (r: LakeRow) => r.dt >= daysBefore(today, days);
+const str = (v: unknown): string => (v === undefined || v === null ? "" : String(v));
+const country = (e: Record<string, unknown>): string =>
+  str(e.country) || str((e.ipAddressLocation as { country?: string } | undefined)?.country);
+const timeOf = (e: Record<string, unknown>) => eventTimeMs(e.timestamp);
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "monitor-lake-trino-"));
+  const lakeDir = join(root, "lake");
+  const trinoStarting = startTrino(root);
+  trinoStarting.catch(() => undefined);
+  // The demo's backlog: 30,000 events over five days, late and untimed ones, and the planted cases.
+  sim = await startSimulator({
+    seed: 42,
+    events: 30_000,
+    days: 5,
+    lateShare: 0.01,
+    untimedShare: 0.0005,
+    plantCases: true,
+  });
+  const keyFile = join(root, "key.pem");
+  await writeFile(keyFile, sim.keys.pkcs8Pem, { mode: 0o600 });
+  const config = parseConfig(
+    envForSimulator(sim, {
+      [ENV.privateKeyFile]: keyFile,
+      [ENV.startCursor]: "2000-01-01T00:00:00Z",
+      [ENV.stream]: "demo",
+    }),
+    "local",
+  );
+  await runLocalIngest({ config, out: lakeDir });
+  await sim.simulator.stop();
+  // Raw duplicates, as a re-ingest from an older cursor would leave: one whole object of
+  // yesterday's partition stored a second time under another key.
+  const yesterdayDir = join(lakeDir, "events", `dt=${daysBefore(new Date().toISOString().slice(0, 10), 1)}`);
+  const first = (await readdir(yesterdayDir)).sort()[0] as string;
+  await copyFile(join(yesterdayDir, first), join(yesterdayDir, "replay-0000000000000000-0.json.gz"));
+  raw = await readLake(lakeDir);
+  lake = unique(raw);
+  schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
+  trino = await trinoStarting;
+  timings.startMs = trino.startMs;
+  today = String((await trino.query("SELECT CAST(current_date AS varchar)")).rows[0]?.[0]);
+  timings.checksFrom = Date.now();
+});
+
+afterAll(async () => {
+  if (timings.checksFrom) {
+    process.stderr.write(
+      `Trino: started in ${timings.startMs} ms, checks took ${Date.now() - timings.checksFrom} ms\n`,
+    );
+  }
+  await trino?.stop();
+  await sim?.simulator.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe("the Glue table and view of the template, on Trino 476", () => {
+  it("reads every stored line through the table, per dt partition (projection)", async () => {
+    const { rows } = await trino.query("SELECT dt, count(*) FROM events GROUP BY 1", schema);
+    const expected = new Map<string, number>();
+    for (const r of raw) expected.set(r.dt, (expected.get(r.dt) ?? 0) + 1);
+    expect(rowSet(rows)).toEqual(rowSet([...expected]));
+  });
+
+  it("returns each event once although the lake holds raw duplicates", async () => {
+    const { rows } = await trino.query("SELECT count(*), count(DISTINCT eventid) FROM events_dedup", schema);
+    const ids = new Set(sim.simulator.events().map((e) => e.eventId));
+    expect(raw.length).toBeGreaterThan(ids.size);
+    expect(rows).toEqual([[ids.size, ids.size]]);
+  });
+
+  it("parses event_time from every timestamp form the simulator emits", async () => {
+    const { rows } = await trino.query(
+      `SELECT eventid, "timestamp", to_unixtime(event_time) FROM events_dedup`,
+      schema,
+    );
+    const byId = new Map(lake.map((r) => [r.event.eventId, r.event]));
+    const forms = new Set<string>();
+    for (const [id, timestamp, seconds] of rows as [string, string, number | null][]) {
+      expect(byId.get(id)?.timestamp).toBe(timestamp);
+      const expected = eventTimeMs(timestamp);
+      expect(seconds === null ? null : Math.round(seconds * 1000), timestamp).toBe(expected);
+      forms.add(timestamp === "" ? "empty" : `${/\.(\d+)Z$/.exec(timestamp)?.[1]?.length ?? 0} digits`);
+    }
+    expect([...forms].sort()).toEqual(["0 digits", "1 digits", "3 digits", "7 digits", "empty"]);
+  });
+
+  it("reads only the filtered partition when a query on the view filters on dt", async () => {
+    const day = daysBefore(today, 1);
+    const onView = await trino.query(`SELECT count(*) FROM events_dedup WHERE dt = '${day}'`, schema);
+    const dayRows = raw.filter((r) => r.dt === day).length;
+    expect(onView.rows).toEqual([[lake.filter((r) => r.dt === day).length]]);
+    expect(onView.processedRows).toBe(dayRows);
+    expect(onView.processedRows).toBeLessThan(raw.length / 2);
+  });
+});
+
+describe("each saved query finds what it is for", () => {
+  it("failed-logins-by-user-and-ip: the user failing from two IPs first, everyone else once", async () => {
+    const rows = await saved("failed-logins-by-user-and-ip");
+    const groups = new Map<string, { row: unknown[]; last: number }>();
+    for (const { event: e } of lake.filter(since(7))) {
+      const action = str(e.action).toLowerCase();
+      const login =
+        action.includes("login") || action.includes("signin") || str(e.object).toLowerCase() === "login";
+      if (e.result !== "Failed" || !login) continue;
+      const key = JSON.stringify([e.userId, e.ipAddress, country(e)]);
+      const g = groups.get(key) ?? { row: [e.userId, e.ipAddress, country(e), 0], last: 0 };
+      g.row[3] = (g.row[3] as number) + 1;
+      g.last = Math.max(g.last, timeOf(e) ?? 0);
+      groups.set(key, g);
+    }
+    const { userId, ips } = PLANTED.bruteForce;
+    expect(rows.slice(0, 2).map((r) => r.slice(0, 4))).toEqual(
+      ips.map((ip) => [userId, ip.ipAddress, ip.country, ip.failures]),
+    );
+    expect(rows.slice(2).every((r) => r[3] === 1)).toBe(true);
+    expect(rows).toHaveLength(Math.min(100, groups.size));
+    const all = new Set([...groups.values()].map((g) => JSON.stringify([...g.row, trinoTime(g.last)])));
+    for (const r of rows) expect(all.has(JSON.stringify(r)), JSON.stringify(r)).toBe(true);
+  });
+
+  it("one-user-activity: the user's day and the admin adding them, newest first", async () => {
+    const user = PLANTED.oneDay.userId;
+    const rows = await saved("one-user-activity", (sql) =>
+      sql.replaceAll("00000000-0000-0000-0000-000000000000", user),
+    );
+    const expected = lake
+      .filter(since(30))
+      .map((r) => r.event)
+      .filter((e) => e.userId === user || e.referencedUserId === user)
+      .sort((a, b) => (timeOf(b) ?? 0) - (timeOf(a) ?? 0))
+      .map((e) => [
+        trinoTime(timeOf(e)),
+        e.object,
+        e.action,
+        e.property,
+        e.result,
+        e.source,
+        e.ipAddress,
+        e.userAgent,
+        e.data,
+      ]);
+    expect(rows.map((r) => [...r.slice(0, 8), JSON.parse(String(r[8]))])).toEqual(expected);
+    expect(rows).toHaveLength(9);
+    expect(rows.at(-1)?.slice(1, 3)).toEqual(["Account", "UserAdded"]);
+  });
+
+  it("permission-and-admin-changes: every access-control change, the planted admin's included", async () => {
+    const rows = await saved("permission-and-admin-changes");
+    const objects = ["Account", "Connect", "User", "PermissionSet", "Organization", "Group"];
+    const expected = lake
+      .filter(since(30))
+      .map((r) => r.event)
+      .filter(
+        (e) =>
+          e.action === "UserAdded" ||
+          (objects.includes(str(e.object)) &&
+            ["Updated", "Deleted", "Added", "Removed"].some((verb) => str(e.action).includes(verb))),
+      )
+      .map((e) => [trinoTime(timeOf(e)), e.userId, e.object, e.action, e.property, e.field, e.result]);
+    expect(rowSet(rows.map((r) => r.slice(0, 7)))).toEqual(rowSet(expected));
+    const admin = rows.filter((r) => r[1] === PLANTED.admin.userId).map((r) => `${r[2]} ${r[3]} ${r[4]}`);
+    expect(admin.sort()).toEqual([
+      "Account UserAdded ",
+      "Connect Updated ConnectConfiguration",
+      "PermissionSet Updated Permissions",
+      "User Updated PermissionProfile",
+    ]);
+  });
+
+  it("monitor-alerts: every alert with severity, count and triggering events", async () => {
+    const rows = await saved("monitor-alerts");
+    const expected = lake
+      .filter(since(30))
+      .map((r) => r.event)
+      .filter((e) => e.object === "Alert")
+      .map((e) => {
+        const d = e.data as { Severity?: string; Count?: string; EventIds?: string[] };
+        return [
+          trinoTime(timeOf(e)),
+          e.action,
+          d.Severity ?? null,
+          d.Count ?? null,
+          JSON.stringify(d.EventIds ?? null),
+          e.userId,
+          e.ipAddress,
+        ];
+      });
+    expect(
+      rowSet(rows.map((r) => [...r.slice(0, 4), JSON.stringify(JSON.parse(String(r[4]))), r[5], r[6]])),
+    ).toEqual(rowSet(expected));
+    const planted = rows.filter((r) => r[5] === PLANTED.bruteForce.userId);
+    expect(planted.map((r) => r[1]).sort()).toEqual([
+      "CredentialLeakDetected",
+      "IpAddressOutsideAllowedRanges",
+      "SameSenderAndSigner",
+      "TooManyLoginFailures",
+    ]);
+    const failures = lake
+      .filter((r) => r.event.userId === PLANTED.bruteForce.userId && r.event.result === "Failed")
+      .map((r) => r.event.eventId);
+    const tooMany = planted.find((r) => r[1] === "TooManyLoginFailures");
+    expect([tooMany?.[2], tooMany?.[3], JSON.parse(String(tooMany?.[4]))]).toEqual(["High", "10", failures]);
+  });
+
+  it("sign-ins-from-new-countries: the traveller's first sign-in from Nigeria, and no known country", async () => {
+    const rows = await saved("sign-ins-from-new-countries");
+    const logins = lake
+      .filter(since(31))
+      .filter((r) => str(r.event.action).toLowerCase().includes("login") && r.event.result === "Success");
+    const cut = daysBefore(today, 1);
+    const known = new Set(
+      logins.filter((r) => r.dt < cut).map((r) => `${r.event.userId} ${country(r.event)}`),
+    );
+    const fresh = new Map<string, { first: number; ips: Set<unknown> }>();
+    for (const { dt, event: e } of logins) {
+      const key = `${e.userId} ${country(e)}`;
+      if (dt < cut || known.has(key)) continue;
+      const f = fresh.get(key) ?? { first: Number.POSITIVE_INFINITY, ips: new Set() };
+      f.first = Math.min(f.first, timeOf(e) ?? Number.POSITIVE_INFINITY);
+      f.ips.add(e.ipAddress);
+      fresh.set(key, f);
+    }
+    expect(rowSet(rows.map((r) => [r[0], r[1], r[2]]))).toEqual(
+      rowSet([...fresh].map(([k, f]) => [...k.split(" "), trinoTime(f.first)])),
+    );
+    for (const r of rows) expect(fresh.get(`${r[0]} ${r[1]}`)?.ips.has(r[3])).toBe(true);
+    const { userId, newCountry, newIpAddress, homeCountry } = PLANTED.traveller;
+    expect(rows.filter((r) => r[0] === userId).map((r) => [r[1], r[3]])).toEqual([
+      [newCountry, newIpAddress],
+    ]);
+    expect(rows.some((r) => r[0] === userId && r[1] === homeCountry)).toBe(false);
+  });
+
+  it("api-integration-key-activity: each key's volume, users and IPs; the web UI left out", async () => {
+    const rows = await saved("api-integration-key-activity");
+    const keys = new Map<string, Record<string, unknown>[]>();
+    for (const { event: e } of lake.filter(since(7))) {
+      const key = str(e.integratorKey);
+      if (key === "" || key === WEB) continue;
+      keys.set(key, [...(keys.get(key) ?? []), e]);
+    }
+    const expected = [...keys].map(([key, events]) => {
+      const times = events.map(timeOf).filter((t): t is number => t !== null);
+      return [
+        key,
+        events.length,
+        new Set(events.map((e) => e.userId)).size,
+        new Set(events.map((e) => e.ipAddress)).size,
+        trinoTime(Math.min(...times)),
+        trinoTime(Math.max(...times)),
+      ];
+    });
+    expect(rowSet(rows)).toEqual(rowSet(expected));
+    const { integratorKey, events } = PLANTED.integration;
+    expect(rows.find((r) => r[0] === integratorKey)?.slice(1, 4)).toEqual([events, 1, 2]);
+  });
+
+  it("envelope-download-volume-by-user: only the day someone downloaded above the threshold", async () => {
+    const rows = await saved("envelope-download-volume-by-user");
+    const perDay = new Map<string, number>();
+    for (const { dt, event: e } of lake.filter(since(14))) {
+      if (e.object === "Envelope" && str(e.action).toLowerCase().includes("download")) {
+        perDay.set(`${dt} ${e.userId}`, (perDay.get(`${dt} ${e.userId}`) ?? 0) + 1);
+      }
+    }
+    const above = [...perDay].filter(([, n]) => n >= 20).map(([k, n]) => [...k.split(" "), n, 1]);
+    expect(rows).toEqual(above);
+    expect(rows).toEqual([
+      [daysBefore(today, 1), PLANTED.bulkDownloader.userId, PLANTED.bulkDownloader.downloads, 1],
+    ]);
+  });
+
+  it("event-volume-by-hour: events per hour and object over two days", async () => {
+    const rows = await saved("event-volume-by-hour");
+    const counts = new Map<string, number>();
+    for (const { event: e } of lake.filter(since(2))) {
+      const t = timeOf(e);
+      const key = JSON.stringify([
+        t === null ? null : trinoTime(Math.floor(t / 3_600_000) * 3_600_000),
+        e.object,
+      ]);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(rowSet(rows)).toEqual(rowSet([...counts].map(([k, n]) => [...(JSON.parse(k) as unknown[]), n])));
+    expect(rows.length).toBeGreaterThan(40);
+  });
+});
