@@ -282,10 +282,18 @@ describe("MonitorLake stack", () => {
     const presto = JSON.parse(Buffer.from(encoded, "base64").toString("utf8")) as {
       originalSql: string;
       catalog: string;
+      schema: string;
       columns: { name: string; type: string }[];
     };
+    const database = (
+      resources("AWS::Glue::Database")[0]?.Properties.DatabaseInput as { Name: string } | undefined
+    )?.Name;
+    expect(database).toBe("monitor_lake_monitorlake");
     expect(presto.catalog).toBe("awsdatacatalog");
-    expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "eventid"/);
+    expect(presto.schema).toBe(database);
+    expect(presto.originalSql).toContain(`FROM "${database}"."events"`);
+    // dt in the window's partition lets a dt filter on the view prune (athena-trino.test.ts measures it).
+    expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "dt", "eventid"/);
     expect(presto.columns.map((c) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c) => c.Name));
     expect(presto.columns).toContainEqual({ name: "event_time", type: "timestamp(3) with time zone" });
     expect(view.StorageDescriptor.Columns).toContainEqual({
@@ -302,6 +310,24 @@ describe("MonitorLake stack", () => {
     });
     expect(SAVED_QUERIES.length).toBeGreaterThanOrEqual(8);
     template.resourceCountIs("AWS::Athena::NamedQuery", SAVED_QUERIES.length);
+  });
+
+  it("leaves no unresolved CDK token in the template, the decoded view and the saved queries included", () => {
+    const strings: string[] = [];
+    const walk = (value: unknown): void => {
+      if (typeof value === "string") {
+        strings.push(value);
+        const view = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(value)?.[1];
+        if (view) strings.push(Buffer.from(view, "base64").toString("utf8"));
+      } else if (Array.isArray(value)) value.forEach(walk);
+      else if (typeof value === "object" && value !== null) Object.values(value).forEach(walk);
+    };
+    walk(json);
+    expect(strings.some((s) => s.includes("awsdatacatalog"))).toBe(true);
+    expect(strings.filter((s) => s.includes("${Token["))).toEqual([]);
+    const queries = resources("AWS::Athena::NamedQuery").map((q) => q.Properties.QueryString);
+    for (const q of queries)
+      expect(q).toEqual(expect.stringContaining('"monitor_lake_monitorlake"."events_dedup"'));
   });
 
   it("alarms on errors, throttles, duration, failed runs, stalls, auth failures and lease conflicts, to SNS", () => {
