@@ -156,6 +156,8 @@ export async function startTrino(root: string): Promise<Trino> {
       // Loopback only.
       "node.bind-ip=127.0.0.1",
       "node.internal-address=127.0.0.1",
+      // Otherwise it writes var/log/http-request.log into the working directory.
+      "http-server.log.enabled=false",
       `http-server.http.port=${port}`,
       `discovery.uri=${url}`,
       "",
@@ -235,7 +237,23 @@ interface StatementResponse {
   error?: { message: string; errorName?: string };
 }
 
+/**
+ * Runs `sql`, retrying while Trino answers NO_NODES_AVAILABLE: "SERVER STARTED" comes a moment before
+ * the coordinator has announced itself as a worker with its catalog.
+ */
 async function runQuery(url: string, sql: string, schema?: string): Promise<QueryResult> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await runOnce(url, sql, schema);
+    } catch (error) {
+      if (!String(error).includes("NO_NODES_AVAILABLE") || Date.now() > until) throw error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+async function runOnce(url: string, sql: string, schema?: string): Promise<QueryResult> {
   const headers: Record<string, string> = { "X-Trino-User": "monitor-lake", "X-Trino-Catalog": CATALOG };
   if (schema) headers["X-Trino-Schema"] = schema;
   let response = (await (

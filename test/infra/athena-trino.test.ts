@@ -161,6 +161,21 @@ describe("the Glue table and view of the template, on Trino 476", () => {
 });
 
 describe("each saved query finds what it is for", () => {
+  it("the README's query runs as pasted: the 50 newest events", async () => {
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("6. **Query**"));
+    const sql = /```sql\n([\s\S]*?)```/.exec(section)?.[1]?.trim() ?? "";
+    const { rows, columns } = await trino.query(sql, schema);
+    expect(columns).toEqual(["event_time", "userid", "object", "action", "result", "ipaddress"]);
+    const newest = lake
+      .filter(since(1))
+      .map((r) => timeOf(r.event))
+      .filter((t): t is number => t !== null)
+      .sort((a, b) => b - a)
+      .slice(0, 50);
+    expect(rows.map((r) => r[0])).toEqual(newest.map(trinoTime));
+  });
+
   it("failed-logins-by-user-and-ip: the user failing from two IPs first, everyone else once", async () => {
     const rows = await saved("failed-logins-by-user-and-ip");
     const groups = new Map<string, { row: unknown[]; last: number }>();
