@@ -178,7 +178,7 @@ export function plantedEvents(now: number, factory: EventFactory): StoredEvent[]
       data:
         object === "User"
           ? {}
-          : { EnvelopeId: `5eed0000-0000-4000-8000-${String(100 + i).padStart(12, "0")}` },
+          : { [`${object}Id`]: `5eed0000-0000-4000-8000-${String(100 + i).padStart(12, "0")}` },
     });
   });
   // envelope-download-volume-by-user: 10:00 to 10:40 UTC of yesterday, within one dt.
