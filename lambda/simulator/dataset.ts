@@ -21,7 +21,7 @@ export interface DatasetOptions {
   readonly lateShare?: number;
   /** Share of events with a timestamp that is not a date. @default 0 */
   readonly untimedShare?: number;
-  /** Add the cases the saved Athena queries look for (planted-cases.ts) to the backlog. @default false */
+  /** Plant the cases the saved Athena queries look for (planted-cases.ts), within `count`. @default false */
   readonly plantCases?: boolean;
 }
 
@@ -214,18 +214,20 @@ export class EventFactory {
 export function generateDataset(options: DatasetOptions, factory: EventFactory): StoredEvent[] {
   const span = options.days * 24 * 3600 * 1000;
   const start = options.now - span;
+  // Planted cases are part of `count`, so that the backlog has the size asked for.
+  const planted = options.plantCases ? plantedEvents(options.now, factory) : [];
+  const background = Math.max(0, options.count - planted.length);
   const events: StoredEvent[] = [];
-  for (let i = 0; i < options.count; i++) {
-    const ingestedAt = Math.floor(start + ((i + factory.next()) / options.count) * span);
+  for (let i = 0; i < background; i++) {
+    const ingestedAt = Math.floor(start + ((i + factory.next()) / background) * span);
     const late = factory.chance(options.lateShare ?? 0.01);
     const lagMs = late ? 3600_000 * (1 + factory.next() * 30) : factory.next() * 5 * 60_000;
     const untimed = factory.chance(options.untimedShare ?? 0);
     events.push({ ingestedAt, event: factory.make(ingestedAt - lagMs, untimed ? "" : undefined) });
   }
-  if (options.plantCases) {
-    // After the background, so that it stays the same with or without them; sort is stable.
-    events.push(...plantedEvents(options.now, factory));
-    events.sort((a, b) => a.ingestedAt - b.ingestedAt);
+  if (planted.length > 0) {
+    events.push(...planted);
+    events.sort((a, b) => a.ingestedAt - b.ingestedAt); // stable: the background keeps its order
   }
   return events;
 }
