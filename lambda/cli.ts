@@ -11,6 +11,7 @@ import {
 import { runDemo } from "./cli-demo";
 import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
 import { ENV, parseConfig } from "./config";
+import { detectionSettingsFromEnv } from "./detections/run-detections";
 import { ConfigError, describeError, MonitorLakeError } from "./errors";
 import { runLocalIngest } from "./local-ingest";
 
@@ -166,6 +167,7 @@ async function run(
       },
       signal: controller.signal,
       warn: stderr,
+      detections: detectionSettingsFromEnv(env),
     });
     if (json) stdout(JSON.stringify(summary));
     else for (const line of summaryLines(summary)) stdout(line);
