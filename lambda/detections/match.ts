@@ -77,6 +77,8 @@ function compileCondition(condition: Condition, settings: DetectionSettings): Te
     return (event) => isPresent(read(event)) === wanted;
   }
   const allowed = new Set((settings[condition.notInSetting] ?? []).map((v) => v.toUpperCase()));
+  // Without the setting there is nothing to compare against: the condition never holds.
+  if (allowed.size === 0) return () => false;
   return (event) => {
     const value = read(event);
     return typeof value === "string" && value !== "" && !allowed.has(value.toUpperCase());
