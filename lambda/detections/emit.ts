@@ -67,6 +67,8 @@ export function emitMatches(
     // A single-metric instance publishes at once, with its own timestamp and dimensions: the run's
     // stored metrics (and their timestamp) are untouched.
     const single = deps.metrics.singleMetric();
+    // singleMetric() brings back Powertools' `service` dimension; the alarms watch (stream, rule) only.
+    single.clearDefaultDimensions();
     single.addDimensions({ stream, rule: b.rule.id });
     single.setTimestamp(b.timestamp);
     single.addMetric(DETECTION_METRIC, MetricUnit.Count, b.count);
