@@ -14,11 +14,16 @@ import { eventTime } from "../core/event-time";
 import type { Clock, EventSource } from "../core/ports";
 import { ConfigError } from "../errors";
 import { createDetector, type Detector, detectingSource, type Match, matchFields } from "./match";
-import { activeRules, checkDetectionSettings, DEFAULT_RULES, DETECTION_ENV, type Rule } from "./rules";
+import {
+  activeRules,
+  checkDetectionSettings,
+  DEFAULT_RULES,
+  DETECTION_ENV,
+  DETECTION_LOG_MESSAGE,
+  DETECTION_METRIC,
+  type Rule,
+} from "./rules";
 
-export const DETECTION_METRIC = "RuleMatches";
-/** The `message` of the per-match log line; the saved Logs Insights queries filter on it. */
-export const DETECTION_LOG_MESSAGE = "detection";
 /** CloudWatch drops EMF data points older than 14 days; one hour is kept for log delivery. */
 export const METRIC_MAX_AGE_MS = (14 * 24 - 1) * 3600_000;
 /** CloudWatch drops data points more than 2 hours ahead; a skewed event time is counted at ingest time. */

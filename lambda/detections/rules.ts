@@ -283,6 +283,11 @@ export interface DetectionSettings {
   readonly disabledRules?: readonly string[];
 }
 
+/** The EMF metric counting matches, dimensions `stream` and `rule`. */
+export const DETECTION_METRIC = "RuleMatches";
+/** The `message` of the per-match log line; the saved Logs Insights queries filter on it. */
+export const DETECTION_LOG_MESSAGE = "detection";
+
 /** The Lambda's environment variables for detections; `infra/` sets them from construct props. */
 export const DETECTION_ENV = {
   allowedCountries: "DETECTION_ALLOWED_COUNTRIES",
