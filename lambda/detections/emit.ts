@@ -68,15 +68,17 @@ export function emitMatches(
     if (bucket) bucket.count++;
     else buckets.set(key, { rule: m.rule, timestamp, count: 1 });
   }
-  for (const b of buckets.values()) {
-    // A single-metric instance publishes at once, with its own timestamp and dimensions: the run's
-    // stored metrics (and their timestamp) are untouched.
+  if (buckets.size > 0) {
+    // A single-metric instance publishes each data point at once, with its own timestamp and
+    // dimensions; the run's stored metrics are untouched. singleMetric() brings back Powertools'
+    // `service` dimension: the alarms watch (stream, rule) only.
     const single = deps.metrics.singleMetric();
-    // singleMetric() brings back Powertools' `service` dimension; the alarms watch (stream, rule) only.
     single.clearDefaultDimensions();
-    single.addDimensions({ stream, rule: b.rule.id });
-    single.setTimestamp(b.timestamp);
-    single.addMetric(DETECTION_METRIC, MetricUnit.Count, b.count);
+    for (const b of buckets.values()) {
+      single.addDimensions({ stream, rule: b.rule.id });
+      single.setTimestamp(b.timestamp);
+      single.addMetric(DETECTION_METRIC, MetricUnit.Count, b.count);
+    }
   }
   if (tooOld > 0)
     deps.logger.info("detections older than 14 days: logged, not counted in RuleMatches", { stream, tooOld });

@@ -93,21 +93,44 @@ function compileAll(conditions: readonly Condition[], settings: DetectionSetting
   };
 }
 
-/** Compiles `rules` (already filtered with `activeRules`) against the settings they read. */
+/** The exact `object` values a rule requires, or undefined when it can match any object. */
+function requiredObjects(rule: Rule): readonly string[] | undefined {
+  for (const c of rule.when)
+    if (c.field === "object" && "equals" in c) return typeof c.equals === "string" ? [c.equals] : c.equals;
+  return undefined;
+}
+
+/**
+ * Compiles `rules` (already filtered with `activeRules`) against the settings they read. Rules are
+ * indexed by the `object` they require, so an event is tested only against the rules that can match it.
+ */
 export function createMatcher(
   rules: readonly Rule[],
   settings: DetectionSettings,
 ): { readonly rules: readonly Rule[]; match(event: MonitorEvent): Match[] } {
-  const compiled: CompiledRule[] = rules.map((rule) => {
+  const byObject = new Map<string, CompiledRule[]>();
+  const anyObject: CompiledRule[] = [];
+  for (const rule of rules) {
     const when = compileAll(rule.when, settings);
     const unless = rule.unless === undefined ? undefined : compileAll(rule.unless, settings);
-    return { rule, test: unless ? (e) => when(e) && !unless(e) : when };
-  });
+    const compiled: CompiledRule = { rule, test: unless ? (e) => when(e) && !unless(e) : when };
+    const objects = requiredObjects(rule);
+    if (objects === undefined) anyObject.push(compiled);
+    else
+      for (const o of objects) {
+        const list = byObject.get(o) ?? [];
+        list.push(compiled);
+        byObject.set(o, list);
+      }
+  }
   return {
     rules,
     match(event) {
       const matches: Match[] = [];
-      for (const c of compiled) if (c.test(event)) matches.push({ rule: c.rule, event });
+      const object = event.object;
+      const candidates = typeof object === "string" ? byObject.get(object) : undefined;
+      if (candidates) for (const c of candidates) if (c.test(event)) matches.push({ rule: c.rule, event });
+      for (const c of anyObject) if (c.test(event)) matches.push({ rule: c.rule, event });
       return matches;
     },
   };

@@ -121,6 +121,7 @@ describe("detection options", () => {
       allowedCountries: "us, gb",
       detectionsOff: "users-added",
       detectionRules: '{"group-changed":{"threshold":7,"periodMinutes":15,"severity":"High"}}',
+      detectionLookbackMinutes: "30",
     };
     const template = synthDetections(
       detectionOptionsFromContext((k) => context[k]),
@@ -133,7 +134,7 @@ describe("detection options", () => {
     const group = alarms.find(
       (a) => dimension(a, "rule") === "group-changed" && dimension(a, "stream") === "b",
     );
-    expect(group).toMatchObject({ Threshold: 7, Period: 900, EvaluationPeriods: 4 });
+    expect(group).toMatchObject({ Threshold: 7, Period: 900, EvaluationPeriods: 2 }); // 2 x 15 min = 30 min
     const leak = alarms.find((a) => dimension(a, "rule") === "alert-credential-leak");
     expect(topicOf(group ?? {})).toBe(topicOf(leak ?? {})); // both on the High topic
     expect(envOf(template)).toMatchObject({
