@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../../lambda/config";
 import { parseEventTime } from "../../lambda/core/event-time";
 import { METRIC_MAX_AGE_MS } from "../../lambda/detections/emit";
 import { DETECTION_ENV, DETECTION_LOG_MESSAGE, DETECTION_METRIC } from "../../lambda/detections/rules";
-import { ConfigError } from "../../lambda/errors";
+import { ConfigError, StorageError } from "../../lambda/errors";
 import { createHandler, type LambdaContextLike } from "../../lambda/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { awsClients, createBucket, createSecret, createStateTable } from "../helpers/aws";
@@ -165,6 +166,34 @@ describe("Lambda detections against moto and the simulator", () => {
     expect(recent).toBe(recentEvents.length);
     expect(recent).toBeLessThan(total / 50);
     expect(f.simulator.events().length).toBe(6000);
+  });
+
+  it("matches a page once when a failed run's pages are fetched again by the next, warm invocation", async () => {
+    const { f, env } = await setup(
+      { events: 3000 },
+      { [ENV.pageLimit]: "500", [ENV.chunkMaxBytes]: "400000" },
+    );
+    let commits = 0;
+    const flaky = {
+      send: (command: { input: { ConditionExpression?: string } }, options?: unknown) => {
+        if (command.input.ConditionExpression?.includes("version = :version") && commits++ === 1)
+          return Promise.reject(
+            Object.assign(new Error("injected: network down"), { name: "NetworkingError" }),
+          );
+        return (clients.dynamo.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      },
+    } as unknown as DynamoDBClient;
+    const handler = createHandler({ env, ...clients, dynamo: flaky });
+
+    const lines = await captureJson(async () => {
+      await expect(handler({}, context(60_000))).rejects.toBeInstanceOf(StorageError);
+      await handler({}, context(60_000));
+    });
+
+    const expected = f.simulator.events().filter((e) => e.object === "Group" && e.action === "Deleted");
+    const logged = detectionLogs(lines).filter((l) => l.rule === "group-deleted");
+    expect(f.simulator.stats.pagesServed).toBeGreaterThan(6); // pages of the failed chunk were served twice
+    expect(logged.map((l) => l.eventId).sort()).toEqual(expected.map((e) => e.eventId).sort());
   });
 
   it("fails every invocation with a ConfigError naming a bad detection setting", async () => {
