@@ -102,13 +102,18 @@ describe("detection alarms in the deployed stack", async () => {
     }
   });
 
-  it("saves a Logs Insights query per rule over the function's log group, and tells the Lambda what is off", () => {
+  it("saves a Logs Insights query per rule over the function's log group, and tells the Lambda what is off", async () => {
     const queries = resourcesOf(template, "AWS::Logs::QueryDefinition").map(([, r]) => r.Properties);
     expect(queries).toHaveLength(DEFAULT_RULES.length - 1);
     const leak = queries.find((q) => String(q.Name).endsWith("/detections/alert-credential-leak"));
     expect(leak?.QueryString).toMatch(/filter message = "detection" and rule = "alert-credential-leak"/);
     expect(leak?.QueryString).toMatch(/fields @timestamp, stream, severity, eventTime, userId, ipAddress/);
     expect(leak?.LogGroupNames).toHaveLength(1);
+    // The README's worked investigation shows this query as it is saved.
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const shown = /```\n\s*(fields @timestamp[\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const squash = (q: unknown) => String(q).replace(/\s+/g, " ").trim();
+    expect(squash(shown)).toBe(squash(leak?.QueryString));
     expect(envOf(template)[DETECTION_ENV.disabledRules]).toBe("activity-outside-allowed-countries");
     const dashboard = resourcesOf(template, "AWS::CloudWatch::Dashboard")[0]?.[1];
     expect(JSON.stringify(dashboard?.Properties.DashboardBody)).toContain("Detections: High rule matches");
