@@ -1,5 +1,6 @@
 import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { detectionOptionsFromContext } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake";
 import { MonitorLakeStack } from "./monitor-lake-stack";
 
@@ -57,6 +58,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...(redirectUri ? { redirectUri } : {}),
     ...(retentionDays ? { retentionDays } : {}),
     ...(objectLock ? { objectLock } : {}),
+    detections: detectionOptionsFromContext(get),
   };
 }
 

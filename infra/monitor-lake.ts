@@ -22,6 +22,7 @@ import { Construct } from "constructs";
 import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/adapters/docusign-endpoints";
 import { ENV } from "../lambda/config";
 import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
+import { DetectionAlarms, type DetectionOptions } from "./detection-alarms";
 
 /** One DocuSign organization (or legacy account stream) to ingest. */
 export interface MonitorStream {
@@ -70,6 +71,8 @@ export interface MonitorLakeProps {
   readonly bytesScannedCutoff?: number;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;
+  /** Detection rules, their alarms, topics and queries (infra/detection-alarms.ts). @default every default rule */
+  readonly detections?: DetectionOptions;
 }
 
 /** monitor-lake in one construct: the scheduled ingester, the lake, Athena, alarms and a dashboard. */
@@ -452,6 +455,13 @@ export class MonitorLake extends Construct {
         width: 8,
       }),
     );
+
+    const detectionTargets = { function: this.function, logGroup, dashboard, alarmEmail: props.alarmEmail };
+    new DetectionAlarms(this, "Detections", {
+      ...props.detections,
+      ...detectionTargets,
+      streams: streams.map((s) => s.id),
+    });
 
     // --- Outputs -----------------------------------------------------------------------------------
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });

@@ -89,6 +89,8 @@ export async function runDemo(io: {
     const summary = await runLocalIngest({
       config,
       out: root,
+      // The simulated organization works from these countries; the others trip the country rule.
+      detections: { allowedCountries: ["US", "GB", "DE", "FR"] },
       reporter: progressReporter(stderr),
       onClientEvent: (event) => {
         const line = clientEventLine(event);
@@ -104,6 +106,11 @@ export async function runDemo(io: {
         : `  CHECK FAILED: ${check.missing} missing, ${check.duplicates} duplicated, ${check.extra} unexpected`,
     );
     stdout(`  peak memory: ${formatBytes(process.resourceUsage().maxRSS * 1024)}`);
+    stdout("");
+    stdout(
+      "What happened (detection rule matches; details: npm start -- detect --allowed-countries US,GB,DE,FR):",
+    );
+    for (const [rule, n] of Object.entries(summary.detections)) stdout(`  ${String(n).padStart(6)}  ${rule}`);
     const firstDay = summary.days[0];
     if (firstDay !== undefined) {
       stdout("");

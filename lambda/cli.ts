@@ -8,9 +8,11 @@ import {
   DocuSignEnvironment,
   defaultOAuthUrl,
 } from "./adapters/docusign-endpoints";
+import { runDetectCommand } from "./cli/detect";
 import { runDemo } from "./cli-demo";
 import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
 import { ENV, parseConfig } from "./config";
+import { detectionSettingsFromEnv } from "./detections/run-detections";
 import { ConfigError, describeError, MonitorLakeError } from "./errors";
 import { runLocalIngest } from "./local-ingest";
 
@@ -21,6 +23,7 @@ Usage:
   npm start -- run [options]              one ingest run
   npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
   npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
+  npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
 
 Options of run (each also read from the environment variable in brackets):
   --env demo|production     [${ENV.docusignEnv}] (default demo)
@@ -64,6 +67,7 @@ class UsageError extends Error {}
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const stdout = (line: string): void => void process.stdout.write(`${line}\n`);
   const stderr = (line: string): void => void process.stderr.write(`${line}\n`);
+  if (argv[0] === "detect") return runDetectCommand(argv.slice(1), env, { stdout, stderr });
   try {
     const { values, positionals } = parseArgs({
       args: [...argv],
@@ -166,6 +170,7 @@ async function run(
       },
       signal: controller.signal,
       warn: stderr,
+      detections: detectionSettingsFromEnv(env),
     });
     if (json) stdout(JSON.stringify(summary));
     else for (const line of summaryLines(summary)) stdout(line);

@@ -11,6 +11,7 @@ import { createSecretKeySource, type KeySource } from "./adapters/secret-key-sou
 import { ENV, type MonitorLakeConfig, parseConfig } from "./config";
 import type { Clock } from "./core/ports";
 import { type RunSummary, runIngest } from "./core/run-ingest";
+import { createLambdaDetections } from "./detections/emit";
 import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "./errors";
 
 /**
@@ -95,6 +96,7 @@ export function createHandler(
   const metrics = deps.metrics ?? new Metrics({ namespace: "MonitorLake", serviceName: "monitor-lake" });
   // Dimensioned by stream only: drop Powertools' default `service` dimension.
   metrics.clearDefaultDimensions();
+  const detections = createLambdaDetections({ env: deps.env, logger, metrics, clock });
   // Parsed once at init; an invalid configuration fails every invocation with the full list of problems.
   let baseConfig: MonitorLakeConfig | ConfigError;
   try {
@@ -192,7 +194,7 @@ export function createHandler(
       entry.counts.throttled = 0;
       const summary = await runIngest(
         {
-          source: entry.client,
+          source: detections.wrap(entry.client, stream),
           sink: createS3Sink({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
           state: createDynamoStateStore({
             dynamo: deps.dynamo,

@@ -9,6 +9,8 @@ import { parsePrivateKey } from "./adapters/private-key";
 import type { MonitorLakeConfig } from "./config";
 import type { Clock, Reporter } from "./core/ports";
 import { type RunSummary, runIngest } from "./core/run-ingest";
+import type { DetectionSettings } from "./detections/rules";
+import { createRunDetections } from "./detections/run-detections";
 import { ErrorCode, PrivateKeyError } from "./errors";
 
 /** The run summary plus what the DocuSign client counted. */
@@ -17,6 +19,8 @@ export interface LocalRunSummary extends RunSummary {
   readonly throttled: number;
   /** Absolute path of the lake's root. */
   readonly out: string;
+  /** Matches per detection rule among the events this run fetched. */
+  readonly detections: Record<string, number>;
 }
 
 export interface LocalRunOptions {
@@ -33,6 +37,8 @@ export interface LocalRunOptions {
   readonly clock?: Clock;
   /** Warnings that are not errors (for example a key file others can read). */
   readonly warn?: (message: string) => void;
+  /** Detection settings (country allow-list, rules off). @default the default rules, no allow-list */
+  readonly detections?: DetectionSettings;
 }
 
 /** One ingest run on a laptop: key file, directory lake, state file. */
@@ -55,11 +61,12 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       options.onClientEvent?.(event);
     },
   });
+  const detections = createRunDetections(options.detections);
   const started = clock.now();
   const budgetMs = options.budgetSeconds === undefined ? undefined : options.budgetSeconds * 1000;
   const summary = await runIngest(
     {
-      source,
+      source: detections.wrap(source),
       sink: createDirectorySink({ root }),
       state: createFileStateStore({ root }),
       clock,
@@ -77,7 +84,7 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
   );
-  return { ...summary, ...counts, out: root };
+  return { ...summary, ...counts, out: root, detections: detections.counts() };
 }
 
 /** Reads the PEM key file; warns when other users can read it. */

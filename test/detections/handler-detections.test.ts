@@ -1,0 +1,209 @@
+import { randomUUID } from "node:crypto";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { afterEach, describe, expect, it } from "vitest";
+import { ENV } from "../../lambda/config";
+import { parseEventTime } from "../../lambda/core/event-time";
+import { METRIC_MAX_AGE_MS } from "../../lambda/detections/emit";
+import { DETECTION_ENV, DETECTION_LOG_MESSAGE, DETECTION_METRIC } from "../../lambda/detections/rules";
+import { ConfigError, StorageError } from "../../lambda/errors";
+import { createHandler, type LambdaContextLike } from "../../lambda/handler";
+import { envForSimulator } from "../../lambda/simulator/client-env";
+import { awsClients, createBucket, createSecret, createStateTable } from "../helpers/aws";
+import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
+
+const clients = awsClients();
+let fixture: SimulatorFixture | undefined;
+afterEach(async () => {
+  await fixture?.simulator.stop();
+  fixture = undefined;
+});
+
+function context(ms: number): LambdaContextLike {
+  const end = Date.now() + ms;
+  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => end - Date.now() };
+}
+
+async function setup(
+  simulator: Parameters<typeof startSimulator>[0],
+  extraEnv: Record<string, string> = {},
+): Promise<{ f: SimulatorFixture; env: Record<string, string> }> {
+  fixture = await startSimulator(simulator);
+  const f = fixture;
+  const env = envForSimulator(f, {
+    [ENV.privateKeySecret]: await createSecret(clients.secrets, f.keys.pkcs1Pem),
+    [ENV.bucket]: await createBucket(clients.s3),
+    [ENV.stateTable]: await createStateTable(clients.dynamo),
+    [ENV.startCursor]: "2000-01-01T00:00:00Z",
+    [ENV.stream]: "org1",
+    ...extraEnv,
+  });
+  return { f, env };
+}
+
+/** The JSON lines Powertools writes to stdout (logs and EMF) while `fn` runs. */
+async function captureJson(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const chunks: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    chunks.push(String(chunk));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return chunks
+    .join("")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+interface Emf {
+  readonly _aws: {
+    readonly Timestamp: number;
+    readonly CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+  };
+  readonly [key: string]: unknown;
+}
+const ruleDataPoints = (lines: Record<string, unknown>[]): Emf[] =>
+  lines.filter((l) => "_aws" in l && DETECTION_METRIC in l) as unknown as Emf[];
+const detectionLogs = (lines: Record<string, unknown>[]): Record<string, unknown>[] =>
+  lines.filter((l) => l.message === DETECTION_LOG_MESSAGE);
+const minute = (ms: number): number => Math.floor(ms / 60_000) * 60_000;
+
+describe("Lambda detections against moto and the simulator", () => {
+  it("writes one log line per match and RuleMatches EMF data points at the event's own minute", async () => {
+    const { f, env } = await setup(
+      { events: 4000, days: 3 },
+      { [DETECTION_ENV.allowedCountries]: "US,GB,DE,FR" },
+    );
+    const handler = createHandler({ env, ...clients });
+
+    const lines = await captureJson(() => handler({}, context(60_000)));
+
+    // Expected, computed from the simulator's own events with plain predicates (not the matcher).
+    const source = f.simulator.events();
+    const leaks = source.filter((e) => e.object === "Alert" && e.action === "CredentialLeakDetected");
+    const foreign = source.filter(
+      (e) =>
+        !["US", "GB", "DE", "FR"].includes(String((e.ipAddressLocation as { country?: string }).country)),
+    );
+    expect(leaks.length).toBeGreaterThan(0);
+    expect(foreign.length).toBeGreaterThan(0);
+
+    const logs = detectionLogs(lines);
+    const leakLogs = logs.filter((l) => l.rule === "alert-credential-leak");
+    expect(leakLogs.map((l) => l.eventId).sort()).toEqual(leaks.map((e) => e.eventId).sort());
+    expect(logs.filter((l) => l.rule === "activity-outside-allowed-countries")).toHaveLength(foreign.length);
+    const leak = leaks[0] as Record<string, unknown>;
+    expect(leakLogs.find((l) => l.eventId === leak.eventId)).toMatchObject({
+      level: "INFO",
+      message: "detection",
+      stream: "org1",
+      rule: "alert-credential-leak",
+      severity: "High",
+      eventTime: leak.timestamp,
+      userId: leak.userId,
+      ipAddress: leak.ipAddress,
+      object: "Alert",
+      action: "CredentialLeakDetected",
+    }); // (Powertools leaves out empty values: an alert's `result` is "")
+
+    const points = ruleDataPoints(lines);
+    for (const p of points) {
+      expect(p._aws.CloudWatchMetrics).toEqual([
+        {
+          Namespace: "MonitorLake",
+          Dimensions: [["stream", "rule"]],
+          Metrics: [{ Name: "RuleMatches", Unit: "Count" }],
+        },
+      ]);
+      expect(p.stream).toBe("org1");
+    }
+    // Per rule, the data points sum to its log lines, each at the minute of a matched event's own time.
+    const leakPoints = points.filter((p) => p.rule === "alert-credential-leak");
+    expect(leakPoints.reduce((s, p) => s + (p.RuleMatches as number), 0)).toBe(leaks.length);
+    const leakMinutes = new Set(leaks.map((e) => minute(parseEventTime(e.timestamp) as number)));
+    for (const p of leakPoints) expect(leakMinutes.has(p._aws.Timestamp)).toBe(true);
+    expect(new Set(leakPoints.map((p) => p._aws.Timestamp)).size).toBeGreaterThan(1); // not one ingest-time burst
+
+    // The run's own metrics are still published, once, without a rule dimension.
+    const run = lines.filter((l) => "_aws" in l && "EventsIngested" in l);
+    expect(run).toHaveLength(1);
+    expect(run[0]?.rule).toBeUndefined();
+  });
+
+  it("a 20-day backlog drained at once puts only the last hour's matches in the alarms' window", async () => {
+    const { f, env } = await setup(
+      { events: 6000, days: 20, lateShare: 0 },
+      { [DETECTION_ENV.allowedCountries]: "US,GB,DE,FR" },
+    );
+    const handler = createHandler({ env, ...clients });
+    const started = Date.now();
+
+    const lines = await captureJson(() => handler({}, context(60_000)));
+
+    const logs = detectionLogs(lines);
+    const points = ruleDataPoints(lines);
+    const total = points.reduce((s, p) => s + (p.RuleMatches as number), 0);
+    const tooOld = logs.filter((l) => (parseEventTime(l.eventTime) as number) < started - METRIC_MAX_AGE_MS);
+    expect(logs.length).toBeGreaterThan(500);
+    expect(tooOld.length).toBeGreaterThan(0);
+    // Every match is logged; those CloudWatch would drop (over 14 days) are not counted.
+    expect(total).toBe(logs.length - tooOld.length);
+    expect(lines.some((l) => l.tooOld === tooOld.length)).toBe(true);
+    for (const p of points)
+      expect(p._aws.Timestamp).toBeGreaterThanOrEqual(minute(started - METRIC_MAX_AGE_MS));
+    // An alarm's window is its last hour (infra/detection-alarms.ts): only recent events land there.
+    const recent = points
+      .filter((p) => p._aws.Timestamp >= started - 3600_000)
+      .reduce((s, p) => s + (p.RuleMatches as number), 0);
+    const recentEvents = logs.filter(
+      (l) => (parseEventTime(l.eventTime) as number) >= minute(started - 3600_000),
+    );
+    expect(recent).toBe(recentEvents.length);
+    expect(recent).toBeLessThan(total / 50);
+    expect(f.simulator.events().length).toBe(6000);
+  });
+
+  it("matches a page once when a failed run's pages are fetched again by the next, warm invocation", async () => {
+    const { f, env } = await setup(
+      { events: 3000 },
+      { [ENV.pageLimit]: "500", [ENV.chunkMaxBytes]: "400000" },
+    );
+    let commits = 0;
+    const flaky = {
+      send: (command: { input: { ConditionExpression?: string } }, options?: unknown) => {
+        if (command.input.ConditionExpression?.includes("version = :version") && commits++ === 1)
+          return Promise.reject(
+            Object.assign(new Error("injected: network down"), { name: "NetworkingError" }),
+          );
+        return (clients.dynamo.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      },
+    } as unknown as DynamoDBClient;
+    const handler = createHandler({ env, ...clients, dynamo: flaky });
+
+    const lines = await captureJson(async () => {
+      await expect(handler({}, context(60_000))).rejects.toBeInstanceOf(StorageError);
+      await handler({}, context(60_000));
+    });
+
+    const expected = f.simulator.events().filter((e) => e.object === "Group" && e.action === "Deleted");
+    const logged = detectionLogs(lines).filter((l) => l.rule === "group-deleted");
+    expect(f.simulator.stats.pagesServed).toBeGreaterThan(6); // pages of the failed chunk were served twice
+    expect(logged.map((l) => l.eventId).sort()).toEqual(expected.map((e) => e.eventId).sort());
+  });
+
+  it("fails every invocation with a ConfigError naming a bad detection setting", async () => {
+    const { env } = await setup({ events: 10 }, { [DETECTION_ENV.allowedCountries]: "USA" });
+    const handler = createHandler({ env, ...clients });
+    const error = await handler({}, context(10_000)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/DETECTION_ALLOWED_COUNTRIES: "USA" is not .*two-letter/);
+  });
+});
