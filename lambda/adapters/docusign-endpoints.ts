@@ -16,6 +16,13 @@ const HOSTS = {
   },
 } as const;
 
+/**
+ * The default cap on one decoded response body. A 2000-event page of typical Monitor events (1-3 KB
+ * each) is 2-6 MB; 64 MiB leaves room for pages of unusually large events (32 KB each) while a page at
+ * the cap still fits the 512 MB Lambda with the chunk buffer beside it (README, "Hostile input").
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 /** A redirect URI DocuSign's own consent walkthroughs use; users may register and pass their own. */
 export const DEFAULT_REDIRECT_URI = "https://developers.docusign.com/platform/auth/consent";
 
