@@ -22,6 +22,7 @@ import { Construct } from "constructs";
 import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/adapters/docusign-endpoints";
 import { ENV } from "../lambda/config";
 import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
+import { keyPolicyForServices } from "./key-policy";
 
 /** One DocuSign organization (or legacy account stream) to ingest. */
 export interface MonitorStream {
@@ -54,7 +55,14 @@ export interface MonitorLakeProps {
   readonly retentionDays?: number;
   /** Object Lock for tamper-evident retention; only on a new bucket. @default none */
   readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
-  /** Encrypt the bucket with this KMS key (with S3 bucket keys). @default SSE-S3 */
+  /**
+   * A customer-managed KMS key for everything that stores data: the bucket (with S3 bucket keys), the
+   * state table, the key secret (when created here), the function's log group and the alarm topic.
+   * The construct adds the key-policy statements CloudWatch Logs and CloudWatch alarms need to a key
+   * defined in the same app; for an imported key it warns, and those statements must be added to the
+   * key's policy by hand (README, "Security").
+   * @default AWS-owned or AWS-managed keys (SSE-S3, DynamoDB and Secrets Manager defaults, unencrypted logs and topic)
+   */
   readonly encryptionKey?: kms.IKey;
   /** Prefix of everything the lake writes in the bucket; empty or ending in "/". @default "" */
   readonly keyPrefix?: string;
@@ -137,7 +145,9 @@ export class MonitorLake extends Construct {
       partitionKey: { name: "streamId", type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.secret = props.keySecretName
@@ -146,6 +156,7 @@ export class MonitorLake extends Construct {
           description:
             "monitor-lake: the RSA private key (PEM, PKCS#1 or PKCS#8) of DocuSign integration key " +
             `${props.integrationKey}. Created empty: store it with aws secretsmanager put-secret-value.`,
+          ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
           removalPolicy: RemovalPolicy.RETAIN,
         });
     if (this.secret instanceof secretsmanager.Secret) {
@@ -161,8 +172,10 @@ export class MonitorLake extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    if (props.encryptionKey) keyPolicyForServices(this, props.encryptionKey);
     const logGroup = new logs.LogGroup(this, "Logs", {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const role = new iam.Role(this, "FunctionRole", {
@@ -207,7 +220,8 @@ export class MonitorLake extends Construct {
         resources: [this.bucket.arnForObjects(`${prefix}events/*`)],
       }),
     );
-    props.encryptionKey?.grantEncrypt(role);
+    // Objects are written (encrypt); state items and the secret are read and written (decrypt too).
+    props.encryptionKey?.grantEncryptDecrypt(role);
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -338,7 +352,11 @@ export class MonitorLake extends Construct {
     }
 
     // --- Alarms and dashboard ----------------------------------------------------------------------
-    this.alarmTopic = new sns.Topic(this, "Alarms", { displayName: "monitor-lake alarms", enforceSSL: true });
+    this.alarmTopic = new sns.Topic(this, "Alarms", {
+      displayName: "monitor-lake alarms",
+      enforceSSL: true,
+      ...(props.encryptionKey ? { masterKey: props.encryptionKey } : {}),
+    });
     if (props.alarmEmail)
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const metric = (name: string, statistic: string, stream: string): cloudwatch.Metric =>
