@@ -354,7 +354,7 @@ export class DocuSignClient implements EventSource {
     if (status >= 500) {
       return new DocuSignError(
         ErrorCode.ServerError,
-        `${label}: HTTP ${status} ${quoteUntrusted(exchange.statusText, 80)} from DocuSign${errorText(exchange)}${traceSuffix(exchange)}. ` +
+        `${label}: HTTP ${status} ${quoteUntrusted(exchange.statusText, 80)} from DocuSign${errorText(exchange, this.token?.value)}${traceSuffix(exchange)}. ` +
           "DocuSign had a server problem; retried with backoff. If it persists, check status.docusign.com and quote the trace token.",
         {
           request: label,
@@ -395,7 +395,7 @@ export class DocuSignClient implements EventSource {
       retryable: false,
       ...traceOf(exchange),
     };
-    const head = `${label}: HTTP ${exchange.status}${errorText(exchange)}${traceSuffix(exchange)}.`;
+    const head = `${label}: HTTP ${exchange.status}${errorText(exchange, this.token?.value)}${traceSuffix(exchange)}.`;
     if (code === "consent_required") {
       const url = consentUrl(this.options.oauthUrl, this.options.integrationKey, this.options.redirectUri);
       return new ConsentRequiredError(
@@ -428,7 +428,7 @@ export class DocuSignClient implements EventSource {
       retryable: false,
       ...traceOf(exchange),
     };
-    const head = `${label}: HTTP ${exchange.status}${errorText(exchange)}${traceSuffix(exchange)}.`;
+    const head = `${label}: HTTP ${exchange.status}${errorText(exchange, this.token?.value)}${traceSuffix(exchange)}.`;
     switch (exchange.status) {
       case 401:
         return new DocuSignError(
@@ -529,7 +529,7 @@ function traceSuffix(exchange: Exchange): string {
 }
 
 /** DocuSign's own words about the error: a JSON error field, or the text of an HTML page, shortened. */
-function errorText(exchange: Exchange): string {
+function errorText(exchange: Exchange, accessToken: string | undefined): string {
   const json = exchange.json as Record<string, unknown> | undefined;
   let text = "";
   if (json && typeof json === "object") {
@@ -544,7 +544,8 @@ function errorText(exchange: Exchange): string {
       .replace(/\s+/g, " ")
       .trim();
   }
-  const quoted = quoteUntrusted(text);
+  // A server may echo what it was sent: the Authorization header or the assertion. Never repeat them.
+  const quoted = quoteUntrusted(redactBearer(text, accessToken));
   return quoted === "" ? "" : ` "${quoted}"`;
 }
 
@@ -560,10 +561,15 @@ function hasCredentials(url: string): boolean {
   }
 }
 
-/** Any `Bearer <token>` and the current token itself, replaced: transport errors may quote headers. */
+/**
+ * Any `Bearer <token>`, anything shaped like a JWT (DocuSign's access tokens and our assertion are
+ * JWTs) and the current token itself, replaced: transport errors and error pages may quote them.
+ */
 function redactBearer(text: string, token: string | undefined): string {
-  const withoutHeader = text.replace(/Bearer\s+\S+/gi, "Bearer [redacted]");
-  return token ? withoutHeader.split(token).join("[redacted]") : withoutHeader;
+  const redacted = text
+    .replace(/Bearer\s+\S+/gi, "[redacted credential]")
+    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, "[redacted credential]");
+  return token ? redacted.split(token).join("[redacted credential]") : redacted;
 }
 
 function describeSigningError(error: unknown): string {
