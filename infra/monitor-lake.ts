@@ -103,9 +103,12 @@ export class MonitorLake extends Construct {
     // --- Storage ---------------------------------------------------------------------------------
     const accessLogs = new s3.Bucket(this, "AccessLogs", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // S3 server access logging delivers only to SSE-S3 buckets, so never the customer key here.
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      // Versioned so that an overwritten or deleted log stays recoverable for 30 days.
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.bucket = new s3.Bucket(this, "Lake", {
@@ -167,8 +170,12 @@ export class MonitorLake extends Construct {
     }
 
     // --- The ingester ------------------------------------------------------------------------------
+    // Failed invocations carry the payload and the error message: the customer key, when given.
+    const queueEncryption = props.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     this.failureQueue = new sqs.Queue(this, "FailedRuns", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -193,6 +200,7 @@ export class MonitorLake extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
       ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: 1 }),
       retryAttempts: 0,
       onFailure: new SqsDestination(this.failureQueue),
@@ -237,7 +245,7 @@ export class MonitorLake extends Construct {
     );
 
     const deadLetters = new sqs.Queue(this, "ScheduleDeadLetters", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -247,6 +255,8 @@ export class MonitorLake extends Construct {
       }),
       description: "monitor-lake: lets EventBridge Scheduler invoke the ingester",
     });
+    // Sending to the dead-letter queue encrypted with the customer key needs the key too.
+    props.encryptionKey?.grant(schedulerRole, "kms:GenerateDataKey", "kms:Decrypt");
     for (const s of streams) {
       new scheduler.Schedule(this, `Schedule-${s.id}`, {
         schedule: scheduler.ScheduleExpression.expression(props.schedule ?? "rate(5 minutes)"),

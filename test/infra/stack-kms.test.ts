@@ -54,6 +54,40 @@ describe("MonitorLake with a customer-managed KMS key (-c encryptionKey)", () =>
     t.hasResourceProperties("AWS::SecretsManager::Secret", { KmsKeyId: keyRef() });
     t.hasResourceProperties("AWS::Logs::LogGroup", { KmsKeyId: keyRef() });
     t.hasResourceProperties("AWS::SNS::Topic", { KmsMasterKeyId: keyRef() });
+    const queues = Object.values(t.findResources("AWS::SQS::Queue"));
+    expect(queues).toHaveLength(2); // on-failure destination and the schedule's dead letters
+    for (const q of queues) expect(q.Properties.KmsMasterKeyId).toEqual(keyRef());
+    t.hasResourceProperties("AWS::Lambda::Function", { KmsKeyArn: keyRef() });
+  });
+
+  it("lets the scheduler write its encrypted dead-letter queue", () => {
+    const [roleId] = Object.keys(
+      keyed.template.findResources("AWS::IAM::Role", {
+        Properties: { Description: Match.stringLikeRegexp("EventBridge Scheduler invoke") },
+      }),
+    );
+    keyed.template.hasResourceProperties("AWS::IAM::Policy", {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ["kms:GenerateDataKey", "kms:Decrypt"], Resource: keyRef() }),
+        ]),
+      },
+    });
+  });
+
+  it("keeps the access-log bucket on SSE-S3 (the only encryption log delivery supports) and versioned", () => {
+    keyed.template.hasResourceProperties("AWS::S3::Bucket", {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      },
+      VersioningConfiguration: { Status: "Enabled" },
+      LifecycleConfiguration: {
+        Rules: [
+          Match.objectLike({ ExpirationInDays: 365, NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+        ],
+      },
+    });
   });
 
   it("lets CloudWatch Logs and CloudWatch alarms use the key, and the function encrypt and decrypt with it", () => {
