@@ -17,8 +17,10 @@ accepted="CKV_AWS_18,CKV_AWS_116,CKV_AWS_117"
 without_key="CKV_AWS_119,CKV_AWS_149,CKV_AWS_158,CKV_AWS_26,CKV_AWS_27,CKV_AWS_173"
 
 status=0
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 for variant in default kms; do
-  out="cdk.out.scan-$variant"
+  out="$work/$variant"
   if [ "$variant" = kms ]; then
     npm run --silent synth -- -c encryptionKey=new -o "$out" >/dev/null
     skip="$accepted"
