@@ -35,7 +35,7 @@ Options of run (each also read from the environment variable in brackets):
   --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
   --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
   --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
-  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 64 MiB)
+  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
   --budget SECONDS          stop cleanly by then (default: until caught up)
   --json                    the last stdout line is the run summary as JSON
 

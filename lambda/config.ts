@@ -51,7 +51,7 @@ export interface DocuSignConfig {
   readonly redirectUri: string;
   /** Page size asked for. @default 2000 */
   readonly pageLimit: number;
-  /** Largest decoded response body read from DocuSign. @default 64 MiB */
+  /** Largest decoded response body read from DocuSign. @default 32 MiB */
   readonly maxResponseBytes: number;
 }
 

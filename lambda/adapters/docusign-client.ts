@@ -61,7 +61,7 @@ export interface DocuSignClientOptions {
   readonly maxDelayMs?: number;
   /**
    * Largest response body read, after gzip/deflate decoding; a longer one fails with a clear error
-   * instead of exhausting memory. @default DEFAULT_MAX_RESPONSE_BYTES (64 MiB)
+   * instead of exhausting memory. @default DEFAULT_MAX_RESPONSE_BYTES (32 MiB)
    */
   readonly maxResponseBytes?: number;
   readonly onEvent?: (event: DocuSignClientEvent) => void;

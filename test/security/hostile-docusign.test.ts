@@ -150,7 +150,7 @@ describe("hostile DocuSign answers", () => {
     expect(error.message).not.toMatch(CONTROL);
   });
 
-  it("a gzip body inflating to 300 MB stops at the 64 MiB cap with a clear error, memory bounded", async () => {
+  it("a gzip body inflating to 300 MB stops at the 32 MiB cap with a clear error, memory bounded", async () => {
     server = await startHostileServer(
       answerLikeDocuSign({
         stream: (_req, res) => {
@@ -182,7 +182,7 @@ describe("hostile DocuSign answers", () => {
 
     expect((error as DocuSignError).code).toBe(ErrorCode.BadResponse);
     expect(error.message).toMatch(
-      /HTTP 200 with a body over the 67108864-byte cap \(stopped reading after \d+ decoded bytes\)/,
+      /HTTP 200 with a body over the 33554432-byte cap \(stopped reading after \d+ decoded bytes\)/,
     );
     expect(error.message).toContain("lower PAGE_LIMIT (--limit) or raise MAX_RESPONSE_BYTES");
     expect(server.requests.filter((r) => r.method === "GET")).toHaveLength(1); // not retried
