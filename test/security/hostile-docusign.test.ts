@@ -148,6 +148,25 @@ describe("hostile DocuSign answers", () => {
     expect((error as DocuSignError).code).toBe(ErrorCode.Forbidden);
     expect(error.message).toContain('HTTP 403 "Denied"');
     expect(error.message).not.toMatch(CONTROL);
+
+    server.handler = answerLikeDocuSign({
+      stream: (_req, res) => {
+        // Raw bytes: Node's own writeHead would not send a C1 control (UTF-8 encoded) in the reason phrase.
+        const body = "upstream\u001b[5m down";
+        res.socket?.end(
+          Buffer.from(
+            `HTTP/1.1 502 Bad Gateway\u009b2J\u0085\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+            "utf8",
+          ),
+        );
+      },
+    });
+    const serverError = await rejection(
+      hostileClient(server, { maxAttempts: 1 }).client.fetchPage({ cursor: "s" }),
+    );
+
+    expect(serverError.message).toContain('HTTP 502 Bad Gateway from DocuSign "upstream down"');
+    expect(serverError.message).not.toMatch(CONTROL);
   });
 
   it("a gzip body inflating to 300 MB stops at the 32 MiB cap with a clear error, memory bounded", async () => {
