@@ -8,7 +8,7 @@ import {
 import { runDemo } from "./cli-demo";
 import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
 import { checkLakeRoot, writePrivateTempFile } from "./cli-paths";
-import { ENV, parseConfig } from "./config";
+import { credentialsProblem, ENV, hasUserInfo, parseConfig } from "./config";
 import { ConfigError, describeError, ErrorCode, MonitorLakeError } from "./errors";
 import { runLocalIngest } from "./local-ingest";
 
@@ -112,7 +112,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           throw new UsageError(`--env is "${environment}": use demo or production`);
         }
         const oauth = merged[ENV.oauthUrl] ?? defaultOAuthUrl(environment);
-        stdout(consentUrl(oauth, key, merged[ENV.redirectUri] ?? DEFAULT_REDIRECT_URI));
+        const redirect = merged[ENV.redirectUri] ?? DEFAULT_REDIRECT_URI;
+        const withCredentials = [ENV.oauthUrl, ENV.redirectUri].filter((name) =>
+          hasUserInfo(name === ENV.oauthUrl ? oauth : redirect),
+        );
+        if (withCredentials.length > 0) throw new ConfigError(withCredentials.map(credentialsProblem));
+        stdout(consentUrl(oauth, key, redirect));
         return 0;
       }
       case "simulate":

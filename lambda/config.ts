@@ -236,7 +236,7 @@ function url(value: string, name: string, problems: string[]): string {
 }
 
 /** A `user@` or `user:password@` before the host, with or without a scheme. */
-function hasUserInfo(value: string): boolean {
+export function hasUserInfo(value: string): boolean {
   try {
     const parsed = new URL(value);
     if (parsed.username !== "" || parsed.password !== "") return true;
@@ -246,7 +246,8 @@ function hasUserInfo(value: string): boolean {
   return /^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?[^/?#\s]*@/i.test(value);
 }
 
-function credentialsProblem(name: string): string {
+/** The problem to report for credentials in the URL setting `name`; the URL itself is never quoted. */
+export function credentialsProblem(name: string): string {
   return (
     `${name} contains a user name or password (user:password@host); it is not shown here. Remove it: ` +
     "DocuSign authenticates with the JWT grant, and credentials in a URL would be sent to that host."

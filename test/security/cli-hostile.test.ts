@@ -90,6 +90,18 @@ describe("hostile command lines", () => {
     expect(result.stderr).toContain("DOCUSIGN_MONITOR_URL contains a user name or password");
     expect(result.stderr).toContain("DOCUSIGN_OAUTH_URL contains a user name or password");
     expect(result.stdout + result.stderr).not.toMatch(/hunter2|s3cret|admin|svc:/);
+
+    const consent = await runCli([
+      "consent-url",
+      "--integration-key",
+      "k",
+      "--oauth-url",
+      "https://a:pw9@h.example",
+    ]);
+
+    expect(consent.code).toBe(2);
+    expect(consent.stderr).toContain("DOCUSIGN_OAUTH_URL contains a user name or password");
+    expect(consent.stdout + consent.stderr).not.toContain("pw9");
   });
 
   it("a 1024-bit key file is a configuration error at once (exit 2), nothing sent", async () => {
