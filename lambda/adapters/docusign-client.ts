@@ -20,6 +20,7 @@ import {
 } from "../errors";
 import { BodyTooLargeError, readCappedText } from "./capped-body";
 import { consentUrl, DEFAULT_MAX_RESPONSE_BYTES, streamPath, trimSlash } from "./docusign-endpoints";
+import { hasCredentials, isBearerToken, redactCredentials, refuseRedirect } from "./http-guards";
 import { quoteUntrusted } from "./untrusted-text";
 
 /** Things worth counting: the Lambda turns them into metrics, the CLI into a line of output. */
@@ -167,7 +168,7 @@ export class DocuSignClient implements EventSource {
         { request: label, status: 200, retryable: false, ...traceOf(exchange) },
       );
     }
-    if (!BEARER_TOKEN.test(body.access_token)) {
+    if (!isBearerToken(body.access_token)) {
       // A token with CR/LF or spaces would break (or inject into) the Authorization header, and the
       // error fetch raises for it quotes the header. The token itself is never printed.
       throw new DocuSignError(
@@ -295,7 +296,7 @@ export class DocuSignClient implements EventSource {
       }
       // Transport messages can quote header values or the URL: strip controls and any token.
       const why = quoteUntrusted(
-        redactBearer(
+        redactCredentials(
           error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "",
           this.token?.value,
         ),
@@ -545,67 +546,12 @@ function errorText(exchange: Exchange, accessToken: string | undefined): string 
       .trim();
   }
   // A server may echo what it was sent: the Authorization header or the assertion. Never repeat them.
-  const quoted = quoteUntrusted(redactBearer(text, accessToken));
+  const quoted = quoteUntrusted(redactCredentials(text, accessToken));
   return quoted === "" ? "" : ` "${quoted}"`;
-}
-
-/** RFC 6750 b64token: what an Authorization header can carry as is. */
-const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
-
-function hasCredentials(url: string): boolean {
-  try {
-    const parsed = new URL(url);
-    return parsed.username !== "" || parsed.password !== "";
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Any `Bearer <token>`, anything shaped like a JWT (DocuSign's access tokens and our assertion are
- * JWTs) and the current token itself, replaced: transport errors and error pages may quote them.
- */
-function redactBearer(text: string, token: string | undefined): string {
-  const redacted = text
-    .replace(/Bearer\s+\S+/gi, "[redacted credential]")
-    .replace(/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, "[redacted credential]");
-  return token ? redacted.split(token).join("[redacted credential]") : redacted;
 }
 
 function describeSigningError(error: unknown): string {
   return quoteUntrusted(error instanceof Error ? error.message : String(error), 160);
-}
-
-/**
- * A 3xx (or a custom fetch that followed one) is refused: following would send the JWT assertion or the
- * access token to another host, or store another origin's answer as DocuSign events.
- */
-function refuseRedirect(label: string, response: Response): void {
-  const redirected = response.redirected || response.type === "opaqueredirect";
-  if (!redirected && (response.status < 300 || response.status > 399)) return;
-  const location = response.headers.get("location");
-  let target = "no Location header";
-  if (location !== null) {
-    try {
-      target = `Location host ${quoteUntrusted(new URL(location).host, 100)}`;
-    } catch {
-      target = location.startsWith("/") ? "Location on the same host" : "an unreadable Location header";
-    }
-  }
-  const trace = response.headers.get("x-docusign-tracetoken");
-  void response.body?.cancel().catch(() => undefined);
-  throw new DocuSignError(
-    ErrorCode.BadResponse,
-    `${label}: HTTP ${response.status} redirect (${target})${trace ? ` (X-DocuSign-TraceToken: ${quoteUntrusted(trace, 100)})` : ""}; ` +
-      "monitor-lake never follows redirects, since the request carries the JWT assertion or the access token. " +
-      "Point DOCUSIGN_OAUTH_URL / DOCUSIGN_MONITOR_URL (--oauth-url / --monitor-url) at DocuSign's hosts directly.",
-    {
-      request: label,
-      status: response.status,
-      retryable: false,
-      ...(trace ? { traceToken: quoteUntrusted(trace, 100) } : {}),
-    },
-  );
 }
 
 function parseJson(text: string): unknown {
