@@ -7,7 +7,7 @@ import { MonitorLakeStack } from "./monitor-lake-stack";
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
  * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
- * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), stackName.
+ * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName.
  */
 export function propsFromContext(get: (key: string) => unknown): MonitorLakeProps {
   const text = (key: string): string | undefined => {
@@ -62,9 +62,23 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   };
 }
 
+/** `-c encryptionKey=new` (a key created in the stack) or `-c encryptionKey=<KMS key ARN>`. */
+export function encryptionKeyFromContext(get: (key: string) => unknown): string | undefined {
+  const value = get("encryptionKey");
+  if (value === undefined || value === null || String(value).trim() === "") return undefined;
+  const text = String(value).trim();
+  if (text === "new" || /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/.test(text)) return text;
+  throw new Error(
+    `monitor-lake needs -c encryptionKey=new (create a KMS key) or -c encryptionKey=<a KMS key ARN> (got "${text}")`,
+  );
+}
+
 export function buildApp(app: App): MonitorLakeStack {
+  const get = (key: string): unknown => app.node.tryGetContext(key);
+  const encryptionKey = encryptionKeyFromContext(get);
   const stack = new MonitorLakeStack(app, String(app.node.tryGetContext("stackName") ?? "MonitorLake"), {
-    lake: propsFromContext((key) => app.node.tryGetContext(key)),
+    lake: propsFromContext(get),
+    ...(encryptionKey === undefined ? {} : { encryptionKey }),
     description: "monitor-lake: DocuSign Monitor events into an S3 data lake with Athena and alarms",
   });
   Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

@@ -1,15 +1,40 @@
-import { Stack, type StackProps } from "aws-cdk-lib";
+import { RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import * as kms from "aws-cdk-lib/aws-kms";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
 import { MonitorLake, type MonitorLakeProps } from "./monitor-lake";
 
+export interface MonitorLakeStackProps extends StackProps {
+  readonly lake: MonitorLakeProps;
+  /**
+   * `"new"`: create a customer-managed KMS key (rotated yearly, retained) for the lake; a key ARN:
+   * use that key. Either becomes the construct's `encryptionKey`. @default no customer-managed key
+   */
+  readonly encryptionKey?: string;
+}
+
 /** The deployable stack: the MonitorLake construct plus the reasons for each accepted cdk-nag finding. */
 export class MonitorLakeStack extends Stack {
   readonly lake: MonitorLake;
+  readonly encryptionKey: kms.IKey | undefined;
 
-  constructor(scope: Construct, id: string, props: StackProps & { readonly lake: MonitorLakeProps }) {
+  constructor(scope: Construct, id: string, props: MonitorLakeStackProps) {
     super(scope, id, props);
-    this.lake = new MonitorLake(this, "MonitorLake", props.lake);
+    this.encryptionKey =
+      props.encryptionKey === undefined
+        ? undefined
+        : props.encryptionKey === "new"
+          ? new kms.Key(this, "LakeKey", {
+              description:
+                "monitor-lake: encrypts the lake bucket, state table, key secret, logs and alarm topic",
+              enableKeyRotation: true,
+              removalPolicy: RemovalPolicy.RETAIN,
+            })
+          : kms.Key.fromKeyArn(this, "LakeKey", props.encryptionKey);
+    this.lake = new MonitorLake(this, "MonitorLake", {
+      ...props.lake,
+      ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),
+    });
     NagSuppressions.addResourceSuppressions(
       this.lake,
       [
@@ -37,7 +62,8 @@ export class MonitorLakeStack extends Stack {
         {
           id: "AwsSolutions-SNS2",
           reason:
-            "Alarm notifications carry no event data; SSE with a customer key would need a key policy for CloudWatch. TLS is enforced.",
+            "Only without a customer-managed key (-c encryptionKey): alarm notifications carry no event data, and " +
+            "TLS is enforced. With the key the topic is encrypted with it.",
         },
       ],
       true,

@@ -23,6 +23,7 @@ import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/ada
 import { ENV } from "../lambda/config";
 import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
 import { DetectionAlarms, type DetectionOptions } from "./detection-alarms";
+import { keyPolicyForServices } from "./key-policy";
 
 /** One DocuSign organization (or legacy account stream) to ingest. */
 export interface MonitorStream {
@@ -55,7 +56,14 @@ export interface MonitorLakeProps {
   readonly retentionDays?: number;
   /** Object Lock for tamper-evident retention; only on a new bucket. @default none */
   readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
-  /** Encrypt the bucket with this KMS key (with S3 bucket keys). @default SSE-S3 */
+  /**
+   * A customer-managed KMS key for everything that stores data: the bucket (with S3 bucket keys), the
+   * state table, the key secret (when created here), the function's log group and the alarm topic.
+   * The construct adds the key-policy statements CloudWatch Logs and CloudWatch alarms need to a key
+   * defined in the same app; for an imported key it warns, and those statements must be added to the
+   * key's policy by hand (README, "Security").
+   * @default AWS-owned or AWS-managed keys (SSE-S3, DynamoDB and Secrets Manager defaults, unencrypted logs and topic)
+   */
   readonly encryptionKey?: kms.IKey;
   /** Prefix of everything the lake writes in the bucket; empty or ending in "/". @default "" */
   readonly keyPrefix?: string;
@@ -98,9 +106,12 @@ export class MonitorLake extends Construct {
     // --- Storage ---------------------------------------------------------------------------------
     const accessLogs = new s3.Bucket(this, "AccessLogs", {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      // S3 server access logging delivers only to SSE-S3 buckets, so never the customer key here.
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      lifecycleRules: [{ expiration: Duration.days(365) }],
+      // Versioned so that an overwritten or deleted log stays recoverable for 30 days.
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.bucket = new s3.Bucket(this, "Lake", {
@@ -140,7 +151,9 @@ export class MonitorLake extends Construct {
       partitionKey: { name: "streamId", type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.secret = props.keySecretName
@@ -149,6 +162,7 @@ export class MonitorLake extends Construct {
           description:
             "monitor-lake: the RSA private key (PEM, PKCS#1 or PKCS#8) of DocuSign integration key " +
             `${props.integrationKey}. Created empty: store it with aws secretsmanager put-secret-value.`,
+          ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
           removalPolicy: RemovalPolicy.RETAIN,
         });
     if (this.secret instanceof secretsmanager.Secret) {
@@ -159,13 +173,19 @@ export class MonitorLake extends Construct {
     }
 
     // --- The ingester ------------------------------------------------------------------------------
+    // Failed invocations carry the payload and the error message: the customer key, when given.
+    const queueEncryption = props.encryptionKey
+      ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+      : { encryption: sqs.QueueEncryption.SQS_MANAGED };
     this.failureQueue = new sqs.Queue(this, "FailedRuns", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    if (props.encryptionKey) keyPolicyForServices(this, props.encryptionKey);
     const logGroup = new logs.LogGroup(this, "Logs", {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const role = new iam.Role(this, "FunctionRole", {
@@ -183,6 +203,7 @@ export class MonitorLake extends Construct {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
       ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: 1 }),
       retryAttempts: 0,
       onFailure: new SqsDestination(this.failureQueue),
@@ -210,7 +231,8 @@ export class MonitorLake extends Construct {
         resources: [this.bucket.arnForObjects(`${prefix}events/*`)],
       }),
     );
-    props.encryptionKey?.grantEncrypt(role);
+    // Objects are written (encrypt); state items and the secret are read and written (decrypt too).
+    props.encryptionKey?.grantEncryptDecrypt(role);
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
@@ -226,7 +248,7 @@ export class MonitorLake extends Construct {
     );
 
     const deadLetters = new sqs.Queue(this, "ScheduleDeadLetters", {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
@@ -236,6 +258,8 @@ export class MonitorLake extends Construct {
       }),
       description: "monitor-lake: lets EventBridge Scheduler invoke the ingester",
     });
+    // Sending to the dead-letter queue encrypted with the customer key needs the key too.
+    props.encryptionKey?.grant(schedulerRole, "kms:GenerateDataKey", "kms:Decrypt");
     for (const s of streams) {
       new scheduler.Schedule(this, `Schedule-${s.id}`, {
         schedule: scheduler.ScheduleExpression.expression(props.schedule ?? "rate(5 minutes)"),
@@ -348,7 +372,11 @@ export class MonitorLake extends Construct {
     }
 
     // --- Alarms and dashboard ----------------------------------------------------------------------
-    this.alarmTopic = new sns.Topic(this, "Alarms", { displayName: "monitor-lake alarms", enforceSSL: true });
+    this.alarmTopic = new sns.Topic(this, "Alarms", {
+      displayName: "monitor-lake alarms",
+      enforceSSL: true,
+      ...(props.encryptionKey ? { masterKey: props.encryptionKey } : {}),
+    });
     if (props.alarmEmail)
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
     const metric = (name: string, statistic: string, stream: string): cloudwatch.Metric =>

@@ -53,7 +53,7 @@ export function summaryLines(s: LocalRunSummary): string[] {
     `${s.stoppedBy === "caught-up" ? "Caught up" : `Stopped (${s.stoppedBy})`}: ${s.events} events in ${s.pages} pages, ` +
       `${s.objects} objects over ${s.days.length} day(s), ${formatBytes(s.bytes)} gzipped, ${seconds.toFixed(1)} s` +
       (seconds > 0 ? ` (${Math.round(s.events / seconds)} events/s)` : ""),
-    `  duplicates dropped: ${s.duplicatesDropped}, events without a timestamp: ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
+    `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp): ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
     `  lake: ${s.out}/events/  (state: ${s.out}/state/${s.stream}.json)`,
     s.caughtUp
       ? "  the next run continues from the committed cursor"

@@ -1,6 +1,3 @@
-import { writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   consentUrl,
@@ -11,9 +8,10 @@ import {
 import { runDetectCommand } from "./cli/detect";
 import { runDemo } from "./cli-demo";
 import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
-import { ENV, parseConfig } from "./config";
+import { checkLakeRoot, writePrivateTempFile } from "./cli-paths";
+import { credentialsProblem, ENV, hasUserInfo, parseConfig } from "./config";
 import { detectionSettingsFromEnv } from "./detections/run-detections";
-import { ConfigError, describeError, MonitorLakeError } from "./errors";
+import { ConfigError, describeError, ErrorCode, MonitorLakeError } from "./errors";
 import { runLocalIngest } from "./local-ingest";
 
 const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
@@ -40,6 +38,7 @@ Options of run (each also read from the environment variable in brackets):
   --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
   --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
   --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
+  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
   --budget SECONDS          stop cleanly by then (default: until caught up)
   --json                    the last stdout line is the run summary as JSON
 
@@ -60,6 +59,7 @@ const FLAG_ENV: Readonly<Record<string, string>> = {
   "redirect-uri": ENV.redirectUri,
   "rate-limit-reserve": ENV.rateLimitReserve,
   "chunk-max-bytes": ENV.chunkMaxBytes,
+  "max-response-bytes": ENV.maxResponseBytes,
 };
 
 class UsageError extends Error {}
@@ -98,9 +98,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
 
     switch (command) {
       case "demo":
-        return await runDemo({ out, stdout, stderr });
+        return await runDemo({ out: await checkLakeRoot(out), stdout, stderr });
       case "run":
-        return await run(merged, out, values.budget, values.json === true, stdout, stderr);
+        return await run(
+          merged,
+          await checkLakeRoot(out),
+          values.budget,
+          values.json === true,
+          stdout,
+          stderr,
+        );
       case "consent-url": {
         const key = merged[ENV.integrationKey];
         if (!key) throw new UsageError("consent-url needs --integration-key");
@@ -109,7 +116,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           throw new UsageError(`--env is "${environment}": use demo or production`);
         }
         const oauth = merged[ENV.oauthUrl] ?? defaultOAuthUrl(environment);
-        stdout(consentUrl(oauth, key, merged[ENV.redirectUri] ?? DEFAULT_REDIRECT_URI));
+        const redirect = merged[ENV.redirectUri] ?? DEFAULT_REDIRECT_URI;
+        const withCredentials = [ENV.oauthUrl, ENV.redirectUri].filter((name) =>
+          hasUserInfo(name === ENV.oauthUrl ? oauth : redirect),
+        );
+        if (withCredentials.length > 0) throw new ConfigError(withCredentials.map(credentialsProblem));
+        stdout(consentUrl(oauth, key, redirect));
         return 0;
       }
       case "simulate":
@@ -122,7 +134,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       stderr(`monitor-lake: ${describeError(error)}. See: npm start -- --help`);
       return 2;
     }
-    if (error instanceof ConfigError) {
+    // A key that cannot be used is configuration too: nothing was tried against DocuSign.
+    if (
+      error instanceof ConfigError ||
+      (error instanceof MonitorLakeError && error.code === ErrorCode.KeyInvalid)
+    ) {
       stderr(`monitor-lake: ${error.message}`);
       return 2;
     }
@@ -185,19 +201,23 @@ async function simulate(portText: string | undefined, stdout: (line: string) => 
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is "${portText}"`);
   const { createSimulatorSetup } = await import("./cli-demo");
   const setup = await createSimulatorSetup({ events: 20000, days: 5, port });
-  const keyFile = join(tmpdir(), `monitor-lake-simulator-${new URL(setup.url).port}.pem`);
-  await writeFile(keyFile, setup.privateKeyPem, { mode: 0o600 });
+  const keyFile = await writePrivateTempFile(
+    "monitor-lake-simulator-",
+    "private-key.pem",
+    setup.privateKeyPem,
+  );
   stdout(
     `DocuSign simulator on ${setup.url} (OAuth and Monitor), ${setup.simulator.events().length} events.`,
   );
   stdout("Ingest from it with:");
   stdout(
     `  npm start -- run --oauth-url ${setup.url} --monitor-url ${setup.url} --integration-key ${setup.integrationKey} ` +
-      `--user-id ${setup.userId} --key-file ${keyFile} --out ./data-sim`,
+      `--user-id ${setup.userId} --key-file ${keyFile.path} --out ./data-sim`,
   );
   stdout("Ctrl-C stops it.");
   await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
   await setup.simulator.stop();
+  await keyFile.remove();
   return 0;
 }
 

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_REDIRECT_URI,
   DocuSignEnvironment,
   defaultMonitorUrl,
@@ -29,6 +30,7 @@ export const ENV = {
   bucket: "BUCKET_NAME",
   keyPrefix: "KEY_PREFIX",
   stateTable: "STATE_TABLE",
+  maxResponseBytes: "MAX_RESPONSE_BYTES",
 } as const;
 
 /** Where the run is configured for: a laptop (key file) or AWS (secret, bucket, table). */
@@ -49,6 +51,8 @@ export interface DocuSignConfig {
   readonly redirectUri: string;
   /** Page size asked for. @default 2000 */
   readonly pageLimit: number;
+  /** Largest decoded response body read from DocuSign. @default 32 MiB */
+  readonly maxResponseBytes: number;
 }
 
 export interface MonitorLakeConfig {
@@ -117,6 +121,7 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     problems,
   );
   const redirectUri = get(ENV.redirectUri) ?? DEFAULT_REDIRECT_URI;
+  if (hasUserInfo(redirectUri)) problems.push(credentialsProblem(ENV.redirectUri));
 
   const stream = get(ENV.stream) ?? "default";
   if (!STREAM_ID_PATTERN.test(stream)) {
@@ -135,6 +140,14 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     );
   }
   const pageLimit = integer(get(ENV.pageLimit), DEFAULT_PAGE_LIMIT, 1, 2000, ENV.pageLimit, problems);
+  const maxResponseBytes = integer(
+    get(ENV.maxResponseBytes),
+    DEFAULT_MAX_RESPONSE_BYTES,
+    64 * 1024,
+    512 * 1024 * 1024,
+    ENV.maxResponseBytes,
+    problems,
+  );
   const chunkMaxBytes = integer(
     get(ENV.chunkMaxBytes),
     DEFAULT_CHUNK_MAX_BYTES,
@@ -191,6 +204,7 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
       userId,
       redirectUri,
       pageLimit,
+      maxResponseBytes,
     }),
     stream,
     ...(startCursor === undefined ? {} : { startCursor }),
@@ -202,6 +216,11 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
 }
 
 function url(value: string, name: string, problems: string[]): string {
+  // Credentials in a URL would be sent to the host and echoed in messages: refused, never quoted.
+  if (hasUserInfo(value)) {
+    problems.push(credentialsProblem(name));
+    return value;
+  }
   let parsed: URL;
   try {
     parsed = new URL(value);
@@ -214,6 +233,25 @@ function url(value: string, name: string, problems: string[]): string {
     problems.push(`${name} is "${value}": use https (plain http is accepted only for a local simulator).`);
   }
   return value.replace(/\/+$/, "");
+}
+
+/** A `user@` or `user:password@` before the host, with or without a scheme. */
+export function hasUserInfo(value: string): boolean {
+  try {
+    const parsed = new URL(value);
+    if (parsed.username !== "" || parsed.password !== "") return true;
+  } catch {
+    // Not a URL: still look for an authority with userinfo below.
+  }
+  return /^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?[^/?#\s]*@/i.test(value);
+}
+
+/** The problem to report for credentials in the URL setting `name`; the URL itself is never quoted. */
+export function credentialsProblem(name: string): string {
+  return (
+    `${name} contains a user name or password (user:password@host); it is not shown here. Remove it: ` +
+    "DocuSign authenticates with the JWT grant, and credentials in a URL would be sent to that host."
+  );
 }
 
 function integer(

@@ -9,13 +9,19 @@ import type {
   RateLimitStatus,
 } from "../core/ports";
 import {
+  ConfigError,
   ConsentRequiredError,
   DeadlineError,
   DocuSignError,
   type DocuSignErrorDetails,
   ErrorCode,
+  MonitorLakeError,
+  PrivateKeyError,
 } from "../errors";
-import { consentUrl, streamPath, trimSlash } from "./docusign-endpoints";
+import { BodyTooLargeError, readCappedText } from "./capped-body";
+import { consentUrl, DEFAULT_MAX_RESPONSE_BYTES, streamPath, trimSlash } from "./docusign-endpoints";
+import { hasCredentials, isBearerToken, redactCredentials, refuseRedirect } from "./http-guards";
+import { quoteUntrusted } from "./untrusted-text";
 
 /** Things worth counting: the Lambda turns them into metrics, the CLI into a line of output. */
 export type DocuSignClientEvent =
@@ -54,6 +60,11 @@ export interface DocuSignClientOptions {
   readonly baseDelayMs?: number;
   /** Longest backoff step, and the longest wait for a rate-limit reset. @default 60 000 */
   readonly maxDelayMs?: number;
+  /**
+   * Largest response body read, after gzip/deflate decoding; a longer one fails with a clear error
+   * instead of exhausting memory. @default DEFAULT_MAX_RESPONSE_BYTES (32 MiB)
+   */
+  readonly maxResponseBytes?: number;
   readonly onEvent?: (event: DocuSignClientEvent) => void;
 }
 
@@ -85,6 +96,14 @@ export class DocuSignClient implements EventSource {
   private token: CachedToken | undefined;
 
   constructor(options: DocuSignClientOptions) {
+    // fetch refuses such URLs with an error that quotes them; refuse first, without echoing them.
+    const withCredentials = [options.oauthUrl, options.monitorUrl].filter(hasCredentials);
+    if (withCredentials.length > 0) {
+      throw new ConfigError([
+        "a DocuSign URL contains a user name or password (user:password@host): remove it. DocuSign " +
+          "authenticates with the JWT grant; credentials in a URL would be sent to the host and printed.",
+      ]);
+    }
     this.options = options;
     this.fetchFn = options.fetch ?? globalThis.fetch;
     this.sleep = options.sleep ?? abortableSleep;
@@ -102,6 +121,8 @@ export class DocuSignClient implements EventSource {
       const exchange = await this.withRetries(label, request, (signal) =>
         this.fetchFn(url, {
           headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+          // Never follow: the request carries the access token and the answer is stored as events.
+          redirect: "manual",
           signal,
         }),
       );
@@ -133,6 +154,8 @@ export class DocuSignClient implements EventSource {
         method: "POST",
         headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
         body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion }),
+        // Never follow: a 307 would re-post the signed assertion (valid an hour) to another host.
+        redirect: "manual",
         signal,
       });
     });
@@ -142,6 +165,17 @@ export class DocuSignClient implements EventSource {
       throw new DocuSignError(
         ErrorCode.BadResponse,
         `${label}: HTTP 200 without an access_token${traceSuffix(exchange)}. Check that DOCUSIGN_OAUTH_URL points at DocuSign's account server.`,
+        { request: label, status: 200, retryable: false, ...traceOf(exchange) },
+      );
+    }
+    if (!isBearerToken(body.access_token)) {
+      // A token with CR/LF or spaces would break (or inject into) the Authorization header, and the
+      // error fetch raises for it quotes the header. The token itself is never printed.
+      throw new DocuSignError(
+        ErrorCode.BadResponse,
+        `${label}: HTTP 200 with an access_token that is not a bearer token (${body.access_token.length} characters, ` +
+          `some outside RFC 6750's token68 set)${traceSuffix(exchange)}; it was not used. Check that ` +
+          "DOCUSIGN_OAUTH_URL points at DocuSign's account server.",
         { request: label, status: 200, retryable: false, ...traceOf(exchange) },
       );
     }
@@ -156,16 +190,26 @@ export class DocuSignClient implements EventSource {
     return this.token.value;
   }
 
-  private assertion(audience: string): Promise<string> {
+  /** The signed JWT assertion; a key that cannot sign is a configuration error, never retried. */
+  private async assertion(audience: string): Promise<string> {
     const iat = Math.floor(this.options.clock.now() / 1000);
-    return new SignJWT({ scope: SCOPE })
-      .setProtectedHeader({ alg: "RS256", typ: "JWT" })
-      .setIssuer(this.options.integrationKey)
-      .setSubject(this.options.userId)
-      .setAudience(audience)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + JWT_LIFETIME_SECONDS)
-      .sign(this.options.privateKey);
+    try {
+      return await new SignJWT({ scope: SCOPE })
+        .setProtectedHeader({ alg: "RS256", typ: "JWT" })
+        .setIssuer(this.options.integrationKey)
+        .setSubject(this.options.userId)
+        .setAudience(audience)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + JWT_LIFETIME_SECONDS)
+        .sign(this.options.privateKey);
+    } catch (error) {
+      throw new PrivateKeyError(
+        ErrorCode.KeyInvalid,
+        `The private key cannot sign DocuSign's RS256 JWT assertion (${describeSigningError(error)}). Use the ` +
+          "2048-bit RSA key pair DocuSign generates for the integration key (Apps and Keys > RSA keypairs).",
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -190,6 +234,7 @@ export class DocuSignClient implements EventSource {
       }
       const failure = outcome instanceof DocuSignError ? outcome : this.retryableStatusError(label, outcome);
       if (failure === undefined) return outcome as Exchange;
+      if (!failure.retryable) throw failure;
       if (failure.status === 429) this.emit({ type: "throttled", request: label });
       const delayMs = this.backoff(attempt, failure.retryAfterMs);
       const deadline = request.deadline;
@@ -226,7 +271,8 @@ export class DocuSignClient implements EventSource {
     const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     try {
       const response = await send(signal);
-      const body = await response.text();
+      refuseRedirect(label, response);
+      const body = await this.readBody(label, response);
       return {
         status: response.status,
         statusText: response.statusText,
@@ -235,6 +281,8 @@ export class DocuSignClient implements EventSource {
         json: parseJson(body),
       };
     } catch (error) {
+      // Our own verdicts (a redirect, a body over the cap, a key that cannot sign) are final.
+      if (error instanceof MonitorLakeError) throw error;
       if (request.signal?.aborted || (timeout.aborted && limitedByDeadline)) {
         throw new DeadlineError(label, { cause: error });
       }
@@ -246,12 +294,42 @@ export class DocuSignClient implements EventSource {
           { cause: error },
         );
       }
-      const why =
-        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
+      // Transport messages can quote header values or the URL: strip controls and any token.
+      const why = quoteUntrusted(
+        redactCredentials(
+          error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "",
+          this.token?.value,
+        ),
+      );
       throw new DocuSignError(
         ErrorCode.NetworkError,
         `${label}: network error (${why}). Check DNS, proxy and outbound HTTPS access to the host; the request is retried.`,
         { request: label, retryable: true },
+        { cause: error },
+      );
+    }
+  }
+
+  /** The body, decoded, up to the configured cap. */
+  private async readBody(label: string, response: Response): Promise<string> {
+    const maxBytes = this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    try {
+      return await readCappedText(response, maxBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLargeError)) throw error;
+      const trace = response.headers.get("x-docusign-tracetoken");
+      throw new DocuSignError(
+        ErrorCode.BadResponse,
+        `${label}: HTTP ${response.status} with a body over the ${maxBytes}-byte cap (stopped reading after ` +
+          `${error.bytesRead} decoded bytes)${trace ? ` (X-DocuSign-TraceToken: ${quoteUntrusted(trace, 100)})` : ""}. ` +
+          "A page of 2000 events is normally a few MB. If DocuSign's events really are this large, lower " +
+          "PAGE_LIMIT (--limit) or raise MAX_RESPONSE_BYTES; otherwise check DOCUSIGN_MONITOR_URL.",
+        {
+          request: label,
+          status: response.status,
+          retryable: false,
+          ...(trace ? { traceToken: quoteUntrusted(trace, 100) } : {}),
+        },
         { cause: error },
       );
     }
@@ -277,7 +355,7 @@ export class DocuSignClient implements EventSource {
     if (status >= 500) {
       return new DocuSignError(
         ErrorCode.ServerError,
-        `${label}: HTTP ${status} ${exchange.statusText} from DocuSign${errorText(exchange)}${traceSuffix(exchange)}. ` +
+        `${label}: HTTP ${status} ${quoteUntrusted(exchange.statusText, 80)} from DocuSign${errorText(exchange, this.token?.value)}${traceSuffix(exchange)}. ` +
           "DocuSign had a server problem; retried with backoff. If it persists, check status.docusign.com and quote the trace token.",
         {
           request: label,
@@ -288,7 +366,9 @@ export class DocuSignClient implements EventSource {
         },
       );
     }
-    if (status === 200 && label.startsWith("GET") && parsePageSafe(exchange) === undefined) {
+    // Only a body that is not JSON at all (cut off in transit) is worth another try; complete JSON of the
+    // wrong shape fails at once in parsePage, with its own message.
+    if (status === 200 && label.startsWith("GET") && exchange.json === undefined) {
       return new DocuSignError(
         ErrorCode.BadResponse,
         `${label}: HTTP 200 with a truncated or unreadable body (${exchange.body.length} bytes)${traceSuffix(exchange)}; retried.`,
@@ -316,7 +396,7 @@ export class DocuSignClient implements EventSource {
       retryable: false,
       ...traceOf(exchange),
     };
-    const head = `${label}: HTTP ${exchange.status}${errorText(exchange)}${traceSuffix(exchange)}.`;
+    const head = `${label}: HTTP ${exchange.status}${errorText(exchange, this.token?.value)}${traceSuffix(exchange)}.`;
     if (code === "consent_required") {
       const url = consentUrl(this.options.oauthUrl, this.options.integrationKey, this.options.redirectUri);
       return new ConsentRequiredError(
@@ -349,7 +429,7 @@ export class DocuSignClient implements EventSource {
       retryable: false,
       ...traceOf(exchange),
     };
-    const head = `${label}: HTTP ${exchange.status}${errorText(exchange)}${traceSuffix(exchange)}.`;
+    const head = `${label}: HTTP ${exchange.status}${errorText(exchange, this.token?.value)}${traceSuffix(exchange)}.`;
     switch (exchange.status) {
       case 401:
         return new DocuSignError(
@@ -420,12 +500,14 @@ function rateLimitOf(exchange: Exchange): { rateLimit?: RateLimitStatus } {
 
 /** Retry-After (seconds or an HTTP date), else the rate-limit reset when no requests remain. */
 function retryAfterOf(exchange: Exchange, now: number): { retryAfterMs?: number } {
-  const header = exchange.headers.get("retry-after");
-  if (header !== null) {
-    const seconds = Number(header);
-    if (Number.isFinite(seconds)) return { retryAfterMs: Math.max(0, seconds * 1000) };
-    const date = Date.parse(header);
-    if (!Number.isNaN(date)) return { retryAfterMs: Math.max(0, date - now) };
+  // RFC 9110: delay-seconds (digits only) or an HTTP-date. A negative, past or unreadable value says
+  // nothing usable, so the exponential backoff applies instead of an immediate retry.
+  const header = exchange.headers.get("retry-after")?.trim();
+  if (header) {
+    const seconds = /^\d{1,9}$/.test(header) ? Number(header) : Number.NaN;
+    if (Number.isFinite(seconds)) return { retryAfterMs: seconds * 1000 };
+    const date = /^[A-Za-z]{3}, /.test(header) ? Date.parse(header) : Number.NaN;
+    if (!Number.isNaN(date) && date > now) return { retryAfterMs: date - now };
   }
   const remaining = exchange.headers.get("x-ratelimit-remaining");
   const reset = Number(exchange.headers.get("x-ratelimit-reset") ?? Number.NaN);
@@ -437,16 +519,18 @@ function retryAfterOf(exchange: Exchange, now: number): { retryAfterMs?: number 
 
 function traceOf(exchange: Exchange): { traceToken?: string } {
   const token = exchange.headers.get("x-docusign-tracetoken");
-  return token ? { traceToken: token } : {};
+  return token ? { traceToken: quoteUntrusted(token, 100) } : {};
 }
 
 function traceSuffix(exchange: Exchange): string {
   const token = exchange.headers.get("x-docusign-tracetoken");
-  return token ? ` (X-DocuSign-TraceToken: ${token})` : " (no X-DocuSign-TraceToken in the response)";
+  return token
+    ? ` (X-DocuSign-TraceToken: ${quoteUntrusted(token, 100)})`
+    : " (no X-DocuSign-TraceToken in the response)";
 }
 
 /** DocuSign's own words about the error: a JSON error field, or the text of an HTML page, shortened. */
-function errorText(exchange: Exchange): string {
+function errorText(exchange: Exchange, accessToken: string | undefined): string {
   const json = exchange.json as Record<string, unknown> | undefined;
   let text = "";
   if (json && typeof json === "object") {
@@ -461,8 +545,13 @@ function errorText(exchange: Exchange): string {
       .replace(/\s+/g, " ")
       .trim();
   }
-  if (text === "") return "";
-  return ` "${text.length > 200 ? `${text.slice(0, 200)}…` : text}"`;
+  // A server may echo what it was sent: the Authorization header or the assertion. Never repeat them.
+  const quoted = quoteUntrusted(redactCredentials(text, accessToken));
+  return quoted === "" ? "" : ` "${quoted}"`;
+}
+
+function describeSigningError(error: unknown): string {
+  return quoteUntrusted(error instanceof Error ? error.message : String(error), 160);
 }
 
 function parseJson(text: string): unknown {

@@ -16,6 +16,14 @@ const HOSTS = {
   },
 } as const;
 
+/**
+ * The default cap on one decoded response body. A 2000-event page of typical Monitor events (1-3 KB
+ * each) is 2-6 MB; 32 MiB allows 16 KB per event on average. Measured: reading and parsing a 32 MB
+ * page costs about 100 MiB of RSS at peak (a 64 MB one about 155 MiB), so a page at the cap, the
+ * 32 MiB chunk buffer and the runtime stay within half of the 512 MB Lambda (DESIGN invariant 5).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
 /** A redirect URI DocuSign's own consent walkthroughs use; users may register and pass their own. */
 export const DEFAULT_REDIRECT_URI = "https://developers.docusign.com/platform/auth/consent";
 

@@ -40,5 +40,16 @@ export function parsePrivateKey(pem: string, where: string): KeyObject {
       `The private key in ${where} is ${key.asymmetricKeyType ?? "not"} an RSA key; DocuSign's JWT grant signs with RS256 and needs an RSA key.`,
     );
   }
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS) {
+    throw new PrivateKeyError(
+      ErrorCode.KeyInvalid,
+      `The private key in ${where} is a ${bits}-bit RSA key; RS256 signing (and DocuSign) needs at least ` +
+        `${MIN_RSA_BITS} bits. Generate a new RSA keypair for the integration key in Apps and Keys and use its private key.`,
+    );
+  }
   return key;
 }
+
+/** jose refuses to sign RS256 with a shorter key; DocuSign generates 2048-bit keys. */
+const MIN_RSA_BITS = 2048;

@@ -7,7 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { eventTime, utcDay } from "../core/event-time";
+import { parseEventTime, utcDay } from "../core/event-time";
 import type { MonitorEvent } from "../core/ports";
 import { createMatcher, matchFields } from "../detections/match";
 import {
@@ -104,7 +104,7 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
           unreadable++;
           continue;
         }
-        const ms = eventTime(event);
+        const ms = parseEventTime(event.timestamp);
         if (ms !== undefined && ms < options.sinceMs) continue;
         const id = event.eventId;
         if (typeof id === "string" && id !== "") {
@@ -163,7 +163,7 @@ export function parseSince(text: string, now: number): number | undefined {
   const m = /^(\d+)([dhm])$/.exec(text.trim());
   if (m) return now - Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as "d" | "h" | "m"];
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Date.parse(`${text}T00:00:00Z`) || undefined;
-  return eventTime({ timestamp: text });
+  return parseEventTime(text);
 }
 
 /** The human report. */

@@ -47,7 +47,7 @@ export class Chunk {
       this.seen.add(id);
       this.ids.push(id);
     }
-    const time = eventTime(event);
+    const time = eventTime(event, ingestMs);
     if (time === undefined) this.untimedEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
     const day = utcDay(time ?? ingestMs);

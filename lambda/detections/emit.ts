@@ -58,7 +58,7 @@ export function emitMatches(
   let tooOld = 0;
   for (const m of matches) {
     deps.logger.info(DETECTION_LOG_MESSAGE, { stream, ...matchFields(m) });
-    const timestamp = metricTimestamp(eventTime(m.event), now);
+    const timestamp = metricTimestamp(eventTime(m.event, now), now);
     if (timestamp === undefined) {
       tooOld++;
       continue;

@@ -51,7 +51,8 @@ describe("runIngest", () => {
   });
 
   it("writes events exactly as received, under the UTC day of their timestamp", async () => {
-    const { ports, sink, source } = setup(10, 10);
+    const { ports, sink, source, clock } = setup(10, 10);
+    clock.ms = Date.UTC(2024, 2, 5); // after the events: a timestamp over a day ahead is untimed
     source.events = [
       {
         timestamp: "2024-03-01T23:59:59.9999999Z",
