@@ -13,7 +13,7 @@ import {
   PrivateKeyError,
   StorageError,
 } from "../../lambda/errors";
-import { makeEvents } from "../core/fakes";
+import { makeEvents, received } from "../core/fakes";
 import { awsClients, createBucket, createSecret, createStateTable, motoEnv, readLake } from "../helpers/aws";
 import { testKeyPair } from "../helpers/simulator-fixture";
 
@@ -22,10 +22,10 @@ const { s3, dynamo, secrets } = awsClients();
 describe("S3 sink (moto)", () => {
   it("writes gzipped NDJSON under the prefix with provenance metadata", async () => {
     const bucket = await createBucket(s3);
-    const chunk = new Chunk("cursor/with spaces&symbols");
+    const chunk = new Chunk("cursor/with spaces&symbols", [], 1_000_000);
     const events = makeEvents(20, 1);
-    for (const e of events) chunk.add(e, Date.now());
-    const [object] = await chunk.toObjects("s1", "end-cursor", "2024-01-10T00:00:00.000Z", 1_000_000);
+    for (const e of events) chunk.add(received(e), Date.now());
+    const [object] = await chunk.finish("s1", 1, "end-cursor", "2024-01-10T00:00:00.000Z");
 
     await createS3Sink({ s3, bucket, prefix: "monitor/" }).put(object!);
 
@@ -44,9 +44,9 @@ describe("S3 sink (moto)", () => {
 
   it("fails with a StorageError naming the bucket and the fix when the bucket does not exist", async () => {
     const sink = createS3Sink({ s3, bucket: "no-such-bucket-here", prefix: "" });
-    const chunk = new Chunk("c");
-    chunk.add(makeEvents(1)[0]!, Date.now());
-    const [object] = await chunk.toObjects("s1", "c1", "2024-01-10T00:00:00.000Z", 1000);
+    const chunk = new Chunk("c", [], 1000);
+    chunk.add(received(makeEvents(1)[0]!), Date.now());
+    const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
 
     const error = await sink.put(object!).catch((e: unknown) => e);
 
@@ -61,9 +61,9 @@ describe("S3 sink (moto)", () => {
     try {
       const bucket = await createBucket(s3);
       const defaultClient = new S3Client({});
-      const chunk = new Chunk("c");
-      chunk.add(makeEvents(1)[0]!, Date.now());
-      const [object] = await chunk.toObjects("s1", "c1", "2024-01-10T00:00:00.000Z", 1000);
+      const chunk = new Chunk("c", [], 1000);
+      chunk.add(received(makeEvents(1)[0]!), Date.now());
+      const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
       await createS3Sink({ s3: defaultClient, bucket, prefix: "" }).put(object!);
       expect(await readLake(s3, bucket)).toHaveLength(1);
     } finally {
@@ -95,6 +95,7 @@ describe("DynamoDB state store (moto)", () => {
       newestEventTime: "2024-01-01T00:00:00.000Z",
       events: 5,
       recentEventIds: ["x", "y"],
+      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     });
@@ -104,6 +105,7 @@ describe("DynamoDB state store (moto)", () => {
       cursor: "c1",
       newestEventTime: "2024-01-01T00:00:00.000Z",
       recentEventIds: ["x", "y"],
+      staleKeys: [],
     });
     await store.release({ stream: "s1", owner: "a" });
 
@@ -141,6 +143,7 @@ describe("DynamoDB state store (moto)", () => {
       cursor: "c",
       events: 1,
       recentEventIds: [],
+      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     };
