@@ -98,10 +98,15 @@ function skipString(text: string, i: number): number {
   }
 }
 
-const STRUCTURAL = /["[\]{}]/g;
+/**
+ * From `lastIndex`: up to 64 runs of plain characters or strings without escapes. Bounded, so the
+ * regex engine's backtracking stack stays small whatever the event's size; a string with escapes is
+ * left to `skipString`.
+ */
+const PLAIN = /(?:[^"\\[\]{}]+|"[^"\\]*"){0,64}/y;
 const LITERAL_END = /[\s,\]}]/g;
 
-/** `i` is at the start of a value; returns the index after its end. */
+/** `i` is at the start of a value; returns the index after its end. The text is valid JSON. */
 function skipValue(text: string, i: number): number {
   const first = text[i];
   if (first === '"') return skipString(text, i);
@@ -112,17 +117,20 @@ function skipValue(text: string, i: number): number {
   }
   let depth = 0;
   let j = i;
-  for (;;) {
-    STRUCTURAL.lastIndex = j;
-    const match = STRUCTURAL.exec(text);
-    if (!match) return text.length;
-    const c = match[0];
-    if (c === '"') {
-      j = skipString(text, match.index);
-      continue;
-    }
-    depth += c === "{" || c === "[" ? 1 : -1;
-    j = match.index + 1;
-    if (depth === 0) return j;
+  while (j < text.length) {
+    const c = text[j];
+    if (c === '"') j = skipString(text, j);
+    else if (c === "{" || c === "[") {
+      depth++;
+      j++;
+    } else if (c === "}" || c === "]") {
+      depth--;
+      j++;
+      if (depth === 0) return j;
+    } else j++;
+    PLAIN.lastIndex = j;
+    PLAIN.exec(text);
+    j = PLAIN.lastIndex;
   }
+  return text.length;
 }

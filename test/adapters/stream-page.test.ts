@@ -40,6 +40,14 @@ describe("parseStreamPage", () => {
     );
   });
 
+  it("scans very large events without exhausting the regex stack", () => {
+    const big = JSON.stringify({ eventId: "big", s: 'a\\"b'.repeat(500_000) });
+    const wide = JSON.stringify(Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])));
+    const body = `{"endCursor":"c","data":[${big},${wide}]}`;
+
+    expect(parseStreamPage(body)?.events.map((e) => e.raw)).toEqual([big, wide]);
+  });
+
   it("refuses what is not a page", () => {
     expect(parseStreamPage('{"endCursor":"c","data":[{"a":1}')).toBeUndefined(); // truncated
     expect(parseStreamPage('{"data":[{"a":1}]}')).toBeUndefined(); // no endCursor
