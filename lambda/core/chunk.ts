@@ -3,6 +3,13 @@ import { eventTime, utcDay } from "./event-time";
 import { objectKey } from "./object-key";
 import type { LakeObject, ReceivedEvent } from "./ports";
 
+/**
+ * Gzip streams open at once. Each holds about 256 KB of zlib state, so a page whose events span many
+ * days would otherwise cost memory per day; past this, the stream opened first is ended (its day
+ * continues in a new part if more of its events come).
+ */
+export const MAX_OPEN_PARTS = 32;
+
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
   readonly day: string;
@@ -125,6 +132,11 @@ export class Chunk {
     return size;
   }
 
+  /** Gzip streams currently open (at most `MAX_OPEN_PARTS`). */
+  get openStreams(): number {
+    return this.openParts.size;
+  }
+
   /** Objects the chunk will write: one per (day, part). */
   get objectCount(): number {
     return this.parts.length;
@@ -172,6 +184,10 @@ export class Chunk {
   }
 
   private openPart(day: string): Part {
+    if (this.openParts.size >= MAX_OPEN_PARTS) {
+      const [oldest] = this.openParts.values();
+      if (oldest !== undefined) this.seal(oldest);
+    }
     const index = this.parts.filter((p) => p.day === day).length;
     const gzip = createGzip();
     const output: Buffer[] = [];

@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Chunk } from "../../lambda/core/chunk";
+import { Chunk, MAX_OPEN_PARTS } from "../../lambda/core/chunk";
 import { RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
 import { makeEvents, received } from "./fakes";
 
@@ -53,6 +53,25 @@ describe("Chunk", () => {
     const lines = objects.flatMap((o) => gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean));
     expect(lines).toEqual(events.map((e) => JSON.stringify(e)));
     expect(keys[1]).toMatch(/^events\/dt=2024-01-01\/s1-[0-9a-f]{16}-001\.json\.gz$/);
+  });
+
+  it("keeps at most MAX_OPEN_PARTS gzip streams open when a page spans many days", async () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    const events = makeEvents(2000, 400); // 5 events a day over 400 days, interleaved twice
+    const order = [...events.filter((_, i) => i % 2 === 0), ...events.filter((_, i) => i % 2 === 1)];
+    let most = 0;
+    for (const event of order) {
+      chunk.add(received(event), INGEST_MS);
+      most = Math.max(most, chunk.openStreams);
+    }
+    await chunk.compress();
+
+    const objects = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    expect(most).toBe(MAX_OPEN_PARTS);
+    expect(new Set(objects.map((o) => o.key)).size).toBe(objects.length);
+    const lines = objects.flatMap((o) => gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean));
+    expect(lines.sort()).toEqual(order.map((e) => JSON.stringify(e)).sort());
   });
 
   it("keeps recent ids bounded by bytes as well as by count", () => {
