@@ -11,6 +11,7 @@ import {
   makeEvents,
   received,
   ScriptedSource,
+  WriteLog,
 } from "./fakes";
 
 const options: IngestOptions = {
@@ -95,6 +96,38 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
     const ids = sink.events().map((e) => e.eventId);
     expect(new Set(ids).size).toBe(300);
     expect(duplicates(ids)).toBe(0);
+  });
+
+  it("stores every event exactly once after kill -9 at any write, the lease left held until it expires", async () => {
+    const total = 200;
+    const reference = new WriteLog();
+    const build = (log: WriteLog) => {
+      const clock = new FakeClock();
+      const source = new FakeSource(makeEvents(total, 2), 50, clock, 100);
+      const sink = new MemorySink(log);
+      const state = new MemoryStateStore(log);
+      return { clock, sink, state, ports: { source, sink, state, clock } };
+    };
+    const small = { ...options, startCursor: "c0", chunkMaxBytes: 10_000, leaseMs: 60_000 };
+    await runIngest(build(reference).ports, small);
+
+    for (let step = 1; step <= reference.steps.length; step++) {
+      const log = new WriteLog();
+      const s = build(log);
+      s.state.killed.add("run-1");
+      log.failOn(step);
+      await expect(runIngest(s.ports, small), `step ${step}`).rejects.toThrow("injected crash");
+      await expect(runIngest(s.ports, { ...small, owner: "run-2" })).rejects.toMatchObject({
+        code: ErrorCode.LeaseHeld,
+      });
+      s.clock.advance(60_001);
+      await runIngest(s.ports, { ...small, owner: "run-2" });
+
+      const ids = s.sink.events().map((e) => e.eventId);
+      expect(new Set(ids).size, `step ${step} (${reference.steps[step - 1]})`).toBe(total);
+      expect(duplicates(ids), `step ${step} (${reference.steps[step - 1]})`).toBe(0);
+    }
+    expect(reference.steps.filter((x) => x === "intent")).toHaveLength(4);
   });
 
   it("deletes what a zombie run wrote after its lease expired, so the lake ends exactly once", async () => {
