@@ -161,7 +161,8 @@ class IngestRun {
 
   async execute(): Promise<RunSummary> {
     const { source, clock, reporter } = this.ports;
-    const { stream, options } = { stream: this.options.stream, options: this.options };
+    const options = this.options;
+    const { stream } = options;
     const trail = new CursorTrail(stream, this.startCursor);
     await this.stale.deleteAtStart(this.ports.sink, options.signal);
     let stoppedBy: StoppedBy | undefined;
