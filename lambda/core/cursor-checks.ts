@@ -1,6 +1,6 @@
 import { CursorError } from "../errors";
 
-/** Largest cursor the state stores (DocuSign's are a few hundred bytes); a larger one stops the run. */
+/** Largest cursor the state stores; a larger one stops the run (the DynamoDB item must stay far below 400 KB). */
 export const MAX_CURSOR_BYTES = 8 * 1024;
 
 /**

@@ -82,9 +82,9 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 export const RECENT_EVENT_IDS = 1000;
 /**
  * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
- * DocuSign's to choose. 32 KiB keeps 1,000 GUID-sized ids and fewer long ones.
+ * DocuSign's to choose. 48 KiB keeps 1,000 GUID ids (about 39 KB) and fewer long ones.
  */
-export const RECENT_EVENT_IDS_MAX_BYTES = 32 * 1024;
+export const RECENT_EVENT_IDS_MAX_BYTES = 48 * 1024;
 /** A chunk with this many objects (days x parts) is flushed, so its intent stays small in the state. */
 export const MAX_CHUNK_OBJECTS = 256;
 /** @see IngestOptions.chunkMaxAgeMs */

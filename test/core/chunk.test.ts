@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Chunk, MAX_OPEN_PARTS } from "../../lambda/core/chunk";
-import { RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES } from "../../lambda/core/run-ingest";
 import { makeEvents, received } from "./fakes";
 
 const INGEST_MS = Date.UTC(2024, 0, 10);
@@ -72,6 +73,15 @@ describe("Chunk", () => {
     expect(new Set(objects.map((o) => o.key)).size).toBe(objects.length);
     const lines = objects.flatMap((o) => gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean));
     expect(lines.sort()).toEqual(order.map((e) => JSON.stringify(e)).sort());
+  });
+
+  it("keeps the last 1,000 GUID event ids within the byte bound", () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    for (let i = 0; i < 1500; i++) {
+      chunk.add(received({ eventId: randomUUID(), timestamp: "2024-01-01T00:00:00Z" }), INGEST_MS);
+    }
+
+    expect(chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES)).toHaveLength(1000);
   });
 
   it("keeps recent ids bounded by bytes as well as by count", () => {
