@@ -91,7 +91,8 @@ export class Chunk {
     if (time === undefined) this.untimedEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
     const day = utcDay(time ?? ingestMs);
-    const line = `${raw}\n`;
+    // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
+    const line = `${raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw}\n`;
     const length = Buffer.byteLength(line);
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {

@@ -23,6 +23,16 @@ describe("Chunk", () => {
     expect(object?.metadata.eventCount).toBe(2);
   });
 
+  it("keeps one event per line even when a source passes text with line breaks", async () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    chunk.add(received({ eventId: "x" }, '{\r\n "eventId": "x"\n}'), INGEST_MS);
+    await chunk.compress();
+
+    const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    expect(gunzipSync(object?.body ?? new Uint8Array()).toString("utf8")).toBe('{ "eventId": "x"}\n');
+  });
+
   it("holds the compressed size, not the NDJSON, once a page is compressed", async () => {
     const chunk = new Chunk("c0", [], 64 * 1024 * 1024);
     const events = makeEvents(20_000, 1);
