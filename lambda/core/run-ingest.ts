@@ -143,7 +143,6 @@ class IngestRun {
     private readonly started: number,
   ) {
     this.current = acquired;
-    // A fixed start (rather than an omitted cursor) keeps the first chunk's key a pure function of its input.
     this.startCursor =
       acquired.cursor ??
       options.startCursor ??
