@@ -52,15 +52,19 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
   });
 
   it("keeps every event when the cursor goes back to an earlier value and then serves other events", async () => {
+    // The case: the summaries counted 4 events, the lake held 3 (the chunk from "a" was overwritten).
     const s = scripted({
-      a: [page([e1!, e2!], "b"), page([e4!], "a")],
-      b: [page([], "b"), page([e3!], "a")],
+      a: [page([e1!], "b"), page([e4!], "a")],
+      b: [page([e2!], "c")],
+      c: [page([], "c"), page([e3!], "a")],
     });
+    const perPage = { ...options, chunkMaxBytes: 1 }; // a commit after every page
 
-    const first = await runIngest(s.ports, options);
-    // A commit after every page, so the second run's last chunk starts from "a" again.
-    const second = await runIngest(s.ports, { ...options, owner: "run-2", chunkMaxBytes: 1 });
+    const first = await runIngest(s.ports, perPage);
+    const second = await runIngest(s.ports, { ...perPage, owner: "run-2" });
 
+    expect(first.cursor).toBe("c");
+    expect(second.startCursor).toBe("c");
     expect(first.events + second.events).toBe(4);
     expect(
       s.sink
