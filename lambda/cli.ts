@@ -39,6 +39,7 @@ Options of run (each also read from the environment variable in brackets):
   --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
   --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
   --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
+  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
   --budget SECONDS          stop cleanly by then (default: until caught up)
   --json                    the last stdout line is the run summary as JSON
 
@@ -60,6 +61,7 @@ const FLAG_ENV: Readonly<Record<string, string>> = {
   "rate-limit-reserve": ENV.rateLimitReserve,
   "chunk-max-bytes": ENV.chunkMaxBytes,
   "max-response-bytes": ENV.maxResponseBytes,
+  "chunk-max-age": ENV.chunkMaxAgeSeconds,
 };
 
 class UsageError extends Error {}

@@ -19,6 +19,8 @@ export const ErrorCode = {
   LeaseHeld: "LEASE_HELD",
   LeaseLost: "LEASE_LOST",
   StorageFailed: "STORAGE_FAILED",
+  StateInvalid: "STATE_INVALID",
+  CursorInvalid: "CURSOR_INVALID",
   KeyInvalid: "KEY_INVALID",
   KeyUnavailable: "KEY_UNAVAILABLE",
 } as const;
@@ -129,8 +131,9 @@ export class LeaseLostError extends MonitorLakeError {
   constructor(stream: string, why: string, options?: ErrorOptions) {
     super(
       ErrorCode.LeaseLost,
-      `Stream "${stream}": cursor not committed because ${why}. Another run took over; objects written by this ` +
-        "run are rewritten or superseded by the next run from the committed cursor, so nothing is lost.",
+      `Stream "${stream}": cursor not committed because ${why}. Another run took over; the objects this run wrote ` +
+        "for its uncommitted chunk are recorded in the state, and the next runs delete them and store those events " +
+        "again: nothing is lost or stored twice.",
       options,
     );
     this.stream = stream;
@@ -141,6 +144,26 @@ export class LeaseLostError extends MonitorLakeError {
 export class StorageError extends MonitorLakeError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCode.StorageFailed, message, options);
+  }
+}
+
+/** The stored state of a stream (state file or DynamoDB item) is corrupt; nothing was ingested. */
+export class StateInvalidError extends MonitorLakeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.StateInvalid, message, options);
+  }
+}
+
+/**
+ * DocuSign returned a cursor the run cannot follow: empty, too large to store, or one already sent in
+ * this run (a cycle). What came before it is committed; the cursor never moves to it.
+ */
+export class CursorError extends MonitorLakeError {
+  readonly stream: string;
+
+  constructor(stream: string, message: string) {
+    super(ErrorCode.CursorInvalid, message);
+    this.stream = stream;
   }
 }
 

@@ -1,13 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { SignJWT } from "jose";
-import type {
-  Clock,
-  EventPage,
-  EventSource,
-  FetchPageRequest,
-  MonitorEvent,
-  RateLimitStatus,
-} from "../core/ports";
+import type { Clock, EventPage, EventSource, FetchPageRequest, RateLimitStatus } from "../core/ports";
 import {
   ConfigError,
   ConsentRequiredError,
@@ -21,6 +14,7 @@ import {
 import { BodyTooLargeError, readCappedText } from "./capped-body";
 import { consentUrl, DEFAULT_MAX_RESPONSE_BYTES, streamPath, trimSlash } from "./docusign-endpoints";
 import { hasCredentials, isBearerToken, redactCredentials, refuseRedirect } from "./http-guards";
+import { parseStreamPage, type StreamPage } from "./stream-page";
 import { quoteUntrusted } from "./untrusted-text";
 
 /** Things worth counting: the Lambda turns them into metrics, the CLI into a line of output. */
@@ -468,14 +462,8 @@ export class DocuSignClient implements EventSource {
   }
 }
 
-function parsePageSafe(exchange: Exchange): { events: MonitorEvent[]; endCursor: string } | undefined {
-  const body = exchange.json;
-  if (typeof body !== "object" || body === null) return undefined;
-  const record = body as Record<string, unknown>;
-  const events = record.resultData ?? record.data;
-  if (!Array.isArray(events) || typeof record.endCursor !== "string") return undefined;
-  if (!events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) return undefined;
-  return { events: events as MonitorEvent[], endCursor: record.endCursor };
+function parsePageSafe(exchange: Exchange): StreamPage | undefined {
+  return parseStreamPage(exchange.body, exchange.json);
 }
 
 function parsePage(label: string, exchange: Exchange, organizationStream: boolean): EventPage {

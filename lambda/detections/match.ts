@@ -203,7 +203,7 @@ export function detectingSource(
   return {
     async fetchPage(request: FetchPageRequest): Promise<EventPage> {
       const page = await source.fetchPage(request);
-      const matches = detector.inspect(page.events);
+      const matches = detector.inspect(page.events.map((received) => received.event));
       if (matches.length > 0) onMatches(matches);
       return page;
     },
