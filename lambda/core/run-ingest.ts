@@ -1,6 +1,7 @@
 import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
 import { Chunk } from "./chunk";
 import { CursorTrail } from "./cursor-checks";
+import { eventTime } from "./event-time";
 import type { Clock, EventPage, EventSource, ObjectSink, Reporter, StateStore, StreamState } from "./ports";
 import { StaleKeys } from "./stale-keys";
 
@@ -150,7 +151,8 @@ class IngestRun {
     this.cursor = this.startCursor;
     this.chunk = this.newChunk();
     this.chunkOpenedAt = started;
-    this.newestMs = parseMs(acquired.newestEventTime);
+    // The same range rules as an event's own time: a far-future value stored before they existed never pins the lag.
+    this.newestMs = eventTime({ timestamp: acquired.newestEventTime }, started);
     this.stale = new StaleKeys(acquired, started);
   }
 
@@ -333,12 +335,6 @@ class IngestRun {
       this.options.partMaxBytes ?? this.options.chunkMaxBytes,
     );
   }
-}
-
-function parseMs(iso: string | undefined): number | undefined {
-  if (iso === undefined) return undefined;
-  const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

@@ -71,8 +71,10 @@ describe("Chunk", () => {
     const events = makeEvents(2000, 400); // 5 events a day over 400 days, interleaved twice
     const order = [...events.filter((_, i) => i % 2 === 0), ...events.filter((_, i) => i % 2 === 1)];
     let most = 0;
+    // Ingested after the last of the 400 days, so that no event is "untimed" (more than a day ahead).
+    const ingestedLater = Date.UTC(2025, 6, 1);
     for (const event of order) {
-      chunk.add(received(event), INGEST_MS);
+      chunk.add(received(event), ingestedLater);
       most = Math.max(most, chunk.openStreams);
     }
     await chunk.compress();

@@ -71,4 +71,24 @@ describe("event time", () => {
     expect(keys.filter((k) => k.startsWith("events/dt=2024-01-09/"))).toHaveLength(1);
     expect(sink.events()).toHaveLength(4);
   });
+
+  it("ignores a far-future newest event time already stored in the state (from before this check)", async () => {
+    const clock = new FakeClock(INGEST);
+    const source = new FakeSource([], 10, clock, 0);
+    source.events = [{ eventId: "ok", timestamp: "2024-01-09T08:00:00Z" }];
+    const state = new MemoryStateStore();
+    state.items.set("s1", {
+      version: 1,
+      totalEvents: 5,
+      cursor: "c0",
+      newestEventTime: "9999-12-31T00:00:00.000Z",
+    });
+
+    const summary = await runIngest(
+      { source, sink: new MemorySink(), state, clock },
+      { stream: "s1", owner: "r", flushReserveMs: 0, chunkMaxBytes: 10_000, rateLimitReserve: 0 },
+    );
+
+    expect(summary.newestEventTime).toBe("2024-01-09T08:00:00.000Z");
+  });
 });

@@ -253,7 +253,7 @@ describe("detector and source decorator", () => {
     );
     const first = await source.fetchPage({ cursor: "c0" });
     const second = await source.fetchPage({ cursor: first.endCursor });
-    expect([...first.events, ...second.events]).toEqual(events);
+    expect([...first.events, ...second.events].map((received) => received.event)).toEqual(events);
     expect(seen).toEqual([["alert-too-many-login-failures"], ["group-deleted"]]);
   });
 });
