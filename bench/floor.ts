@@ -51,9 +51,10 @@ async function main(): Promise<void> {
   const bearer = await token(url);
   const s3 = mode === "s3" ? new S3Client({}) : undefined;
   let objects = 0;
-  let collecting = collectingGzip();
+  // dir: one gzip stream piped into the file; s3: the compressed chunk collected in memory, then put.
   const file =
     mode === "dir" ? createWriteStream(join(process.env.BENCH_OUT ?? ".", "floor.json.gz")) : undefined;
+  let collecting = file ? { gzip: createGzip(), done: Promise.resolve(Buffer.alloc(0)) } : collectingGzip();
   if (file) collecting.gzip.pipe(file);
   const put = async (): Promise<void> => {
     collecting.gzip.end();
