@@ -18,13 +18,15 @@ export interface IngestRun {
   readonly events: number;
   readonly chunkMiB: number;
   readonly ms: number;
+  /** CPU time of the whole process (startup included), ms. */
+  readonly cpuMs: number;
   readonly peakRss: number;
 }
 
 const TSX = ["--import", "tsx"];
 
 /** Starts the simulator in its own process with `events` events; resolves once it listens. */
-async function startSimulatorProcess(
+export async function startSimulatorProcess(
   events: number,
   publicKeyPem: string,
 ): Promise<{ identity: SimulatorIdentity; child: ChildProcess }> {
@@ -108,7 +110,7 @@ export async function ingestRuns(
         log(
           `${run.path.padEnd(9)} ${String(run.events).padStart(8)} events  chunk ${String(run.chunkMiB).padStart(3)} MiB  ` +
             `${(run.ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(run.events / (run.ms / 1000))} events/s  ` +
-            `peak RSS ${(run.peakRss / MiB).toFixed(0)} MiB`,
+            `CPU ${(run.cpuMs / 1000).toFixed(1)} s  peak RSS ${(run.peakRss / MiB).toFixed(0)} MiB`,
         );
       };
       const check = (run: IngestRun): IngestRun => {
@@ -130,6 +132,7 @@ export async function ingestRuns(
           events: Number(fd.events),
           chunkMiB: 0,
           ms: Number(fd.ms),
+          cpuMs: floorDir.cpuMs,
           peakRss: floorDir.peakRss,
         }),
       );
@@ -161,6 +164,7 @@ export async function ingestRuns(
             events: Number(summary.events),
             chunkMiB,
             ms: Number(summary.durationMs),
+            cpuMs: cli.cpuMs,
             peakRss: cli.peakRss,
           }),
         );
@@ -181,6 +185,7 @@ export async function ingestRuns(
           events: Number(fs3.events),
           chunkMiB: 32,
           ms: Number(fs3.ms),
+          cpuMs: floorS3.cpuMs,
           peakRss: floorS3.peakRss,
         }),
       );
@@ -210,6 +215,7 @@ export async function ingestRuns(
             events: Number(summary.events),
             chunkMiB,
             ms: Number(summary.durationMs),
+            cpuMs: result.cpuMs,
             peakRss: result.peakRss,
           }),
         );

@@ -12,6 +12,8 @@ export interface Measured {
   readonly stderr: string;
   /** Peak resident set size of the process, bytes. */
   readonly peakRss: number;
+  /** CPU time the process used, user + system, ms (startup included). */
+  readonly cpuMs: number;
   /** Wall time of the whole process, ms. */
   readonly wallMs: number;
 }
@@ -32,7 +34,14 @@ export function runNode(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, "--import", RSS_PRELOAD, script, ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, BENCH_RSS_FILE: rssFile },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "",
+        // BENCH_NODE_OPTIONS: V8 flags for every measured process alike (e.g. --max-semi-space-size=16).
+        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+        ...env,
+        BENCH_RSS_FILE: rssFile,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -47,15 +56,18 @@ export function runNode(
     child.on("close", (code) => {
       const wallMs = performance.now() - started;
       let peakRss = Number.NaN;
+      let cpuMs = Number.NaN;
       try {
-        peakRss = Number(readFileSync(rssFile, "utf8"));
+        const usage = JSON.parse(readFileSync(rssFile, "utf8")) as { peakRss: number; cpuUs: number };
+        peakRss = usage.peakRss;
+        cpuMs = usage.cpuUs / 1000;
       } catch {
         // reported below
       }
       rmSync(dir, { recursive: true, force: true });
       if (code !== 0 || Number.isNaN(peakRss)) {
         reject(new Error(`${script} ${args.join(" ")} exited with ${code}:\n${stderr.slice(-3000)}`));
-      } else resolve({ stdout, stderr, peakRss, wallMs });
+      } else resolve({ stdout, stderr, peakRss, cpuMs, wallMs });
     });
   });
 }
