@@ -3,6 +3,7 @@ import { Chunk } from "./chunk";
 import { CursorTrail } from "./cursor-checks";
 import { eventTime } from "./event-time";
 import type { Clock, EventPage, EventSource, ObjectSink, Reporter, StateStore, StreamState } from "./ports";
+import { settleAll } from "./settle-all";
 import { StaleKeys } from "./stale-keys";
 
 /** Why a run ended as planned. */
@@ -292,7 +293,9 @@ class IngestRun {
         leaseUntil: leaseUntil(this.options, now),
       });
       // Every object must be durable before the cursor moves past its events (invariant 1).
-      await Promise.all(objects.map((object) => sink.put(object, signal)));
+      // Settle every put before failing: a put still inside the SDK's retries would otherwise land after
+      // the next run's clean-up of this intent and store its events twice.
+      await settleAll(objects.map((object) => sink.put(object, signal)));
     }
     this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
     const committedAt = clock.now();

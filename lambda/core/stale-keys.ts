@@ -1,4 +1,5 @@
 import type { ObjectSink, StreamState } from "./ports";
+import { settleAll } from "./settle-all";
 
 /** How long keys of failed attempts are deleted again: a zombie run's last write lands well within it. */
 export const STALE_KEYS_GRACE_MS = 60 * 60 * 1000;
@@ -54,7 +55,7 @@ export class StaleKeys {
 
 async function deleteAll(sink: ObjectSink, keys: readonly string[], signal?: AbortSignal): Promise<void> {
   for (let i = 0; i < keys.length; i += 16) {
-    await Promise.all(keys.slice(i, i + 16).map((key) => sink.delete(key, signal)));
+    await settleAll(keys.slice(i, i + 16).map((key) => sink.delete(key, signal)));
   }
 }
 

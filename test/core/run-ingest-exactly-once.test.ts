@@ -39,6 +39,31 @@ function duplicates(ids: unknown[]): number {
 }
 
 describe("runIngest: nothing lost, nothing stored twice", () => {
+  it("waits for a chunk's slow puts to settle before failing it, so none lands behind the next run's clean-up", async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource(makeEvents(30, 3), 50, clock, 100);
+    const sink = new MemorySink();
+    const state = new MemoryStateStore();
+    const ports = { source, sink, state, clock };
+    const release = sink.stallOnPut(1); // the first put is still in flight (an SDK retry) ...
+    sink.failOnPut(2); // ... when the second fails
+
+    let settled = false;
+    const failing = runIngest(ports, options).finally(() => {
+      settled = true;
+    });
+    failing.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(settled).toBe(false);
+    release();
+    await expect(failing).rejects.toThrow("injected sink failure");
+    await runIngest(ports, { ...options, owner: "run-2" });
+
+    const ids = sink.events().map((e) => e.eventId);
+    expect(ids).toHaveLength(30);
+    expect(duplicates(ids)).toBe(0);
+  });
+
   it("keeps an event whose page returned the cursor sent, when the next run gets it again with a new one", async () => {
     const s = scripted({ a: [page([e1!], "a"), page([e1!, e2!], "a")] });
 
