@@ -229,7 +229,9 @@ describe("stream settings", () => {
       [ENV.userId]: A.userId,
     });
     const schedule = Object.values(one.Resources).find((r) => r.Type === "AWS::Scheduler::Schedule");
-    expect((schedule?.Properties.Target as Json).Input).toBe(JSON.stringify({ stream: "default" }));
+    expect((schedule?.Properties.Target as Json | undefined)?.Input).toBe(
+      JSON.stringify({ stream: "default" }),
+    );
     const outputs = Object.keys(one.Outputs).join(" ");
     for (const name of ["PrivateKeySecretArn", "StorePrivateKeyCommand", "ConsentUrl"])
       expect(outputs).toMatch(new RegExp(`MonitorLake${name}[0-9A-F]{8}\\b`));
