@@ -253,6 +253,17 @@ describe("CLI end to end against the simulator", () => {
     ).toBe(true);
     const consent = await runCli(["consent-url", "--streams", file, "--stream", "org-b"]);
     expect(consent.stdout).toMatch(/^https:\/\/account\.docusign\.com\/oauth\/auth\?.*client_id=b-key/);
+    // A flag replaces the stream's field.
+    const flagged = await runCli([
+      "consent-url",
+      "--streams",
+      file,
+      "--stream",
+      "org-b",
+      "--integration-key",
+      "flag-key",
+    ]);
+    expect(flagged.stdout).toMatch(/^https:\/\/account\.docusign\.com\/oauth\/auth\?.*client_id=flag-key/);
     const none = await runCli(["run", "--streams", file, "--out", out]);
     expect([none.code, none.stderr]).toEqual([
       2,
