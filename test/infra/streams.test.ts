@@ -177,7 +177,12 @@ describe("two streams, different integration keys and environments (-c streams=<
         .Properties.DashboardBody,
     );
     for (const stream of ["org-a", "org-b"]) {
-      for (const title of ["events and bytes per run", "ingest lag (s)", "auth failures and lease conflicts"])
+      for (const title of [
+        "events and bytes per run",
+        "ingest lag (s)",
+        "auth failures and lease conflicts",
+        "DocuSign retries and throttles",
+      ])
         expect(body).toContain(`"title":"${stream}: ${title}"`);
     }
   });
