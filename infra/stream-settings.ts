@@ -57,11 +57,20 @@ export function resolveStreams(
   const problems: string[] = [];
   if (streams.length === 0) problems.push("streams is empty: give at least one stream.");
   const seen = new Set<string>();
+  const outputNames = new Map<string, string>();
   const resolved = streams.map((s): ResolvedStream => {
     if (!STREAM_ID_PATTERN.test(s.id))
       problems.push(`stream id "${s.id}": use 1-64 letters, digits, ".", "_" or "-".`);
     if (seen.has(s.id)) problems.push(`stream id "${s.id}" is used twice: each stream needs its own id.`);
     seen.add(s.id);
+    // Outputs and logical ids keep only letters and digits of the id.
+    const bare = s.id.replace(/[^A-Za-z0-9]/g, "");
+    const clash = outputNames.get(bare);
+    if (clash !== undefined && clash !== s.id)
+      problems.push(
+        `stream ids "${clash}" and "${s.id}" differ only in ".", "_" or "-": their outputs would clash.`,
+      );
+    outputNames.set(bare, s.id);
     const integrationKey = s.integrationKey ?? defaults.integrationKey;
     const userId = s.userId ?? defaults.userId;
     const environment = s.environment ?? defaults.environment ?? "demo";

@@ -303,6 +303,9 @@ describe("stream settings", () => {
     expect(() => synth({ streams: JSON.stringify([{ id: "org-c", integrationKey: "k" }]) })).toThrow(
       "-c userId=<the impersonated admin's user GUID ('API Username')>",
     );
+    expect(() => synth({ ...A, streams: JSON.stringify([{ id: "org-a" }, { id: "org_a" }]) })).toThrow(
+      'stream ids "org-a" and "org_a" differ only in',
+    );
     expect(() => synth({ streams: join(dir, "missing.json") })).toThrow(/cannot read ".*missing\.json"/);
     expect(() => synth({ ...A, streams: streamsFile, organizationId: "o" })).toThrow(
       "with -c streams set them in each stream",
