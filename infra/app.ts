@@ -1,13 +1,19 @@
+import { readFileSync } from "node:fs";
 import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { ConfigError } from "../lambda/errors";
+import { parseStreamTable, StreamTableTarget } from "../lambda/streams";
 import { detectionOptionsFromContext } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake";
 import { MonitorLakeStack } from "./monitor-lake-stack";
+import type { MonitorStream } from "./stream-settings";
 
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
  * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
  * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName.
+ * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
+ * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
  */
 export function propsFromContext(get: (key: string) => unknown): MonitorLakeProps {
   const text = (key: string): string | undefined => {
@@ -19,9 +25,18 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   const problems: string[] = [];
   const integrationKey = text("integrationKey");
   const userId = text("userId");
-  if (!integrationKey)
+  const streams = streamsFromContext(get("streams"), problems);
+  if (streams !== undefined && (text("organizationId") || text("streamId")))
+    problems.push(
+      "-c organizationId and -c streamId are for one stream: with -c streams set them in each stream",
+    );
+  if (!integrationKey && !streams?.every((s) => s.integrationKey))
     problems.push("-c integrationKey=<the integration key GUID from DocuSign Apps and Keys>");
-  if (!userId) problems.push("-c userId=<the impersonated admin's user GUID ('API Username')>");
+  if (!userId && !streams?.every((s) => s.userId))
+    problems.push("-c userId=<the impersonated admin's user GUID ('API Username')>");
+  for (const s of streams ?? [])
+    if (s.environment !== undefined && s.environment !== "demo" && s.environment !== "production")
+      problems.push(`-c streams: stream "${s.id}" environment must be demo or production`);
   const environment = text("environment") ?? "demo";
   if (environment !== "demo" && environment !== "production")
     problems.push("-c environment=demo or -c environment=production");
@@ -48,10 +63,12 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   const keySecretName = text("keySecretName");
   const redirectUri = text("redirectUri");
   return {
-    integrationKey: integrationKey as string,
-    userId: userId as string,
+    ...(integrationKey ? { integrationKey } : {}),
+    ...(userId ? { userId } : {}),
     environment: environment as "demo" | "production",
-    streams: [{ id: text("streamId") ?? "default", ...(organizationId ? { organizationId } : {}) }],
+    streams: streams ?? [
+      { id: text("streamId") ?? "default", ...(organizationId ? { organizationId } : {}) },
+    ],
     ...(schedule ? { schedule } : {}),
     ...(alarmEmail ? { alarmEmail } : {}),
     ...(keySecretName ? { keySecretName } : {}),
@@ -60,6 +77,44 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...(objectLock ? { objectLock } : {}),
     detections: detectionOptionsFromContext(get),
   };
+}
+
+/**
+ * `-c streams`: a JSON array (as text, or as an array in cdk.json) or the path of a file holding one,
+ * in the format of lambda/streams.ts; the CLI's `--streams` reads the same file.
+ */
+function streamsFromContext(value: unknown, problems: string[]): MonitorStream[] | undefined {
+  if (value === undefined || value === null || String(value).trim() === "") return undefined;
+  let text: string;
+  if (typeof value !== "string") text = JSON.stringify(value);
+  else if (value.trim().startsWith("[")) text = value;
+  else {
+    try {
+      text = readFileSync(value.trim(), "utf8");
+    } catch (error) {
+      problems.push(
+        `-c streams=<a JSON array or a file holding one>: cannot read "${value.trim()}" (${(error as Error).message})`,
+      );
+      return undefined;
+    }
+  }
+  try {
+    return parseStreamTable(text, "-c streams", StreamTableTarget.Deploy).map((e) => ({
+      id: e.id,
+      ...(e.organizationId ? { organizationId: e.organizationId } : {}),
+      ...(e.integrationKey ? { integrationKey: e.integrationKey } : {}),
+      ...(e.userId ? { userId: e.userId } : {}),
+      ...(e.environment ? { environment: e.environment as "demo" | "production" } : {}),
+      ...(e.keySecretName ? { keySecretName: e.keySecretName } : {}),
+      ...(e.schedule ? { schedule: e.schedule } : {}),
+      ...(e.redirectUri ? { redirectUri: e.redirectUri } : {}),
+      ...(e.startCursor ? { startCursor: e.startCursor } : {}),
+    }));
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+    return undefined;
+  }
 }
 
 /** `-c encryptionKey=new` (a key created in the stack) or `-c encryptionKey=<KMS key ARN>`. */

@@ -120,11 +120,17 @@ export const VIEW_COLUMNS: readonly { name: string; type: string; hiveType: stri
   })),
   { name: "dt", type: "varchar", hiveType: "string" },
   { name: "event_time", type: "timestamp(3) with time zone", hiveType: "timestamp" },
+  { name: "stream", type: "varchar", hiveType: "string" },
 ];
+
+/** The stream id in an object's name (`<stream>-<chunk>-<part>.json.gz`, lambda/core/object-key.ts). */
+export const STREAM_FROM_PATH = `regexp_extract("source_path", '/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-[0-9a-f]{16}-[0-9]+\\.json\\.gz$', 1)`;
 
 /**
  * One row per `eventId` (the first stored), with `event_time` parsed from DocuSign's ISO timestamp
- * (seven fractional digits are more than from_iso8601_timestamp takes, so it is cut to milliseconds).
+ * (seven fractional digits are more than from_iso8601_timestamp takes, so it is cut to milliseconds)
+ * and `stream`, the stream (organization) whose object holds it, read from the object's name: several
+ * organizations share one table, and a query picks one with `WHERE stream = '<id>'`.
  *
  * The window is partitioned by `dt, eventid`, not `eventid` alone: a filter on `dt` can only pass a
  * window whose partition includes `dt`, and without it every query on the view reads the whole lake.
@@ -136,8 +142,10 @@ export function dedupViewSql(database: string): string {
   const columns = EVENT_FIELDS.map((f) => `"${f.name.toLowerCase()}"`).join(", ");
   return (
     `SELECT ${columns}, "dt", ` +
-    `try(from_iso8601_timestamp(regexp_replace("timestamp", '(\\.\\d{3})\\d+', '$1'))) AS "event_time" ` +
-    `FROM (SELECT *, row_number() OVER (PARTITION BY "dt", "eventid" ORDER BY "timestamp") AS "rn" ` +
+    `try(from_iso8601_timestamp(regexp_replace("timestamp", '(\\.\\d{3})\\d+', '$1'))) AS "event_time", ` +
+    `${STREAM_FROM_PATH} AS "stream" ` +
+    `FROM (SELECT *, "$path" AS "source_path", ` +
+    `row_number() OVER (PARTITION BY "dt", "eventid" ORDER BY "timestamp", "$path") AS "rn" ` +
     `FROM "${database}"."events") WHERE "rn" = 1`
   );
 }

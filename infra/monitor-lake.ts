@@ -24,33 +24,40 @@ import { ENV } from "../lambda/config";
 import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
 import { DetectionAlarms, type DetectionOptions } from "./detection-alarms";
 import { keyPolicyForServices } from "./key-policy";
+import {
+  environmentBytes,
+  functionStreamTable,
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  type MonitorStream,
+  type ResolvedStream,
+  resolveStreams,
+} from "./stream-settings";
 
-/** One DocuSign organization (or legacy account stream) to ingest. */
-export interface MonitorStream {
-  /** Names the stream's state item and its objects; 1-64 of letters, digits, ".", "_", "-". */
-  readonly id: string;
-  /** Set: the organization stream API; unset: the legacy lens stream. @default none */
-  readonly organizationId?: string;
-  /** Where the stream starts the first time: an ISO-8601 date-time. @default seven days back */
-  readonly startCursor?: string;
-}
+export type { MonitorStream } from "./stream-settings";
 
 export interface MonitorLakeProps {
-  /** DocuSign integration key (GUID). */
-  readonly integrationKey: string;
-  /** GUID of the impersonated Organization Administrator or Security Reports Administrator. */
-  readonly userId: string;
-  /** @default "demo" */
+  /** DocuSign integration key (GUID); the default of every stream. @default none: each stream names its own */
+  readonly integrationKey?: string;
+  /**
+   * GUID of the impersonated Organization Administrator or Security Reports Administrator; the default
+   * of every stream. @default none: each stream names its own
+   */
+  readonly userId?: string;
+  /** The default of every stream. @default "demo" */
   readonly environment?: "demo" | "production";
-  /** Streams to ingest, one schedule each. @default one stream "default" on the legacy lens API */
+  /**
+   * Streams to ingest: one per DocuSign organization, each with its own schedule, key secret, alarms and
+   * dashboard row; a field a stream leaves out takes the construct's. The function serves only these.
+   * @default one stream "default" on the legacy lens API
+   */
   readonly streams?: readonly MonitorStream[];
-  /** EventBridge Scheduler expression. @default "rate(5 minutes)" */
+  /** EventBridge Scheduler expression; the default of every stream. @default "rate(5 minutes)" */
   readonly schedule?: string;
   /** Email address subscribed to the alarm topic. @default no subscription */
   readonly alarmEmail?: string;
   /** A redirect URI registered on the integration key, used in consent URLs. @default DocuSign's consent walkthrough page */
   readonly redirectUri?: string;
-  /** Import this existing secret (name) instead of creating an empty one. @default a new secret */
+  /** Import this existing secret (name) for every stream that names none. @default a new secret per stream */
   readonly keySecretName?: string;
   /** Delete events after this many days. @default keep forever */
   readonly retentionDays?: number;
@@ -71,7 +78,10 @@ export interface MonitorLakeProps {
   readonly memorySize?: number;
   /** Keep it under the schedule period. @default 5 minutes */
   readonly timeout?: Duration;
-  /** Turn off for accounts with a small concurrency quota: the DynamoDB lease still protects. @default true */
+  /**
+   * Reserve one concurrent execution per stream, so that streams never wait for each other. Turn off for
+   * accounts with a small concurrency quota: the DynamoDB lease still protects. @default true
+   */
   readonly reservedConcurrency?: boolean;
   /** First `dt` of the Athena partition projection. @default "2020-01-01" */
   readonly projectionStart?: string;
@@ -87,7 +97,12 @@ export interface MonitorLakeProps {
 export class MonitorLake extends Construct {
   readonly bucket: s3.Bucket;
   readonly table: dynamodb.Table;
+  /** The first stream's key secret. */
   readonly secret: secretsmanager.ISecret;
+  /** Each stream's key secret, by stream id (streams naming the same existing secret share it). */
+  readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
+  /** The streams with every default applied. */
+  readonly streams: readonly ResolvedStream[];
   readonly function: nodejs.NodejsFunction;
   readonly alarmTopic: sns.Topic;
   readonly database: glue.Database;
@@ -97,9 +112,10 @@ export class MonitorLake extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitorLakeProps) {
     super(scope, id);
-    const environment = props.environment ?? "demo";
     const prefix = props.keyPrefix ?? "";
-    const streams = props.streams ?? [{ id: "default" }];
+    const streams = resolveStreams(props.streams ?? [{ id: "default" }], props);
+    this.streams = streams;
+    const first = streams[0] as ResolvedStream;
     const timeout = props.timeout ?? Duration.minutes(5);
     const stack = Stack.of(this);
 
@@ -156,21 +172,33 @@ export class MonitorLake extends Construct {
         : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    this.secret = props.keySecretName
-      ? secretsmanager.Secret.fromSecretNameV2(this, "PrivateKey", props.keySecretName)
-      : new secretsmanager.Secret(this, "PrivateKey", {
-          description:
-            "monitor-lake: the RSA private key (PEM, PKCS#1 or PKCS#8) of DocuSign integration key " +
-            `${props.integrationKey}. Created empty: store it with aws secretsmanager put-secret-value.`,
-          ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
-          removalPolicy: RemovalPolicy.RETAIN,
-        });
-    if (this.secret instanceof secretsmanager.Secret) {
+    // One secret per stream; the first keeps the construct id "PrivateKey" of one-stream deployments.
+    const secrets = new Map<string, secretsmanager.ISecret>();
+    const imported = new Map<string, secretsmanager.ISecret>();
+    streams.forEach((s, i) => {
+      const id = i === 0 ? "PrivateKey" : `PrivateKey-${s.id}`;
+      if (s.keySecretName) {
+        const existing =
+          imported.get(s.keySecretName) ?? secretsmanager.Secret.fromSecretNameV2(this, id, s.keySecretName);
+        imported.set(s.keySecretName, existing);
+        secrets.set(s.id, existing);
+        return;
+      }
+      const secret = new secretsmanager.Secret(this, id, {
+        description:
+          `monitor-lake stream ${s.id}: the RSA private key (PEM, PKCS#1 or PKCS#8) of DocuSign integration key ` +
+          `${s.integrationKey}. Created empty: store it with aws secretsmanager put-secret-value.`,
+        ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
       // Without SecretString and GenerateSecretString CloudFormation creates the secret empty: no random value.
-      (this.secret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride(
+      (secret.node.defaultChild as secretsmanager.CfnSecret).addPropertyDeletionOverride(
         "GenerateSecretString",
       );
-    }
+      secrets.set(s.id, secret);
+    });
+    this.secrets = secrets;
+    this.secret = secrets.get(first.id) as secretsmanager.ISecret;
 
     // --- The ingester ------------------------------------------------------------------------------
     // Failed invocations carry the payload and the error message: the customer key, when given.
@@ -204,20 +232,25 @@ export class MonitorLake extends Construct {
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
-      ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: 1 }),
+      // One per stream: a long run of one organization never throttles another's schedule.
+      ...(props.reservedConcurrency === false ? {} : { reservedConcurrentExecutions: streams.length }),
       retryAttempts: 0,
       onFailure: new SqsDestination(this.failureQueue),
       description: "monitor-lake: copies DocuSign Monitor events into the lake",
       environment: {
-        [ENV.docusignEnv]: environment,
-        [ENV.integrationKey]: props.integrationKey,
-        [ENV.userId]: props.userId,
+        // The first stream's settings; the stream table holds what the others change.
+        [ENV.docusignEnv]: first.environment,
+        [ENV.integrationKey]: first.integrationKey,
+        [ENV.userId]: first.userId,
         [ENV.privateKeySecret]: this.secret.secretArn,
         [ENV.bucket]: this.bucket.bucketName,
         [ENV.keyPrefix]: prefix,
         [ENV.stateTable]: this.table.tableName,
-        [ENV.stream]: streams[0]?.id ?? "default",
-        ...(props.redirectUri ? { [ENV.redirectUri]: props.redirectUri } : {}),
+        [ENV.stream]: first.id,
+        [ENV.streams]: stack.toJsonString(
+          functionStreamTable(streams, new Map([...secrets].map(([id, sec]) => [id, sec.secretArn]))),
+        ),
+        ...(first.redirectUri ? { [ENV.redirectUri]: first.redirectUri } : {}),
         POWERTOOLS_SERVICE_NAME: "monitor-lake",
         POWERTOOLS_METRICS_NAMESPACE: "MonitorLake",
       },
@@ -241,12 +274,32 @@ export class MonitorLake extends Construct {
         conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": streams.map((s) => s.id) } },
       }),
     );
+    // Exactly the streams' secrets (an imported one by name: its ARN ends in a random suffix).
+    const importedSecrets = new Set(imported.values());
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ["secretsmanager:GetSecretValue"],
-        resources: [props.keySecretName ? `${this.secret.secretArn}-??????` : this.secret.secretArn],
+        resources: [...new Set(secrets.values())].map((sec) =>
+          importedSecrets.has(sec) ? `${sec.secretArn}-??????` : sec.secretArn,
+        ),
       }),
     );
+    // The stream table travels in the function's environment: fail the synth, not the deploy, past 4 KB.
+    this.node.addValidation({
+      validate: () => {
+        const cfn = this.function.node.defaultChild as lambda.CfnFunction;
+        const resolved = stack.resolve(cfn.environment) as { variables?: Record<string, unknown> };
+        const bytes = environmentBytes(resolved.variables ?? {});
+        return bytes <= LAMBDA_ENVIRONMENT_LIMIT_BYTES
+          ? []
+          : [
+              `The function's environment would be about ${bytes} bytes with ${streams.length} streams, over ` +
+                `Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}: deploy the streams in several stacks ` +
+                "(-c stackName=... with part of -c streams each), or give them the construct's shared " +
+                "integrationKey, environment and keySecretName so that each entry holds less.",
+            ];
+      },
+    });
 
     const deadLetters = new sqs.Queue(this, "ScheduleDeadLetters", {
       ...queueEncryption,
@@ -263,14 +316,11 @@ export class MonitorLake extends Construct {
     props.encryptionKey?.grant(schedulerRole, "kms:GenerateDataKey", "kms:Decrypt");
     for (const s of streams) {
       new scheduler.Schedule(this, `Schedule-${s.id}`, {
-        schedule: scheduler.ScheduleExpression.expression(props.schedule ?? "rate(5 minutes)"),
+        schedule: scheduler.ScheduleExpression.expression(s.schedule),
         description: `monitor-lake: ingest stream ${s.id}`,
         target: new targets.LambdaInvoke(this.function, {
-          input: scheduler.ScheduleTargetInput.fromObject({
-            stream: s.id,
-            ...(s.organizationId ? { organizationId: s.organizationId } : {}),
-            ...(s.startCursor ? { startCursor: s.startCursor } : {}),
-          }),
+          // The stream id only: the function refuses anything else (its stream table has the settings).
+          input: scheduler.ScheduleTargetInput.fromObject({ stream: s.id }),
           retryAttempts: 2,
           maxEventAge: Duration.minutes(10),
           deadLetterQueue: deadLetters,
@@ -450,40 +500,45 @@ export class MonitorLake extends Construct {
     const dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       dashboardName: `monitor-lake-${stack.stackName}`,
     });
-    const perStream = (name: string, statistic: string): cloudwatch.IMetric[] =>
-      streams.map((s) => metric(name, statistic, s.id).with({ label: `${name} ${s.id}` }));
+    // The function's own health, then one row per stream: an organization's trouble shows in its row.
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: "Events per run",
-        left: perStream("EventsIngested", "Sum"),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: "Ingest lag (s)",
-        left: perStream("IngestLagSeconds", "Maximum"),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: "Errors and throttles",
+        title: "Errors and throttles (all streams)",
         left: [this.function.metricErrors(), this.function.metricThrottles()],
-        width: 8,
+        width: 12,
       }),
       new cloudwatch.GraphWidget({
-        title: "Duration (ms)",
+        title: "Duration (ms, all streams)",
         left: [this.function.metricDuration({ statistic: "Maximum" })],
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: "Bytes written",
-        left: perStream("BytesWritten", "Sum"),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: "DocuSign retries and throttles",
-        left: [...perStream("Retries", "Sum"), ...perStream("Throttled", "Sum")],
-        width: 8,
+        width: 12,
       }),
     );
+    for (const s of streams) {
+      const line = (name: string, statistic: string) => metric(name, statistic, s.id).with({ label: name });
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `${s.id}: events and bytes per run`,
+          left: [line("EventsIngested", "Sum")],
+          right: [line("BytesWritten", "Sum")],
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${s.id}: ingest lag (s)`,
+          left: [line("IngestLagSeconds", "Maximum")],
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${s.id}: auth failures and lease conflicts`,
+          left: [line("AuthFailures", "Sum"), line("LeaseHeld", "Sum")],
+          width: 6,
+        }),
+        new cloudwatch.GraphWidget({
+          title: `${s.id}: DocuSign retries and throttles`,
+          left: [line("Retries", "Sum"), line("Throttled", "Sum")],
+          width: 6,
+        }),
+      );
+    }
 
     const detectionTargets = { function: this.function, logGroup, dashboard, alarmEmail: props.alarmEmail };
     new DetectionAlarms(this, "Detections", {
@@ -495,19 +550,27 @@ export class MonitorLake extends Construct {
     // --- Outputs -----------------------------------------------------------------------------------
     new CfnOutput(this, "BucketName", { value: this.bucket.bucketName });
     new CfnOutput(this, "StateTableName", { value: this.table.tableName });
-    new CfnOutput(this, "PrivateKeySecretArn", { value: this.secret.secretArn });
-    new CfnOutput(this, "StorePrivateKeyCommand", {
-      description: "Run once with the integration's private key file",
-      value: `aws secretsmanager put-secret-value --secret-id ${this.secret.secretArn} --secret-string file://private.pem`,
-    });
-    new CfnOutput(this, "ConsentUrl", {
-      description:
-        "Open once, signed in as the impersonated user (the redirect URI must be registered on the key)",
-      value: consentUrl(
-        defaultOAuthUrl(environment),
-        props.integrationKey,
-        props.redirectUri ?? DEFAULT_REDIRECT_URI,
-      ),
+    // Per stream; the first stream's outputs keep the names of a one-stream deployment.
+    streams.forEach((s, i) => {
+      const suffix = i === 0 ? "" : s.id.replace(/[^A-Za-z0-9]/g, "");
+      const secretArn = (secrets.get(s.id) as secretsmanager.ISecret).secretArn;
+      const who = streams.length === 1 ? "" : `Stream ${s.id}: `;
+      new CfnOutput(this, `PrivateKeySecretArn${suffix}`, {
+        description: `${who}the secret holding the private key of integration key ${s.integrationKey}`,
+        value: secretArn,
+      });
+      new CfnOutput(this, `StorePrivateKeyCommand${suffix}`, {
+        description: `${who}run once with the private key file of integration key ${s.integrationKey}`,
+        value: `aws secretsmanager put-secret-value --secret-id ${secretArn} --secret-string file://private.pem`,
+      });
+      new CfnOutput(this, `ConsentUrl${suffix}`, {
+        description: `${who}open once, signed in as user ${s.userId} (the redirect URI must be registered on the key)`,
+        value: consentUrl(
+          defaultOAuthUrl(s.environment),
+          s.integrationKey,
+          s.redirectUri ?? DEFAULT_REDIRECT_URI,
+        ),
+      });
     });
     new CfnOutput(this, "LogGroupName", { value: logGroup.logGroupName });
     new CfnOutput(this, "AthenaWorkGroup", { value: this.workgroup.name });

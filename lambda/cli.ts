@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   consentUrl,
@@ -13,6 +15,7 @@ import { credentialsProblem, ENV, hasUserInfo, parseConfig } from "./config";
 import { detectionSettingsFromEnv } from "./detections/run-detections";
 import { ConfigError, describeError, ErrorCode, MonitorLakeError } from "./errors";
 import { runLocalIngest } from "./local-ingest";
+import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "./streams";
 
 const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
 
@@ -33,6 +36,8 @@ Options of run (each also read from the environment variable in brackets):
   --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
   --out DIR                 the lake's directory (default ./data)
   --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
+  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
+                            --stream picks one; its fields replace the variables, flags replace its fields
   --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
   --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
   --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
@@ -78,6 +83,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       options: {
         ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, { type: "string" as const }])),
         out: { type: "string" },
+        streams: { type: "string" },
         budget: { type: "string" },
         port: { type: "string" },
         json: { type: "boolean" },
@@ -91,11 +97,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     }
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const flagValues = values as Record<string, string | boolean | undefined>;
-    const merged: Record<string, string | undefined> = { ...env };
+    const fromFlags: Record<string, string> = {};
     for (const [flag, name] of Object.entries(FLAG_ENV)) {
       const value = flagValues[flag];
-      if (typeof value === "string") merged[name] = value;
+      if (typeof value === "string") fromFlags[name] = value;
     }
+    const settings = (): Record<string, string | undefined> =>
+      withStream(env, fromFlags, typeof values.streams === "string" ? values.streams : undefined);
     const out = typeof values.out === "string" ? values.out : "./data";
 
     switch (command) {
@@ -103,7 +111,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         return await runDemo({ out: await checkLakeRoot(out), stdout, stderr });
       case "run":
         return await run(
-          merged,
+          settings(),
           await checkLakeRoot(out),
           values.budget,
           values.json === true,
@@ -111,6 +119,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           stderr,
         );
       case "consent-url": {
+        const merged = settings();
         const key = merged[ENV.integrationKey];
         if (!key) throw new UsageError("consent-url needs --integration-key");
         const environment = merged[ENV.docusignEnv] ?? DocuSignEnvironment.Demo;
@@ -151,6 +160,46 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     stderr(`monitor-lake: unexpected error: ${describeError(error)}`);
     return 1;
   }
+}
+
+/**
+ * The settings of a run: the environment, then (with a stream table from `--streams` or STREAMS) the
+ * chosen stream's fields, then the flags. A key file named in the table is relative to the table's file.
+ */
+function withStream(
+  env: NodeJS.ProcessEnv,
+  fromFlags: Record<string, string>,
+  streamsFile: string | undefined,
+): Record<string, string | undefined> {
+  const base: Record<string, string | undefined> = { ...env, ...fromFlags };
+  if (streamsFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(streamsFile, "utf8");
+    } catch (error) {
+      throw new ConfigError([
+        `--streams "${streamsFile}" cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): name a JSON file with the stream table.`,
+      ]);
+    }
+    base[ENV.streams] = text;
+  }
+  if (!base[ENV.streams]?.trim()) return base;
+  const source = streamsFile === undefined ? ENV.streams : `--streams ${streamsFile}`;
+  const table = parseStreamTable(base[ENV.streams] ?? "", source, StreamTableTarget.Local);
+  const chosen = base[ENV.stream]?.trim();
+  if (chosen === undefined || chosen === "") {
+    if (table.length > 1) {
+      throw new ConfigError([
+        `${source} has ${table.length} streams: pick one with --stream (${table.map((e) => e.id).join(", ")}).`,
+      ]);
+    }
+  }
+  const entry = findStream(table, chosen || (table[0]?.id ?? ""), "Pass --stream with one of them.");
+  const keyFile =
+    entry.keyFile !== undefined && streamsFile !== undefined
+      ? resolve(dirname(streamsFile), entry.keyFile)
+      : entry.keyFile;
+  return { ...streamEnv(env, { ...entry, ...(keyFile === undefined ? {} : { keyFile }) }), ...fromFlags };
 }
 
 async function run(

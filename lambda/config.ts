@@ -23,6 +23,8 @@ export const ENV = {
   privateKeySecret: "DOCUSIGN_PRIVATE_KEY_SECRET",
   redirectUri: "DOCUSIGN_REDIRECT_URI",
   stream: "STREAM_ID",
+  /** The stream table, a JSON array (lambda/streams.ts); the Lambda's is written by the construct. */
+  streams: "STREAMS",
   startCursor: "START_CURSOR",
   pageLimit: "PAGE_LIMIT",
   rateLimitReserve: "RATE_LIMIT_RESERVE",

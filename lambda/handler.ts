@@ -8,11 +8,12 @@ import { DocuSignClient } from "./adapters/docusign-client";
 import { createDynamoStateStore } from "./adapters/dynamo-state-store";
 import { createS3Sink } from "./adapters/s3-sink";
 import { createSecretKeySource, type KeySource } from "./adapters/secret-key-source";
-import { ENV, type MonitorLakeConfig, parseConfig } from "./config";
+import { type MonitorLakeConfig, parseConfig } from "./config";
 import type { Clock } from "./core/ports";
 import { type RunSummary, runIngest } from "./core/run-ingest";
 import { createLambdaDetections } from "./detections/emit";
 import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "./errors";
+import { defaultStreamId, StreamTableTarget, streamEnv, streamTableFromEnv } from "./streams";
 
 /**
  * The scheduled Lambda: design steps 1-9 with the AWS adapters behind the same core as the CLI.
@@ -20,16 +21,15 @@ import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError
  * and the private key are reused while the container is warm.
  */
 
-/** What EventBridge Scheduler may send: one function can serve several DocuSign organizations. */
+/**
+ * What EventBridge Scheduler sends: a stream id and nothing else. Everything that decides whom the
+ * function impersonates (organization, user, integration key, key secret, environment, start) is in
+ * the deployment's stream table (`STREAMS`), so being allowed to invoke the function is not being
+ * allowed to choose the user; any other field is refused.
+ */
 export interface InvocationPayload {
-  /** The stream's id (its state item and object names). @default STREAM_ID */
+  /** One of the stream table's ids. @default STREAM_ID, else the table's first */
   readonly stream?: string;
-  readonly organizationId?: string;
-  readonly integrationKey?: string;
-  readonly userId?: string;
-  /** Name or ARN of the secret holding this stream's private key. @default DOCUSIGN_PRIVATE_KEY_SECRET */
-  readonly keySecret?: string;
-  readonly startCursor?: string;
 }
 
 /** The part of the Lambda context the handler uses. */
@@ -73,14 +73,8 @@ export interface HandlerDependencies {
 export const EXIT_MARGIN_MS = 5_000;
 export const FLUSH_RESERVE_MS = 20_000;
 
-const PAYLOAD_ENV: Readonly<Record<keyof InvocationPayload, string>> = {
-  stream: ENV.stream,
-  organizationId: ENV.organizationId,
-  integrationKey: ENV.integrationKey,
-  userId: ENV.userId,
-  keySecret: ENV.privateKeySecret,
-  startCursor: ENV.startCursor,
-};
+/** The payload's only field. */
+const PAYLOAD_FIELDS: readonly (keyof InvocationPayload)[] = ["stream"];
 
 interface ClientEntry {
   readonly client: DocuSignClient;
@@ -97,35 +91,66 @@ export function createHandler(
   // Dimensioned by stream only: drop Powertools' default `service` dimension.
   metrics.clearDefaultDimensions();
   const detections = createLambdaDetections({ env: deps.env, logger, metrics, clock });
-  // Parsed once at init; an invalid configuration fails every invocation with the full list of problems.
-  let baseConfig: MonitorLakeConfig | ConfigError;
+  // Parsed once at init, per stream: an invalid stream fails its own invocations with the full list of
+  // problems and leaves the others running; an invalid table fails every invocation.
+  const streamConfigs = new Map<string, MonitorLakeConfig | ConfigError>();
+  let tableError: ConfigError | undefined;
+  let defaultStream = "default";
   try {
-    baseConfig = parseConfig(deps.env, "aws");
+    const table = streamTableFromEnv(deps.env, StreamTableTarget.Function);
+    defaultStream = defaultStreamId(deps.env, table);
+    for (const entry of table) {
+      try {
+        streamConfigs.set(entry.id, parseConfig(streamEnv(deps.env, entry), "aws"));
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        streamConfigs.set(entry.id, error);
+      }
+    }
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    baseConfig = error;
+    tableError = error;
   }
+  // Per stream, so that one organization's key, token and rate-limit budget never touch another's.
   const keySources = new Map<string, KeySource>();
   const clients = new Map<string, ClientEntry>();
 
   const configFor = (event: unknown): MonitorLakeConfig => {
-    const payload = (typeof event === "object" && event !== null ? event : {}) as Record<string, unknown>;
-    const env: Record<string, string | undefined> = { ...deps.env };
-    const problems: string[] = [];
-    for (const [field, name] of Object.entries(PAYLOAD_ENV)) {
-      const value = payload[field];
-      if (value === undefined) continue;
-      if (typeof value !== "string") problems.push(`payload field "${field}" must be a string.`);
-      else env[name] = value;
+    if (event !== undefined && event !== null && (typeof event !== "object" || Array.isArray(event))) {
+      throw new ConfigError([
+        `the invocation payload is ${Array.isArray(event) ? "an array" : typeof event}: send a JSON object such as {"stream": "<id>"}.`,
+      ]);
     }
-    if (problems.length > 0) throw new ConfigError(problems);
-    if (Object.keys(payload).some((field) => field in PAYLOAD_ENV)) return parseConfig(env, "aws");
-    if (baseConfig instanceof ConfigError) throw baseConfig;
-    return baseConfig;
+    const payload = (event ?? {}) as Record<string, unknown>;
+    const refused = Object.keys(payload).filter((f) => !(PAYLOAD_FIELDS as readonly string[]).includes(f));
+    if (refused.length > 0) {
+      throw new ConfigError([
+        `the invocation payload has ${refused.map((f) => `"${f}"`).join(", ")}, which is refused: it may name a ` +
+          `stream ({"stream": "<id>"}) and nothing else. A stream's organization, user, integration key, key ` +
+          "secret, environment and start are set in the deployment's stream table (the construct's streams, " +
+          "-c streams), so that whoever may invoke the function cannot choose whom it impersonates. Remove " +
+          "the field, or change the stream's settings and deploy.",
+      ]);
+    }
+    if (payload.stream !== undefined && typeof payload.stream !== "string") {
+      throw new ConfigError(['the payload field "stream" must be a string: a stream id of the deployment.']);
+    }
+    if (tableError) throw tableError;
+    const id = payload.stream ?? defaultStream;
+    const config = streamConfigs.get(id);
+    if (config === undefined) {
+      const known = [...streamConfigs.keys()].map((k) => `"${k}"`).join(", ");
+      throw new ConfigError([
+        `unknown stream "${id}": this deployment serves ${known}. Invoke it with one of them, or add the ` +
+          "stream to the construct's streams (-c streams) and deploy.",
+      ]);
+    }
+    if (config instanceof ConfigError) throw config;
+    return config;
   };
 
-  const keySourceFor = (secretId: string): KeySource => {
-    let source = keySources.get(secretId);
+  const keySourceFor = (stream: string, secretId: string): KeySource => {
+    let source = keySources.get(stream);
     if (!source) {
       source = createSecretKeySource({
         secrets: deps.secrets,
@@ -133,16 +158,14 @@ export function createHandler(
         clock,
         ...(deps.keyTtlMs === undefined ? {} : { ttlMs: deps.keyTtlMs }),
       });
-      keySources.set(secretId, source);
+      keySources.set(stream, source);
     }
     return source;
   };
 
   const clientFor = (config: MonitorLakeConfig, key: KeyObject): ClientEntry => {
     const d = config.docusign;
-    const id = [d.oauthUrl, d.monitorUrl, d.organizationId, d.integrationKey, d.userId, d.pageLimit].join(
-      "|",
-    );
+    const id = config.stream;
     const existing = clients.get(id);
     if (existing && existing.key === key) return existing;
     const counts = { retries: 0, throttled: 0 };
@@ -188,7 +211,7 @@ export function createHandler(
       logger.appendKeys({ stream });
       metrics.addDimension("stream", stream);
       if (!("secretId" in config.privateKey) || !config.aws) throw new Error("aws configuration expected");
-      const key = await keySourceFor(config.privateKey.secretId).privateKey(hardStop);
+      const key = await keySourceFor(stream, config.privateKey.secretId).privateKey(hardStop);
       const entry = clientFor(config, key);
       entry.counts.retries = 0;
       entry.counts.throttled = 0;

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -209,6 +209,69 @@ describe("CLI end to end against the simulator", () => {
     expect(result.stdout.trim()).toBe(
       "https://account.docusign.com/oauth/auth?response_type=code&scope=signature%20impersonation&client_id=abc&redirect_uri=https%3A%2F%2Fexample.com%2Fcb",
     );
+  });
+
+  it("--streams with --stream runs one stream of a stream table with that stream's settings", async () => {
+    const organizationId = "0c0c0c0c-2222-4000-8000-00000000000c";
+    const f = await start({ events: 400, organizationId });
+    const table = join(dir, "tables");
+    await mkdir(table, { recursive: true });
+    await writeFile(join(table, "org-a.pem"), f.keys.pkcs1Pem, { mode: 0o600 });
+    const file = join(table, "streams.json");
+    await writeFile(
+      file,
+      JSON.stringify([
+        {
+          id: "org-a",
+          organizationId,
+          integrationKey: f.integrationKey,
+          userId: f.userId,
+          keyFile: "org-a.pem", // relative to the table's file
+          oauthUrl: f.url,
+          monitorUrl: f.url,
+          startCursor: "2000-01-01T00:00:00Z",
+        },
+        // The same file serves cdk deploy: its deploy-only fields are skipped here.
+        {
+          id: "org-b",
+          integrationKey: "b-key",
+          userId: "b-user",
+          environment: "production",
+          schedule: "rate(1 hour)",
+        },
+      ]),
+    );
+    const out = join(dir, "lake-streams");
+
+    const result = await runCli(["run", "--streams", file, "--stream", "org-a", "--out", out, "--json"]);
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(lastJsonLine(result.stdout)).toMatchObject({ stream: "org-a", events: 400, caughtUp: true });
+    const files = await readdir(join(out, "events"), { recursive: true });
+    expect(
+      files.filter((n) => n.endsWith(".json.gz")).every((n) => /org-a-[0-9a-f]{16}-\d{3}\.json\.gz$/.test(n)),
+    ).toBe(true);
+    const consent = await runCli(["consent-url", "--streams", file, "--stream", "org-b"]);
+    expect(consent.stdout).toMatch(/^https:\/\/account\.docusign\.com\/oauth\/auth\?.*client_id=b-key/);
+    // A flag replaces the stream's field.
+    const flagged = await runCli([
+      "consent-url",
+      "--streams",
+      file,
+      "--stream",
+      "org-b",
+      "--integration-key",
+      "flag-key",
+    ]);
+    expect(flagged.stdout).toMatch(/^https:\/\/account\.docusign\.com\/oauth\/auth\?.*client_id=flag-key/);
+    const none = await runCli(["run", "--streams", file, "--out", out]);
+    expect([none.code, none.stderr]).toEqual([
+      2,
+      expect.stringContaining("has 2 streams: pick one with --stream (org-a, org-b)"),
+    ]);
+    const unknown = await runCli(["run", "--streams", file, "--stream", "org-x", "--out", out]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown stream "org-x": the streams configured are "org-a", "org-b"');
   });
 
   it("npm start's demo ingests the simulated backlog and checks it event by event", async () => {

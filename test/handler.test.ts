@@ -221,20 +221,6 @@ describe("Lambda handler against moto and the simulator", () => {
     expect(s.f.simulator.stats.tokensIssued).toBe(2);
   });
 
-  it("serves several organizations, each with its own state item and objects", async () => {
-    const s = await setup({ events: 40 });
-    const handler = createHandler({ env: s.env, ...clients });
-
-    await handler({ stream: "org-a" }, context(20_000));
-    await handler({ stream: "org-b", startCursor: "2000-01-01T00:00:00Z" }, context(20_000));
-
-    expect((await stateItem(s.table, "org-a"))?.totalEvents?.N).toBe("40");
-    expect((await stateItem(s.table, "org-b"))?.totalEvents?.N).toBe("40");
-    const keys = (await readLake(clients.s3, s.bucket)).map((o) => o.key);
-    expect(keys.some((k) => /\/org-a-[0-9a-f]{16}-000\.json\.gz$/.test(k))).toBe(true);
-    expect(keys.some((k) => /\/org-b-[0-9a-f]{16}-000\.json\.gz$/.test(k))).toBe(true);
-  });
-
   it("fails every invocation with one message listing every configuration problem", async () => {
     const handler = createHandler({ env: { [ENV.docusignEnv]: "prod", [ENV.keyPrefix]: "/x" }, ...clients });
 
@@ -257,9 +243,13 @@ describe("Lambda handler against moto and the simulator", () => {
   it("logs structured JSON and EMF metrics by stream, and never a key, token or assertion", async () => {
     const s = await setup({ events: 600, faults: { rateLimitEvery: 2, retryAfterSeconds: 0 } });
     const output = await captureOutput(async () => {
-      const handler = createHandler({ env: s.env, ...clients });
+      const env = {
+        ...s.env,
+        [ENV.streams]: JSON.stringify([{ id: "org1" }, { id: "org2", keySecret: "missing-secret" }]),
+      };
+      const handler = createHandler({ env, ...clients });
       await handler({}, context(20_000));
-      await handler({ stream: "org1", keySecret: "missing-secret" }, context(20_000)).catch(() => undefined);
+      await handler({ stream: "org2" }, context(20_000)).catch(() => undefined);
     });
     const records = jsonLines(output);
     const emf = records.find((r) => r._aws !== undefined && r.EventsIngested !== undefined) as Record<

@@ -134,6 +134,12 @@ describe("the Glue table and view of the template, on Trino 476", () => {
     expect(rows).toEqual([[ids.size, ids.size]]);
   });
 
+  it("names each event's stream from its object's name, so organizations sharing the lake can be told apart", async () => {
+    const { rows } = await trino.query("SELECT stream, count(*) FROM events_dedup GROUP BY 1", schema);
+    // The replayed copy ("replay-…") loses to the first stored ("demo-…"): ties go to the first object name.
+    expect(rows).toEqual([["demo", new Set(sim.simulator.events().map((e) => e.eventId)).size]]);
+  });
+
   it("parses event_time from every timestamp form the simulator emits", async () => {
     const { rows } = await trino.query(
       `SELECT eventid, "timestamp", to_unixtime(event_time) FROM events_dedup`,

@@ -206,9 +206,18 @@ describe("MonitorLake stack", () => {
     expect(JSON.stringify(custom.template.toJSON().Outputs)).toContain(
       "redirect_uri=https%3A%2F%2Fexample.com%2Fcb",
     );
+    // The payload names the stream only; its organization is in the function's stream table.
     custom.template.hasResourceProperties("AWS::Scheduler::Schedule", {
       ScheduleExpression: "rate(10 minutes)",
-      Target: Match.objectLike({ Input: JSON.stringify({ stream: "default", organizationId: "org-1" }) }),
+      Target: Match.objectLike({ Input: JSON.stringify({ stream: "default" }) }),
+    });
+    custom.template.hasResourceProperties("AWS::Lambda::Function", {
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.stream]: "default",
+          [ENV.streams]: JSON.stringify([{ id: "default", organizationId: "org-1" }]),
+        }),
+      },
     });
   });
 

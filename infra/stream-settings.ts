@@ -1,0 +1,149 @@
+import { Token } from "aws-cdk-lib";
+import { STREAM_ID_PATTERN } from "../lambda/core/object-key";
+import type { StreamEntry } from "../lambda/streams";
+
+/** One DocuSign organization (or legacy account stream) to ingest; unset fields take the construct's. */
+export interface MonitorStream {
+  /** Names the stream's state item and its objects; 1-64 of letters, digits, ".", "_", "-". */
+  readonly id: string;
+  /** Set: the organization stream API; unset: the legacy lens stream. @default none */
+  readonly organizationId?: string;
+  /** The stream's DocuSign integration key (GUID). @default the construct's `integrationKey` */
+  readonly integrationKey?: string;
+  /** The impersonated admin of this organization (GUID). @default the construct's `userId` */
+  readonly userId?: string;
+  /** @default the construct's `environment` */
+  readonly environment?: "demo" | "production";
+  /** An existing secret (name) with this stream's private key. @default the construct's `keySecretName`, else a new secret for the stream */
+  readonly keySecretName?: string;
+  /** EventBridge Scheduler expression. @default the construct's `schedule` */
+  readonly schedule?: string;
+  /** A redirect URI registered on the stream's integration key, for its consent URL. @default the construct's `redirectUri` */
+  readonly redirectUri?: string;
+  /** Where the stream starts the first time: an ISO-8601 date-time. @default seven days back */
+  readonly startCursor?: string;
+}
+
+/** The construct-level defaults a stream falls back to. */
+export interface StreamDefaults {
+  readonly integrationKey?: string;
+  readonly userId?: string;
+  readonly environment?: "demo" | "production";
+  readonly keySecretName?: string;
+  readonly schedule?: string;
+  readonly redirectUri?: string;
+}
+
+/** A stream with every fallback applied. */
+export interface ResolvedStream {
+  readonly id: string;
+  readonly organizationId?: string;
+  readonly integrationKey: string;
+  readonly userId: string;
+  readonly environment: "demo" | "production";
+  readonly keySecretName?: string;
+  readonly schedule: string;
+  readonly redirectUri?: string;
+  readonly startCursor?: string;
+}
+
+export const DEFAULT_SCHEDULE = "rate(5 minutes)";
+
+/** Applies the defaults; throws one Error listing every stream problem. */
+export function resolveStreams(
+  streams: readonly MonitorStream[],
+  defaults: StreamDefaults,
+): ResolvedStream[] {
+  const problems: string[] = [];
+  if (streams.length === 0) problems.push("streams is empty: give at least one stream.");
+  const seen = new Set<string>();
+  const outputNames = new Map<string, string>();
+  const resolved = streams.map((s): ResolvedStream => {
+    if (!STREAM_ID_PATTERN.test(s.id))
+      problems.push(`stream id "${s.id}": use 1-64 letters, digits, ".", "_" or "-".`);
+    if (seen.has(s.id)) problems.push(`stream id "${s.id}" is used twice: each stream needs its own id.`);
+    seen.add(s.id);
+    // Outputs and logical ids keep only letters and digits of the id.
+    const bare = s.id.replace(/[^A-Za-z0-9]/g, "");
+    const clash = outputNames.get(bare);
+    if (clash !== undefined && clash !== s.id)
+      problems.push(
+        `stream ids "${clash}" and "${s.id}" differ only in ".", "_" or "-": their outputs would clash.`,
+      );
+    outputNames.set(bare, s.id);
+    const integrationKey = s.integrationKey ?? defaults.integrationKey;
+    const userId = s.userId ?? defaults.userId;
+    const environment = s.environment ?? defaults.environment ?? "demo";
+    if (!integrationKey)
+      problems.push(`stream "${s.id}" has no integrationKey: set it on the stream or on the construct.`);
+    if (!userId) problems.push(`stream "${s.id}" has no userId: set it on the stream or on the construct.`);
+    if (environment !== "demo" && environment !== "production")
+      problems.push(`stream "${s.id}": environment "${environment}" must be demo or production.`);
+    const keySecretName = s.keySecretName ?? defaults.keySecretName;
+    const redirectUri = s.redirectUri ?? defaults.redirectUri;
+    return {
+      id: s.id,
+      ...(s.organizationId ? { organizationId: s.organizationId } : {}),
+      integrationKey: integrationKey ?? "",
+      userId: userId ?? "",
+      environment,
+      ...(keySecretName ? { keySecretName } : {}),
+      schedule: s.schedule ?? defaults.schedule ?? DEFAULT_SCHEDULE,
+      ...(redirectUri ? { redirectUri } : {}),
+      ...(s.startCursor ? { startCursor: s.startCursor } : {}),
+    };
+  });
+  if (problems.length > 0) throw new Error(`monitor-lake streams:\n  ${problems.join("\n  ")}`);
+  return resolved;
+}
+
+/**
+ * The function's stream table: per stream only what differs from the function's own variables (which
+ * hold the first stream's settings), so that the table stays small.
+ */
+export function functionStreamTable(
+  streams: readonly ResolvedStream[],
+  secretArns: ReadonlyMap<string, string>,
+): StreamEntry[] {
+  const base = streams[0];
+  const baseSecret = secretArns.get(base?.id ?? "");
+  return streams.map((s) => {
+    const own = <K extends "integrationKey" | "userId" | "environment" | "redirectUri">(k: K) =>
+      s !== base && s[k] !== undefined && s[k] !== base?.[k] ? { [k]: s[k] } : {};
+    const secret = secretArns.get(s.id);
+    return {
+      id: s.id,
+      ...(s.organizationId ? { organizationId: s.organizationId } : {}),
+      ...own("integrationKey"),
+      ...own("userId"),
+      ...own("environment"),
+      ...own("redirectUri"),
+      ...(s !== base && secret !== undefined && secret !== baseSecret ? { keySecret: secret } : {}),
+      ...(s.startCursor ? { startCursor: s.startCursor } : {}),
+    };
+  });
+}
+
+/** Lambda refuses an environment over 4 KB (names and values together). */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+/** Length assumed for a value CloudFormation resolves at deploy time (an ARN or a generated name). */
+export const TOKEN_LENGTH_ESTIMATE = 128;
+
+/**
+ * The size Lambda will see for `variables` as resolved by `Stack.resolve`: strings as they are, each
+ * reference or attribute counted as `TOKEN_LENGTH_ESTIMATE` bytes.
+ */
+export function environmentBytes(variables: Record<string, unknown>): number {
+  const size = (value: unknown): number => {
+    if (typeof value === "string")
+      return Token.isUnresolved(value) ? TOKEN_LENGTH_ESTIMATE : Buffer.byteLength(value);
+    if (Array.isArray(value)) return value.reduce((n: number, v) => n + size(v), 0);
+    if (typeof value === "object" && value !== null) {
+      const join = (value as Record<string, unknown>)["Fn::Join"];
+      if (Array.isArray(join)) return size(join[1]);
+      return TOKEN_LENGTH_ESTIMATE;
+    }
+    return String(value).length;
+  };
+  return Object.entries(variables).reduce((n, [k, v]) => n + Buffer.byteLength(k) + size(v), 0);
+}
