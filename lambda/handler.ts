@@ -4,7 +4,7 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DocuSignClient } from "./adapters/docusign-client";
+import { DocuSignClient, type DocuSignClientOptions } from "./adapters/docusign-client";
 import { createDynamoStateStore } from "./adapters/dynamo-state-store";
 import { keyRotatingSource } from "./adapters/key-rotating-source";
 import { createS3Sink } from "./adapters/s3-sink";
@@ -61,6 +61,11 @@ export interface HandlerDependencies {
   readonly metrics?: Metrics;
   /** How long a private key read is reused. @default 5 minutes */
   readonly keyTtlMs?: number;
+  /** The DocuSign client's retry timing. @default the client's own (1 s first backoff, 60 s per request) */
+  readonly docusignTiming?: Pick<
+    DocuSignClientOptions,
+    "sleep" | "random" | "baseDelayMs" | "maxDelayMs" | "requestTimeoutMs" | "maxAttempts"
+  >;
 }
 
 /**
@@ -155,6 +160,7 @@ export function createHandler(
       limit: d.pageLimit,
       privateKey: key,
       clock,
+      ...deps.docusignTiming,
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
       onEvent: (event) => {
         if (event.type === "retry") {
