@@ -200,10 +200,11 @@ export class MonitorLake extends Construct {
       // keepNames: error classes keep their names (ConfigError, DocuSignError) in logs and Lambda's errorType.
       bundling: { minify: true, keepNames: true, sourceMap: true, target: "node24" },
     });
-    // Least privilege: new objects under events/ only, its stream items only, its secret only.
+    // Least privilege: objects under events/ only (DeleteObject clears a failed attempt's objects, which the
+    // state recorded before writing), its stream items only, its secret only.
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ["s3:PutObject"],
+        actions: ["s3:PutObject", "s3:DeleteObject"],
         resources: [this.bucket.arnForObjects(`${prefix}events/*`)],
       }),
     );

@@ -37,6 +37,7 @@ Options of run (each also read from the environment variable in brackets):
   --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
   --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
   --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
+  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
   --budget SECONDS          stop cleanly by then (default: until caught up)
   --json                    the last stdout line is the run summary as JSON
 
@@ -57,6 +58,7 @@ const FLAG_ENV: Readonly<Record<string, string>> = {
   "redirect-uri": ENV.redirectUri,
   "rate-limit-reserve": ENV.rateLimitReserve,
   "chunk-max-bytes": ENV.chunkMaxBytes,
+  "chunk-max-age": ENV.chunkMaxAgeSeconds,
 };
 
 class UsageError extends Error {}

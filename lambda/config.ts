@@ -26,6 +26,7 @@ export const ENV = {
   pageLimit: "PAGE_LIMIT",
   rateLimitReserve: "RATE_LIMIT_RESERVE",
   chunkMaxBytes: "CHUNK_MAX_BYTES",
+  chunkMaxAgeSeconds: "CHUNK_MAX_AGE_SECONDS",
   bucket: "BUCKET_NAME",
   keyPrefix: "KEY_PREFIX",
   stateTable: "STATE_TABLE",
@@ -61,6 +62,8 @@ export interface MonitorLakeConfig {
   readonly rateLimitReserve: number;
   /** NDJSON bytes buffered before a chunk is written and committed. @default 32 MiB */
   readonly chunkMaxBytes: number;
+  /** Seconds after which a chunk is written and committed however small: a crash loses at most this. @default 60 */
+  readonly chunkMaxAgeSeconds: number;
   /** The private key: a PEM file (local) or a Secrets Manager secret (aws). */
   readonly privateKey: { readonly file: string } | { readonly secretId: string };
   /** Present for the aws target. */
@@ -73,6 +76,7 @@ export interface MonitorLakeConfig {
 }
 
 export const DEFAULT_CHUNK_MAX_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_CHUNK_MAX_AGE_SECONDS = 60;
 export const DEFAULT_PAGE_LIMIT = 2000;
 export const DEFAULT_RATE_LIMIT_RESERVE = 0.2;
 
@@ -143,6 +147,14 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     ENV.chunkMaxBytes,
     problems,
   );
+  const chunkMaxAgeSeconds = integer(
+    get(ENV.chunkMaxAgeSeconds),
+    DEFAULT_CHUNK_MAX_AGE_SECONDS,
+    1,
+    3600,
+    ENV.chunkMaxAgeSeconds,
+    problems,
+  );
   const reserveText = get(ENV.rateLimitReserve);
   const rateLimitReserve = reserveText === undefined ? DEFAULT_RATE_LIMIT_RESERVE : Number(reserveText);
   if (!(rateLimitReserve >= 0 && rateLimitReserve < 1)) {
@@ -196,6 +208,7 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     ...(startCursor === undefined ? {} : { startCursor }),
     rateLimitReserve,
     chunkMaxBytes,
+    chunkMaxAgeSeconds,
     privateKey: Object.freeze(privateKey),
     ...(aws === undefined ? {} : { aws: Object.freeze(aws) }),
   });

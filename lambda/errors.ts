@@ -19,6 +19,8 @@ export const ErrorCode = {
   LeaseHeld: "LEASE_HELD",
   LeaseLost: "LEASE_LOST",
   StorageFailed: "STORAGE_FAILED",
+  StateInvalid: "STATE_INVALID",
+  CursorInvalid: "CURSOR_INVALID",
   KeyInvalid: "KEY_INVALID",
   KeyUnavailable: "KEY_UNAVAILABLE",
 } as const;
@@ -145,6 +147,26 @@ export class LeaseLostError extends MonitorLakeError {
 export class StorageError extends MonitorLakeError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCode.StorageFailed, message, options);
+  }
+}
+
+/** The stored state of a stream (state file or DynamoDB item) is corrupt; nothing was ingested. */
+export class StateInvalidError extends MonitorLakeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.StateInvalid, message, options);
+  }
+}
+
+/**
+ * DocuSign returned a cursor the run cannot follow: empty, too large to store, or one already sent in
+ * this run (a cycle). What came before it is committed; the cursor never moves to it.
+ */
+export class CursorError extends MonitorLakeError {
+  readonly stream: string;
+
+  constructor(stream: string, message: string) {
+    super(ErrorCode.CursorInvalid, message);
+    this.stream = stream;
   }
 }
 

@@ -245,6 +245,7 @@ export function createHandler(
           deadline,
           flushReserveMs,
           chunkMaxBytes: config.chunkMaxBytes,
+          chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
           rateLimitReserve: config.rateLimitReserve,
         },
       );

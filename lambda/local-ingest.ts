@@ -73,6 +73,7 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       // Enough for gzip and a local write of one chunk; a short budget keeps most of its time for fetching.
       flushReserveMs: budgetMs === undefined ? 0 : Math.min(5000, budgetMs * 0.2),
       chunkMaxBytes: config.chunkMaxBytes,
+      chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
       rateLimitReserve: config.rateLimitReserve,
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },

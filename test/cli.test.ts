@@ -221,9 +221,12 @@ describe("CLI end to end against the simulator", () => {
       "admin@example.com",
       "--limit",
       "5000",
+      "--chunk-max-age",
+      "forever",
     ]);
 
     expect(result.code).toBe(2);
+    expect(result.stderr).toContain('CHUNK_MAX_AGE_SECONDS is "forever"');
     expect(result.stderr).toContain('DOCUSIGN_ENV is "staging"');
     expect(result.stderr).toContain("DOCUSIGN_INTEGRATION_KEY is not set");
     expect(result.stderr).toContain("DOCUSIGN_USER_ID looks like an email address");

@@ -22,6 +22,14 @@ describe("parseConfig", () => {
     expect(Object.isFrozen(config) && Object.isFrozen(config.docusign)).toBe(true);
   });
 
+  it("commits chunks at least every 60 s by default; CHUNK_MAX_AGE_SECONDS sets 1 to 3600 s", () => {
+    expect(parseConfig(base, "local").chunkMaxAgeSeconds).toBe(60);
+    expect(parseConfig({ ...base, [ENV.chunkMaxAgeSeconds]: "15" }, "local").chunkMaxAgeSeconds).toBe(15);
+    expect(() => parseConfig({ ...base, [ENV.chunkMaxAgeSeconds]: "0" }, "local")).toThrow(
+      'CHUNK_MAX_AGE_SECONDS is "0": use a whole number from 1 to 3600.',
+    );
+  });
+
   it("selects the organization stream host with an organization id, and production hosts", () => {
     const config = parseConfig(
       { ...base, [ENV.docusignEnv]: "production", [ENV.organizationId]: "org" },

@@ -139,8 +139,9 @@ describe("Lambda handler against moto and the simulator", () => {
     const s = await setup({ events: 3000 });
     let failures = 0;
     const flaky = {
-      send: (command: { input: { ConditionExpression?: string } }, options?: unknown) => {
-        if (command.input.ConditionExpression?.includes("version = :version") && failures++ === 1) {
+      send: (command: { input: { UpdateExpression?: string } }, options?: unknown) => {
+        // The second cursor commit fails (after its chunk's intent and objects were written).
+        if (command.input.UpdateExpression?.includes("#cursor") && failures++ === 1) {
           return Promise.reject(
             Object.assign(new Error("injected: network down"), { name: "NetworkingError" }),
           );
@@ -152,7 +153,9 @@ describe("Lambda handler against moto and the simulator", () => {
 
     await expect(handler({}, context(60_000))).rejects.toBeInstanceOf(StorageError);
     const committed = await stateItem(s.table);
-    expect(committed?.version?.N).toBe("1"); // the first chunk was committed, the second not
+    // The first chunk's intent and commit (versions 1, 2), the second's intent (3), not its commit.
+    expect(committed?.version?.N).toBe("3");
+    expect(committed?.pending?.M?.keys?.L?.length).toBeGreaterThan(0);
     expect(committed?.leaseOwner).toBeUndefined();
     const resumed = await handler({}, context(60_000));
 

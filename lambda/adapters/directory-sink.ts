@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { LakeObject, ObjectSink } from "../core/ports";
 import { describeError, StorageError } from "../errors";
@@ -8,7 +9,10 @@ export interface DirectorySinkOptions {
   readonly root: string;
 }
 
-/** The lake on a local disk. Provenance goes to `<root>/.meta/<key>.json`, outside `events/`. */
+/**
+ * The lake on a local disk. Provenance goes to `<root>/.meta/<key>.json`, outside `events/`. Objects are
+ * replaced atomically, so a reader never sees part of one.
+ */
 export function createDirectorySink({ root }: DirectorySinkOptions): ObjectSink {
   return {
     async put(object: LakeObject): Promise<void> {
@@ -22,6 +26,21 @@ export function createDirectorySink({ root }: DirectorySinkOptions): ObjectSink 
       } catch (error) {
         throw new StorageError(
           `Could not write ${path}: ${describeError(error)}. Check that the --out directory is writable and the disk has space.`,
+          { cause: error },
+        );
+      }
+    },
+
+    async delete(key: string): Promise<void> {
+      const path = join(root, key);
+      try {
+        // force: a key that does not exist (already deleted, never written) is not an error.
+        await rm(path, { force: true });
+        await rm(join(root, ".meta", `${key}.json`), { force: true });
+      } catch (error) {
+        throw new StorageError(
+          `Could not delete ${path}: ${describeError(error)}. It holds events of an attempt that was never committed; ` +
+            "check the --out directory's permissions, the next run deletes it again.",
           { cause: error },
         );
       }

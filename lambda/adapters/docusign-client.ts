@@ -1,13 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { SignJWT } from "jose";
-import type {
-  Clock,
-  EventPage,
-  EventSource,
-  FetchPageRequest,
-  MonitorEvent,
-  RateLimitStatus,
-} from "../core/ports";
+import type { Clock, EventPage, EventSource, FetchPageRequest, RateLimitStatus } from "../core/ports";
 import {
   ConsentRequiredError,
   DeadlineError,
@@ -16,6 +9,7 @@ import {
   ErrorCode,
 } from "../errors";
 import { consentUrl, streamPath, trimSlash } from "./docusign-endpoints";
+import { parseStreamPage, type StreamPage } from "./stream-page";
 
 /** Things worth counting: the Lambda turns them into metrics, the CLI into a line of output. */
 export type DocuSignClientEvent =
@@ -388,14 +382,8 @@ export class DocuSignClient implements EventSource {
   }
 }
 
-function parsePageSafe(exchange: Exchange): { events: MonitorEvent[]; endCursor: string } | undefined {
-  const body = exchange.json;
-  if (typeof body !== "object" || body === null) return undefined;
-  const record = body as Record<string, unknown>;
-  const events = record.resultData ?? record.data;
-  if (!Array.isArray(events) || typeof record.endCursor !== "string") return undefined;
-  if (!events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) return undefined;
-  return { events: events as MonitorEvent[], endCursor: record.endCursor };
+function parsePageSafe(exchange: Exchange): StreamPage | undefined {
+  return parseStreamPage(exchange.body, exchange.json);
 }
 
 function parsePage(label: string, exchange: Exchange, organizationStream: boolean): EventPage {

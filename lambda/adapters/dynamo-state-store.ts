@@ -5,8 +5,16 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { AcquireRequest, CommitRequest, StateStore, StreamState } from "../core/ports";
-import { describeError, LeaseHeldError, LeaseLostError, StorageError } from "../errors";
+import type {
+  AcquireRequest,
+  CommitRequest,
+  IntentRequest,
+  PendingChunk,
+  StateStore,
+  StreamState,
+} from "../core/ports";
+import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
+import { stateProblems, toStreamState } from "./state-validation";
 
 export interface DynamoStateStoreOptions {
   readonly dynamo: DynamoDBClient;
@@ -41,6 +49,67 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
     );
   };
 
+  const release = async ({
+    stream,
+    owner,
+  }: {
+    readonly stream: string;
+    readonly owner: string;
+  }): Promise<void> => {
+    try {
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: key(stream),
+          UpdateExpression: "REMOVE leaseOwner, leaseUntil",
+          ConditionExpression: "leaseOwner = :owner",
+          ExpressionAttributeValues: { ":owner": { S: owner } },
+        }),
+        options,
+      );
+    } catch (error) {
+      // Someone else holds it now: nothing of ours to release.
+      if (error instanceof ConditionalCheckFailedException) return;
+      fail("lease release", error);
+    }
+  };
+
+  /** An update guarded by lease owner and version (design steps 7 and 8). */
+  const conditionalUpdate = async (
+    request: { readonly stream: string; readonly owner: string; readonly expectedVersion: number },
+    update: string,
+    values: Record<string, AttributeValue>,
+    what: string,
+  ): Promise<StreamState> => {
+    try {
+      const result = await dynamo.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: key(request.stream),
+          UpdateExpression: update,
+          ConditionExpression: "leaseOwner = :owner AND version = :version",
+          ...(update.includes("#cursor") ? { ExpressionAttributeNames: { "#cursor": "cursor" } } : {}),
+          ExpressionAttributeValues: values,
+          ReturnValues: "ALL_NEW",
+        }),
+        options,
+      );
+      const state = validState(result.Attributes ?? {}, table, request.stream);
+      if (state instanceof StateInvalidError) throw state;
+      return state;
+    } catch (error) {
+      if (error instanceof StateInvalidError) throw error;
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new LeaseLostError(
+          request.stream,
+          `this run (${request.owner}) no longer holds the lease at version ${request.expectedVersion}`,
+          { cause: error },
+        );
+      }
+      return fail(what, error);
+    }
+  };
+
   return {
     async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
       try {
@@ -63,8 +132,15 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
           }),
           options,
         );
-        return toState(result.Attributes ?? {});
+        const state = validState(result.Attributes ?? {}, table, stream);
+        if (state instanceof StateInvalidError) {
+          // The lease is ours now: give it back before reporting, so that a fixed item is used at once.
+          await release({ stream, owner }).catch(() => undefined);
+          throw state;
+        }
+        return state;
       } catch (error) {
+        if (error instanceof StateInvalidError) throw error;
         if (error instanceof ConditionalCheckFailedException) {
           const current = await dynamo
             .send(new GetItemCommand({ TableName: table, Key: key(stream), ConsistentRead: true }), options)
@@ -74,6 +150,24 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
         }
         return fail("lease acquire", error);
       }
+    },
+
+    async recordIntent(request: IntentRequest): Promise<StreamState> {
+      const values: Record<string, AttributeValue> = {
+        ":owner": { S: request.owner },
+        ":version": { N: String(request.expectedVersion) },
+        ":next": { N: String(request.expectedVersion + 1) },
+        ":until": { N: String(request.leaseUntil) },
+        ":pending": { M: pendingItem(request.pending) },
+        ":stale": { L: request.staleKeys.map((k) => ({ S: k })) },
+      };
+      let update = "SET version = :next, pending = :pending, leaseUntil = :until, staleKeys = :stale";
+      if (request.staleUntil === undefined) update += " REMOVE staleUntil";
+      else {
+        update = update.replace("staleKeys = :stale", "staleKeys = :stale, staleUntil = :staleUntil");
+        values[":staleUntil"] = { N: String(request.staleUntil) };
+      }
+      return conditionalUpdate(request, update, values, "chunk intent");
     },
 
     async commit(request: CommitRequest): Promise<StreamState> {
@@ -86,57 +180,23 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
         ":until": { N: String(request.leaseUntil) },
         ":at": { S: new Date(request.now).toISOString() },
         ":recent": { L: request.recentEventIds.map((id) => ({ S: id })) },
+        ":stale": { L: request.staleKeys.map((k) => ({ S: k })) },
       };
       let update =
-        "SET #cursor = :cursor, version = :next, totalEvents = totalEvents + :events, leaseUntil = :until, lastCommitAt = :at, recentEventIds = :recent";
+        "SET #cursor = :cursor, version = :next, totalEvents = totalEvents + :events, leaseUntil = :until, lastCommitAt = :at, recentEventIds = :recent, staleKeys = :stale";
       if (request.newestEventTime !== undefined) {
         update += ", newestEventTime = :newest";
         values[":newest"] = { S: request.newestEventTime };
       }
-      try {
-        const result = await dynamo.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: key(request.stream),
-            UpdateExpression: update,
-            ConditionExpression: "leaseOwner = :owner AND version = :version",
-            ExpressionAttributeNames: { "#cursor": "cursor" },
-            ExpressionAttributeValues: values,
-            ReturnValues: "ALL_NEW",
-          }),
-          options,
-        );
-        return toState(result.Attributes ?? {});
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) {
-          throw new LeaseLostError(
-            request.stream,
-            `this run (${request.owner}) no longer holds the lease at version ${request.expectedVersion}`,
-            { cause: error },
-          );
-        }
-        return fail("cursor commit", error);
+      if (request.staleUntil !== undefined) {
+        update += ", staleUntil = :staleUntil";
+        values[":staleUntil"] = { N: String(request.staleUntil) };
       }
+      update += request.staleUntil === undefined ? " REMOVE pending, staleUntil" : " REMOVE pending";
+      return conditionalUpdate(request, update, values, "cursor commit");
     },
 
-    async release({ stream, owner }): Promise<void> {
-      try {
-        await dynamo.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: key(stream),
-            UpdateExpression: "REMOVE leaseOwner, leaseUntil",
-            ConditionExpression: "leaseOwner = :owner",
-            ExpressionAttributeValues: { ":owner": { S: owner } },
-          }),
-          options,
-        );
-      } catch (error) {
-        // Someone else holds it now: nothing of ours to release.
-        if (error instanceof ConditionalCheckFailedException) return;
-        fail("lease release", error);
-      }
-    },
+    release,
   };
 }
 
@@ -144,14 +204,40 @@ function numberOf(value: AttributeValue | undefined): number | undefined {
   return value?.N === undefined ? undefined : Number(value.N);
 }
 
-function toState(item: Record<string, AttributeValue>): StreamState {
+function pendingItem(pending: PendingChunk): Record<string, AttributeValue> {
   return {
-    version: numberOf(item.version) ?? 0,
-    totalEvents: numberOf(item.totalEvents) ?? 0,
-    ...(item.cursor?.S === undefined ? {} : { cursor: item.cursor.S }),
-    ...(item.newestEventTime?.S === undefined ? {} : { newestEventTime: item.newestEventTime.S }),
-    ...(item.recentEventIds?.L === undefined
-      ? {}
-      : { recentEventIds: item.recentEventIds.L.flatMap((v) => (v.S === undefined ? [] : [v.S])) }),
+    owner: { S: pending.owner },
+    startCursor: { S: pending.startCursor },
+    endCursor: { S: pending.endCursor },
+    keys: { L: pending.keys.map((k) => ({ S: k })) },
   };
+}
+
+/** The item as plain values; a wrong attribute type becomes a value the validation rejects. */
+function plain(value: AttributeValue): unknown {
+  if (value.S !== undefined) return value.S;
+  if (value.N !== undefined) return Number(value.N);
+  if (value.L !== undefined) return value.L.map(plain);
+  if (value.M !== undefined)
+    return Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, plain(v)]));
+  if (value.NULL !== undefined) return null;
+  if (value.BOOL !== undefined) return value.BOOL;
+  return { unsupportedAttributeType: Object.keys(value)[0] };
+}
+
+/** The stream state in an item, or the error that says what is wrong with it and how to fix it. */
+function validState(
+  item: Record<string, AttributeValue>,
+  table: string,
+  stream: string,
+): StreamState | StateInvalidError {
+  const record = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)]));
+  const problems = stateProblems(record);
+  if (problems.length === 0) return toStreamState(record);
+  return new StateInvalidError(
+    `The state item streamId="${stream}" in DynamoDB table ${table} is corrupt (${problems.join("; ")}), so the ` +
+      "stream's cursor cannot be trusted; nothing was ingested and the lease was released. Restore the item from " +
+      "point-in-time recovery, or delete it and invoke with startCursor set to the day after the newest dt= " +
+      "partition to resume without a gap.",
+  );
 }

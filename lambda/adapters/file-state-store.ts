@@ -1,40 +1,72 @@
 import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import type { AcquireRequest, CommitRequest, StateStore, StreamState } from "../core/ports";
-import { describeError, LeaseHeldError, LeaseLostError, StorageError } from "../errors";
+import type { AcquireRequest, CommitRequest, IntentRequest, StateStore, StreamState } from "../core/ports";
+import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
+import { stateProblems, toStreamState } from "./state-validation";
 
 interface StateFile extends StreamState {
   readonly leaseOwner?: string;
   readonly leaseUntil?: number;
+  /** Host and process id of the lease holder, so that a run on the same host can see it died. */
+  readonly leaseHost?: string;
+  readonly leasePid?: number;
   readonly lastCommitAt?: string;
+}
+
+export interface FileStateStoreOptions {
+  /** The lake's root: the state lives in `<root>/state/<stream>.json`. */
+  readonly root: string;
+  /** This host's name, recorded with the lease. @default os.hostname() */
+  readonly host?: string;
+  /** This process's id, recorded with the lease. @default process.pid */
+  readonly pid?: number;
 }
 
 /**
  * Cursor and lease in `<root>/state/<stream>.json`, outside `events/`, written atomically. The lease
  * guards against a second CLI run on the same directory (best effort: file systems give no
- * conditional write; the Lambda's DynamoDB store is the strict one).
+ * conditional write; the Lambda's DynamoDB store is the strict one). A lease whose holder was a
+ * process on this host that no longer exists (killed, crashed) is taken over at once.
  */
-export function createFileStateStore({ root }: { readonly root: string }): StateStore {
+export function createFileStateStore(options: FileStateStoreOptions): StateStore {
+  const { root } = options;
+  const host = options.host ?? hostname();
+  const pid = options.pid ?? process.pid;
   const pathOf = (stream: string): string => join(root, "state", `${stream}.json`);
 
   const read = async (stream: string): Promise<StateFile> => {
+    const path = pathOf(stream);
     let text: string;
     try {
-      text = await readFile(pathOf(stream), "utf8");
+      text = await readFile(path, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 0, totalEvents: 0 };
-      throw new StorageError(`Could not read ${pathOf(stream)}: ${describeError(error)}.`, { cause: error });
+      throw new StorageError(`Could not read ${path}: ${describeError(error)}.`, { cause: error });
     }
+    const fix =
+      "Restore it from a backup, or delete it and pass --start with the day after the newest dt= partition " +
+      "to resume without a gap. Nothing was ingested.";
+    let parsed: unknown;
     try {
-      return JSON.parse(text) as StateFile;
+      parsed = JSON.parse(text);
     } catch (error) {
-      throw new StorageError(
-        `${pathOf(stream)} is not valid JSON, so the stream's cursor is unknown. Restore it from a backup, or ` +
-          "delete it and pass --start with the day after the newest dt= partition to resume without a gap.",
-        { cause: error },
+      throw new StateInvalidError(`${path} is not valid JSON, so the stream's cursor is unknown. ${fix}`, {
+        cause: error,
+      });
+    }
+    const record = (
+      typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed : {}
+    ) as Record<string, unknown>;
+    const problems =
+      record === parsed ? [...stateProblems(record), ...leaseProblems(record)] : ["it is not a JSON object"];
+    if (problems.length > 0) {
+      throw new StateInvalidError(
+        `${path} is corrupt (${problems.join("; ")}), so the stream's cursor cannot be trusted. ${fix}`,
       );
     }
+    return record as unknown as StateFile;
   };
 
   const write = async (stream: string, state: StateFile): Promise<void> => {
@@ -45,43 +77,104 @@ export function createFileStateStore({ root }: { readonly root: string }): State
     }
   };
 
+  /** Reads the state and checks that `owner` still holds it at `expectedVersion`. */
+  const readOwned = async (stream: string, owner: string, expectedVersion: number): Promise<StateFile> => {
+    const state = await read(stream);
+    if (state.leaseOwner !== owner) {
+      throw new LeaseLostError(stream, `the lease now belongs to ${state.leaseOwner ?? "nobody"}`);
+    }
+    if (state.version !== expectedVersion) {
+      throw new LeaseLostError(stream, `the state moved to version ${state.version}`);
+    }
+    return state;
+  };
+
+  const lease = (owner: string, leaseUntil: number): Partial<StateFile> => ({
+    leaseOwner: owner,
+    leaseUntil,
+    leaseHost: host,
+    leasePid: pid,
+  });
+
+  const stale = (request: IntentRequest | CommitRequest): Partial<StateFile> => ({
+    staleKeys: request.staleKeys,
+    ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
+  });
+
   return {
     async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
       const state = await read(stream);
-      if (state.leaseOwner && state.leaseOwner !== owner && (state.leaseUntil ?? 0) > now) {
+      const held = state.leaseOwner && state.leaseOwner !== owner && (state.leaseUntil ?? 0) > now;
+      if (
+        held &&
+        !(state.leaseHost === host && state.leasePid !== undefined && !processAlive(state.leasePid))
+      ) {
         throw new LeaseHeldError(stream, state.leaseOwner, state.leaseUntil);
       }
-      await write(stream, { ...state, leaseOwner: owner, leaseUntil });
-      return state;
+      await write(stream, { ...state, ...lease(owner, leaseUntil) });
+      return toStreamState(state as unknown as Record<string, unknown>);
+    },
+
+    async recordIntent(request: IntentRequest): Promise<StreamState> {
+      const state = await readOwned(request.stream, request.owner, request.expectedVersion);
+      const { staleUntil: _until, ...rest } = state;
+      const next: StateFile = {
+        ...rest,
+        version: state.version + 1,
+        pending: request.pending,
+        ...stale(request),
+        ...lease(request.owner, request.leaseUntil),
+      };
+      await write(request.stream, next);
+      return toStreamState(next as unknown as Record<string, unknown>);
     },
 
     async commit(request: CommitRequest): Promise<StreamState> {
-      const state = await read(request.stream);
-      if (state.leaseOwner !== request.owner) {
-        throw new LeaseLostError(request.stream, `the lease now belongs to ${state.leaseOwner ?? "nobody"}`);
-      }
-      if (state.version !== request.expectedVersion) {
-        throw new LeaseLostError(request.stream, `the state moved to version ${state.version}`);
-      }
+      const state = await readOwned(request.stream, request.owner, request.expectedVersion);
       const next: StateFile = {
         cursor: request.cursor,
         version: state.version + 1,
         totalEvents: state.totalEvents + request.events,
         recentEventIds: request.recentEventIds,
         ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
+        ...stale(request),
         lastCommitAt: new Date(request.now).toISOString(),
-        leaseOwner: request.owner,
-        leaseUntil: request.leaseUntil,
+        ...lease(request.owner, request.leaseUntil),
       };
       await write(request.stream, next);
-      return next;
+      return toStreamState(next as unknown as Record<string, unknown>);
     },
 
     async release({ stream, owner }): Promise<void> {
       const state = await read(stream);
       if (state.leaseOwner !== owner) return;
-      const { leaseOwner: _owner, leaseUntil: _until, ...rest } = state;
+      const { leaseOwner: _owner, leaseUntil: _until, leaseHost: _host, leasePid: _pid, ...rest } = state;
       await write(stream, rest);
     },
   };
+}
+
+function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
+  const problems: string[] = [];
+  if (record.leaseOwner !== undefined && typeof record.leaseOwner !== "string")
+    problems.push('"leaseOwner" is not a string');
+  if (record.leaseUntil !== undefined && typeof record.leaseUntil !== "number")
+    problems.push('"leaseUntil" is not a number');
+  if (
+    record.leasePid !== undefined &&
+    !(Number.isSafeInteger(record.leasePid) && (record.leasePid as number) > 0)
+  )
+    problems.push('"leasePid" is not a process id');
+  return problems;
+}
+
+/** Whether a process with this id exists on this host (signal 0 checks without signalling). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

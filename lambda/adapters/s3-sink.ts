@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { LakeObject, ObjectSink } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 
@@ -11,8 +11,9 @@ export interface S3SinkOptions {
 }
 
 /**
- * The lake in S3: one PutObject per object, with provenance in user metadata. Encryption is the
- * bucket's default (SSE-S3 or SSE-KMS): nothing here assumes either.
+ * The lake in S3: one PutObject per object, with provenance in user metadata; DeleteObject clears the
+ * objects of a failed attempt. Encryption is the bucket's default (SSE-S3 or SSE-KMS): nothing here
+ * assumes either. In a versioned bucket a delete adds a delete marker: the bytes stay recoverable.
  */
 export function createS3Sink({ s3, bucket, prefix }: S3SinkOptions): ObjectSink {
   return {
@@ -49,6 +50,27 @@ export function createS3Sink({ s3, bucket, prefix }: S3SinkOptions): ObjectSink 
           {
             cause: error,
           },
+        );
+      }
+    },
+
+    async delete(relativeKey: string, signal?: AbortSignal): Promise<void> {
+      const key = `${prefix}${relativeKey}`;
+      try {
+        // S3 answers 204 for a key that does not exist: deleting twice is harmless.
+        await s3.send(
+          new DeleteObjectCommand({ Bucket: bucket, Key: key }),
+          signal === undefined ? {} : { abortSignal: signal },
+        );
+      } catch (error) {
+        const name = (error as Error).name;
+        const fix =
+          name === "AccessDenied"
+            ? `The function's role needs s3:DeleteObject on arn:aws:s3:::${bucket}/${prefix}events/* to clear objects of a failed attempt.`
+            : "The object belongs to an attempt that was never committed; the next run deletes it again.";
+        throw new StorageError(
+          `S3 DeleteObject s3://${bucket}/${key} failed: ${name}: ${describeError(error)}. ${fix}`,
+          { cause: error },
         );
       }
     },

@@ -1,22 +1,39 @@
-import { promisify } from "node:util";
-import { gzip } from "node:zlib";
+import { createGzip, type Gzip } from "node:zlib";
 import { eventTime, utcDay } from "./event-time";
 import { objectKey } from "./object-key";
-import type { LakeObject, MonitorEvent } from "./ports";
+import type { LakeObject, ReceivedEvent } from "./ports";
 
-const gzipAsync = promisify(gzip);
+/** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
+interface Part {
+  readonly day: string;
+  readonly index: number;
+  readonly gzip: Gzip;
+  readonly output: Buffer[];
+  /** Settles once the stream has ended and all its output is in `output`. */
+  readonly ended: Promise<void>;
+  /** Lines accepted since the last `compress()`: at most one page's worth. */
+  pending: string[];
+  ndjsonBytes: number;
+  events: number;
+  open: boolean;
+}
 
 /**
- * Events between two cursors, grouped by the UTC day of their `timestamp`, as NDJSON lines. The
- * buffer's size is the caller's to cap (`bytes`): memory depends on that cap, not on the backlog.
+ * Events between two cursors, grouped by the UTC day of their `timestamp`, one gzip stream per (day,
+ * part). Each event is stored as its original JSON text, one per line. `bytes` counts the NDJSON the
+ * chunk stands for (the caller's threshold); the memory it holds is the compressed size plus one page.
  */
 export class Chunk {
   readonly startCursor: string;
-  private readonly lines = new Map<string, string[]>();
+  private readonly partMaxBytes: number;
+  /** Every part in creation order; the last one of each day is its open one. */
+  private readonly parts: Part[] = [];
+  private readonly openParts = new Map<string, Part>();
   private readonly seen: Set<string>;
   /** Ids in arrival order: the previous chunk's recent ids, then this chunk's. */
   private readonly ids: string[];
-  /** UTF-8 bytes of NDJSON buffered. */
+  private failure: Error | undefined;
+  /** UTF-8 bytes of NDJSON accepted. */
   bytes = 0;
   events = 0;
   duplicatesDropped = 0;
@@ -24,20 +41,36 @@ export class Chunk {
   untimedEvents = 0;
   newestEventMs: number | undefined;
 
-  /** `recentIds`: ids stored just before this chunk; DocuSign may repeat them at its start. */
-  constructor(startCursor: string, recentIds: readonly string[] = []) {
+  /**
+   * `recentIds`: ids stored just before this chunk; DocuSign may repeat them at its start.
+   * `partMaxBytes`: largest NDJSON size of one object before the day is split into another part.
+   */
+  constructor(startCursor: string, recentIds: readonly string[], partMaxBytes: number) {
     this.startCursor = startCursor;
+    this.partMaxBytes = partMaxBytes;
     this.ids = [...recentIds];
     this.seen = new Set(recentIds);
   }
 
-  /** The last `count` event ids stored before and in this chunk, oldest first. */
-  recentIds(count: number): string[] {
-    return this.ids.slice(-count);
+  /**
+   * The newest event ids stored before and in this chunk, oldest first: at most `maxCount` of them
+   * and at most `maxBytes` of UTF-8 together, so that the state stays small whatever the ids look like.
+   */
+  recentIds(maxCount: number, maxBytes: number): string[] {
+    const kept: string[] = [];
+    let size = 0;
+    for (let i = this.ids.length - 1; i >= 0 && kept.length < maxCount; i--) {
+      const id = this.ids[i] as string;
+      size += Buffer.byteLength(id) + 3; // the JSON quotes and comma, about DynamoDB's overhead too
+      if (size > maxBytes) break;
+      kept.push(id);
+    }
+    return kept.reverse();
   }
 
-  /** Adds an event unless its `eventId` is already in this chunk. Returns whether it was added. */
-  add(event: MonitorEvent, ingestMs: number): boolean {
+  /** Adds an event unless its `eventId` was already stored recently. Returns whether it was added. */
+  add(received: ReceivedEvent, ingestMs: number): boolean {
+    const { event, raw } = received;
     const id = event.eventId;
     if (typeof id === "string" && id !== "") {
       if (this.seen.has(id)) {
@@ -51,69 +84,128 @@ export class Chunk {
     if (time === undefined) this.untimedEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
     const day = utcDay(time ?? ingestMs);
-    // Stored as received: the parsed event serialises back to the same fields and values.
-    const line = `${JSON.stringify(event)}\n`;
-    let dayLines = this.lines.get(day);
-    if (!dayLines) {
-      dayLines = [];
-      this.lines.set(day, dayLines);
+    const line = `${raw}\n`;
+    const length = Buffer.byteLength(line);
+    let part = this.openParts.get(day);
+    if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
+      this.seal(part);
+      part = undefined;
     }
-    dayLines.push(line);
-    this.bytes += Buffer.byteLength(line);
+    if (part === undefined) part = this.openPart(day);
+    part.pending.push(line);
+    part.ndjsonBytes += length;
+    part.events++;
+    this.bytes += length;
     this.events++;
     return true;
   }
 
+  /** Feeds the lines accepted since the last call into their gzip streams; call once per page. */
+  async compress(): Promise<void> {
+    await Promise.all(
+      [...this.openParts.values()].map((part) => {
+        if (part.pending.length === 0) return undefined;
+        const text = part.pending.join("");
+        part.pending = [];
+        return new Promise<void>((resolve, reject) =>
+          part.gzip.write(text, (error) => (error ? reject(error) : resolve())),
+        );
+      }),
+    );
+    if (this.failure) throw this.failure;
+  }
+
+  /** Bytes the chunk holds now: gzip output so far plus lines not yet compressed (at most one page). */
+  get bufferedBytes(): number {
+    let size = 0;
+    for (const part of this.parts) {
+      for (const data of part.output) size += data.byteLength;
+      for (const line of part.pending) size += line.length;
+    }
+    return size;
+  }
+
+  /** Objects the chunk will write: one per (day, part). */
+  get objectCount(): number {
+    return this.parts.length;
+  }
+
+  /** UTC days (`dt` partitions) with events in this chunk. */
   days(): string[] {
-    return [...this.lines.keys()].sort();
+    return [...new Set(this.parts.map((p) => p.day))].sort();
+  }
+
+  /** Keys of the objects `finish` returns for this `version`, in the same order. */
+  keys(stream: string, version: number): string[] {
+    return this.sortedParts().map((p) => objectKey(stream, this.startCursor, version, p.day, p.index));
   }
 
   /**
-   * The chunk's gzipped objects, one per day, split into parts of at most `partMaxBytes` of NDJSON.
-   * Keys depend only on (stream, start cursor, day, part).
+   * Ends every stream and returns the chunk's gzipped objects, one per (day, part), keyed for the state
+   * `version` the chunk's intent is recorded at. The chunk cannot take events afterwards.
    */
-  async toObjects(
+  async finish(
     stream: string,
+    version: number,
     endCursor: string,
     ingestedAt: string,
-    partMaxBytes: number,
   ): Promise<LakeObject[]> {
-    const objects: LakeObject[] = [];
-    for (const day of this.days()) {
-      const parts = splitParts(this.lines.get(day) ?? [], partMaxBytes);
-      for (const [part, lines] of parts.entries()) {
-        const body = await gzipAsync(lines.join(""));
-        objects.push({
-          key: objectKey(stream, this.startCursor, day, part),
-          body,
-          metadata: {
-            stream,
-            startCursor: this.startCursor,
-            endCursor,
-            eventCount: lines.length,
-            ingestedAt,
-          },
-        });
-      }
-    }
-    return objects;
+    for (const part of this.openParts.values()) this.seal(part);
+    const parts = this.sortedParts();
+    await Promise.all(parts.map((p) => p.ended));
+    if (this.failure) throw this.failure;
+    return parts.map((part) => ({
+      key: objectKey(stream, this.startCursor, version, part.day, part.index),
+      body: Buffer.concat(part.output),
+      metadata: { stream, startCursor: this.startCursor, endCursor, eventCount: part.events, ingestedAt },
+    }));
   }
-}
 
-function splitParts(lines: readonly string[], partMaxBytes: number): string[][] {
-  const parts: string[][] = [];
-  let current: string[] = [];
-  let size = 0;
-  for (const line of lines) {
-    const length = Buffer.byteLength(line);
-    if (current.length > 0 && size + length > partMaxBytes) {
-      parts.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(line);
-    size += length;
+  /** Frees the streams of a chunk that will not be written (the run failed). */
+  dispose(): void {
+    for (const part of this.parts) part.gzip.destroy();
+    this.openParts.clear();
   }
-  if (current.length > 0) parts.push(current);
-  return parts;
+
+  private sortedParts(): Part[] {
+    return [...this.parts].sort((a, b) => (a.day === b.day ? a.index - b.index : a.day < b.day ? -1 : 1));
+  }
+
+  private openPart(day: string): Part {
+    const index = this.parts.filter((p) => p.day === day).length;
+    const gzip = createGzip();
+    const output: Buffer[] = [];
+    gzip.on("data", (data: Buffer) => output.push(data));
+    const ended = new Promise<void>((resolve) => {
+      gzip.once("end", resolve);
+      gzip.once("close", resolve);
+      gzip.once("error", (error) => {
+        this.failure ??= error;
+        resolve();
+      });
+    });
+    const part: Part = {
+      day,
+      index,
+      gzip,
+      output,
+      ended,
+      pending: [],
+      ndjsonBytes: 0,
+      events: 0,
+      open: true,
+    };
+    this.parts.push(part);
+    this.openParts.set(day, part);
+    return part;
+  }
+
+  private seal(part: Part): void {
+    if (!part.open) return;
+    part.open = false;
+    this.openParts.delete(part.day);
+    const text = part.pending.join("");
+    part.pending = [];
+    part.gzip.end(text);
+  }
 }

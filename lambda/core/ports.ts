@@ -16,9 +16,20 @@ export interface RateLimitStatus {
   readonly resetAtMs?: number;
 }
 
+/**
+ * One event of a page: its original JSON text and the same text parsed. The lake stores `raw`, byte for
+ * byte (numbers such as `12345678901234567890` or `1e400` survive); the core reads `event` only for the
+ * fields it needs (`eventId`, `timestamp`).
+ */
+export interface ReceivedEvent {
+  /** The event's JSON text as DocuSign sent it, without CR or LF (insignificant whitespace in JSON). */
+  readonly raw: string;
+  readonly event: MonitorEvent;
+}
+
 /** One page of the Monitor stream. */
 export interface EventPage {
-  readonly events: readonly MonitorEvent[];
+  readonly events: readonly ReceivedEvent[];
   /** The cursor to send next. Equal to the cursor sent when there is nothing new. Opaque. */
   readonly endCursor: string;
   /** Present when DocuSign sent rate-limit headers. */
@@ -60,6 +71,22 @@ export interface LakeObject {
 /** Durable object storage. `put` resolves only once the object is durably stored, and overwrites. */
 export interface ObjectSink {
   put(object: LakeObject, signal?: AbortSignal): Promise<void>;
+  /** Removes the object at `key` (relative to the lake's root); a key that does not exist is not an error. */
+  delete(key: string, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * A chunk whose objects may be (partly) written but whose cursor is not committed: recorded under the
+ * lease before the first object is written (design step 7), cleared by the commit (step 8). A later run
+ * that finds it deletes exactly these keys, so nothing of a failed attempt stays in the lake.
+ */
+export interface PendingChunk {
+  /** The run that recorded it. */
+  readonly owner: string;
+  readonly startCursor: string;
+  readonly endCursor: string;
+  /** Every key the attempt may write, relative to the lake's root. */
+  readonly keys: readonly string[];
 }
 
 /** What the state store keeps per stream. */
@@ -74,6 +101,15 @@ export interface StreamState {
   readonly totalEvents: number;
   /** Ids of the last events committed, so that events DocuSign repeats across pages or runs are dropped. */
   readonly recentEventIds?: readonly string[];
+  /** The chunk being written, if a run recorded its intent and has not committed it. */
+  readonly pending?: PendingChunk;
+  /**
+   * Keys of failed attempts, already deleted once. A run whose lease expired while it was writing (a
+   * zombie) may still land a write after that; every run deletes these again until `staleUntil`.
+   */
+  readonly staleKeys?: readonly string[];
+  /** Epoch ms after which `staleKeys` are forgotten. */
+  readonly staleUntil?: number;
 }
 
 export interface AcquireRequest {
@@ -82,6 +118,20 @@ export interface AcquireRequest {
   readonly owner: string;
   readonly now: number;
   /** Epoch ms the lease lasts until unless renewed by a commit. */
+  readonly leaseUntil: number;
+}
+
+/** Design step 7: the chunk's intent, recorded before any of its objects is written. */
+export interface IntentRequest {
+  readonly stream: string;
+  readonly owner: string;
+  /** The state's current version; the intent moves it to `expectedVersion + 1`. */
+  readonly expectedVersion: number;
+  readonly pending: PendingChunk;
+  /** The stale keys to keep (replaces the stored list). */
+  readonly staleKeys: readonly string[];
+  readonly staleUntil?: number;
+  readonly now: number;
   readonly leaseUntil: number;
 }
 
@@ -94,18 +144,24 @@ export interface CommitRequest {
   readonly newestEventTime?: string;
   /** Events stored by this commit's chunk. */
   readonly events: number;
-  /** The last event ids stored (at most `RECENT_EVENT_IDS`), oldest first. */
+  /** The last event ids stored (bounded by count and bytes), oldest first. */
   readonly recentEventIds: readonly string[];
+  /** The stale keys to keep (replaces the stored list). */
+  readonly staleKeys: readonly string[];
+  readonly staleUntil?: number;
   readonly now: number;
   readonly leaseUntil: number;
 }
 
 /**
- * Cursor and lease per stream. `acquire` throws `LeaseHeldError` when a live run holds the lease;
- * `commit` throws `LeaseLostError` when this run lost the lease or the version moved.
+ * Cursor and lease per stream. `acquire` throws `LeaseHeldError` when a live run holds the lease and
+ * `StateInvalidError` when the stored state is corrupt (without taking the lease); `recordIntent` and
+ * `commit` throw `LeaseLostError` when this run lost the lease or the version moved. Both bump the
+ * version; `commit` sets the cursor and clears `pending`.
  */
 export interface StateStore {
   acquire(request: AcquireRequest): Promise<StreamState>;
+  recordIntent(request: IntentRequest): Promise<StreamState>;
   commit(request: CommitRequest): Promise<StreamState>;
   release(request: { readonly stream: string; readonly owner: string }): Promise<void>;
 }

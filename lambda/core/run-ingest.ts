@@ -1,4 +1,4 @@
-import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
+import { CursorError, DeadlineError, DocuSignError, ErrorCode } from "../errors";
 import { Chunk } from "./chunk";
 import type { Clock, EventPage, EventSource, ObjectSink, Reporter, StateStore, StreamState } from "./ports";
 
@@ -54,8 +54,13 @@ export interface IngestOptions {
   readonly deadline?: number;
   /** Time kept free before the deadline for the last flush and commit. */
   readonly flushReserveMs: number;
-  /** A chunk is written and committed once it buffers this many bytes of NDJSON. Bounds memory. */
+  /** A chunk is written and committed once it stands for this many bytes of NDJSON. */
   readonly chunkMaxBytes: number;
+  /**
+   * A chunk is also written and committed once it is this old (checked after every page), so that a
+   * crash loses at most this much work. @default 60 seconds
+   */
+  readonly chunkMaxAgeMs?: number;
   /** Largest NDJSON size of one object before it is split into parts. @default chunkMaxBytes */
   readonly partMaxBytes?: number;
   /** Stop when `X-RateLimit-Remaining` falls below this share of `X-RateLimit-Limit` (0..1). */
@@ -70,83 +75,121 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 /**
  * How many of the last stored event ids are kept with the cursor. DocuSign may deliver an event twice
  * (monitor-api.md); a repeat within this window is dropped even across chunks and runs, an older one
- * is left to the Athena view `events_dedup`. 1,000 ids are about 37 KB of state.
+ * is left to the Athena view `events_dedup`.
  */
 export const RECENT_EVENT_IDS = 1000;
+/**
+ * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
+ * DocuSign's to choose. 32 KiB keeps 1,000 GUID-sized ids and fewer long ones.
+ */
+export const RECENT_EVENT_IDS_MAX_BYTES = 32 * 1024;
+/** Largest cursor the state stores (DocuSign's are a few hundred bytes); a larger one stops the run. */
+export const MAX_CURSOR_BYTES = 8 * 1024;
+/** A chunk with this many objects (days x parts) is flushed, so its intent stays small in the state. */
+export const MAX_CHUNK_OBJECTS = 256;
+/** How long keys of failed attempts are deleted again: a zombie run's last write lands well within it. */
+export const STALE_KEYS_GRACE_MS = 60 * 60 * 1000;
+/** Bound on the stale keys kept in the state. */
+export const STALE_KEYS_MAX_BYTES = 32 * 1024;
+/** @see IngestOptions.chunkMaxAgeMs */
+export const DEFAULT_CHUNK_MAX_AGE_MS = 60_000;
 const DEFAULT_LEASE_MS = 15 * 60 * 1000;
 
 /**
- * One ingest run: take the lease, page through the stream from the committed cursor, write each
- * chunk's objects, and only then commit the cursor to the chunk's end. Stops when caught up, when the
- * deadline nears, or when the rate-limit reserve is reached; on a failure, commits what was stored
- * and rethrows.
+ * One ingest run: take the lease, clear what a failed attempt left, page through the stream from the
+ * committed cursor, and per chunk record its intent, write its objects and only then commit the cursor
+ * to the chunk's end (design steps 5-8). Stops when caught up, when the deadline nears, or when the
+ * rate-limit reserve is reached; on a failure, commits what was stored, releases the lease and rethrows.
  */
 export async function runIngest(ports: IngestPorts, options: IngestOptions): Promise<RunSummary> {
-  const { source, sink, state, clock, reporter } = ports;
+  const { state, clock } = ports;
   const { stream, owner } = options;
   const started = clock.now();
-  const leaseUntil = (now: number): number =>
-    options.deadline === undefined ? now + (options.leaseMs ?? DEFAULT_LEASE_MS) : options.deadline;
-
-  let current: StreamState = await state.acquire({
+  const current = await state.acquire({
     stream,
     owner,
     now: started,
-    leaseUntil: leaseUntil(started),
+    leaseUntil: leaseUntil(options, started),
   });
-  // A fixed start (rather than an omitted cursor) keeps the first chunk's key a pure function of its input.
-  const startCursor =
-    current.cursor ??
-    options.startCursor ??
-    new Date(started - SEVEN_DAYS_MS).toISOString().replace(/\.\d+Z$/, "Z");
-
-  const totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
-  const days = new Set<string>();
-  let cursor = startCursor;
-  let chunk = new Chunk(cursor, current.recentEventIds ?? []);
-  let newestMs = parseMs(current.newestEventTime);
-  let stoppedBy: StoppedBy | undefined;
-  let failure: unknown;
-  let slowestPageMs = 0;
-  const fetchDeadline =
-    options.deadline === undefined ? undefined : options.deadline - options.flushReserveMs;
-
-  const flushAndCommit = async (): Promise<void> => {
-    if (chunk.events === 0 && cursor === chunk.startCursor) return;
-    const now = clock.now();
-    const objects = await chunk.toObjects(
-      stream,
-      cursor,
-      new Date(now).toISOString(),
-      options.partMaxBytes ?? options.chunkMaxBytes,
-    );
-    // Every object must be durable before the cursor moves past its events (invariant 1).
-    await Promise.all(objects.map((object) => sink.put(object, options.signal)));
-    newestMs = maxDefined(newestMs, chunk.newestEventMs);
-    const committedAt = clock.now();
-    current = await state.commit({
-      stream,
-      owner,
-      expectedVersion: current.version,
-      cursor,
-      ...(newestMs === undefined ? {} : { newestEventTime: new Date(newestMs).toISOString() }),
-      events: chunk.events,
-      recentEventIds: chunk.recentIds(RECENT_EVENT_IDS),
-      now: committedAt,
-      leaseUntil: leaseUntil(committedAt),
-    });
-    const bytes = objects.reduce((sum, o) => sum + o.body.byteLength, 0);
-    totals.events += chunk.events;
-    totals.objects += objects.length;
-    totals.bytes += bytes;
-    totals.duplicates += chunk.duplicatesDropped;
-    totals.untimed += chunk.untimedEvents;
-    for (const day of chunk.days()) days.add(day);
-    reporter?.committed?.({ stream, keys: objects.map((o) => o.key), events: chunk.events, bytes, cursor });
-    chunk = new Chunk(cursor, current.recentEventIds ?? []);
-  };
-
+  // From here on the lease is ours: every path releases it.
+  const run = new IngestRun(ports, options, current, started);
   try {
+    const summary = await run.execute();
+    await state.release({ stream, owner });
+    return summary;
+  } catch (error) {
+    run.dispose();
+    await state.release({ stream, owner }).catch(() => undefined);
+    throw error;
+  }
+}
+
+function leaseUntil(options: IngestOptions, now: number): number {
+  return options.deadline === undefined ? now + (options.leaseMs ?? DEFAULT_LEASE_MS) : options.deadline;
+}
+
+class IngestRun {
+  private current: StreamState;
+  private readonly startCursor: string;
+  private cursor: string;
+  private chunk: Chunk;
+  private chunkOpenedAt: number;
+  private newestMs: number | undefined;
+  /** Keys of failed attempts to delete (again) before writing. */
+  private stale: string[];
+  private staleUntil: number | undefined;
+  /** The stored state differs from what this run wants (a pending intent, expired stale keys). */
+  private stateDirty: boolean;
+  private readonly totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
+  private readonly days = new Set<string>();
+
+  constructor(
+    private readonly ports: IngestPorts,
+    private readonly options: IngestOptions,
+    acquired: StreamState,
+    private readonly started: number,
+  ) {
+    this.current = acquired;
+    // A fixed start (rather than an omitted cursor) keeps the first chunk's key a pure function of its input.
+    this.startCursor =
+      acquired.cursor ??
+      options.startCursor ??
+      new Date(started - SEVEN_DAYS_MS).toISOString().replace(/\.\d+Z$/, "Z");
+    this.cursor = this.startCursor;
+    this.chunk = this.newChunk();
+    this.chunkOpenedAt = started;
+    this.newestMs = parseMs(acquired.newestEventTime);
+    const live = acquired.staleUntil !== undefined && acquired.staleUntil > started;
+    this.stale = live ? [...(acquired.staleKeys ?? [])] : [];
+    this.staleUntil = live ? acquired.staleUntil : undefined;
+    this.stateDirty = (acquired.staleKeys?.length ?? 0) !== this.stale.length;
+    if (acquired.pending !== undefined) {
+      // A run failed (or lost its lease) after recording this chunk: its keys hold nothing committed.
+      this.stale = boundKeys([...acquired.pending.keys, ...this.stale]);
+      this.staleUntil = started + STALE_KEYS_GRACE_MS;
+      this.stateDirty = true;
+    }
+  }
+
+  dispose(): void {
+    this.chunk.dispose();
+  }
+
+  async execute(): Promise<RunSummary> {
+    const { source, clock, reporter } = this.ports;
+    const { stream, options } = { stream: this.options.stream, options: this.options };
+    checkCursor(stream, this.startCursor, "the start cursor");
+    await this.deleteStale();
+    let stoppedBy: StoppedBy | undefined;
+    let failure: unknown;
+    let slowestPageMs = 0;
+    const fetchDeadline =
+      options.deadline === undefined ? undefined : options.deadline - options.flushReserveMs;
+    const maxAgeMs = options.chunkMaxAgeMs ?? DEFAULT_CHUNK_MAX_AGE_MS;
+    // Every cursor sent in this run, in order: one DocuSign hands back again is a cycle.
+    const sent: string[] = [this.cursor];
+    const sentAt = new Map<string, number>([[this.cursor, 0]]);
+
     for (;;) {
       if (options.signal?.aborted) {
         stoppedBy = StoppedBy.Budget;
@@ -157,12 +200,12 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
         stoppedBy = StoppedBy.Budget;
         break;
       }
-      const sent = cursor;
+      const cursorSent = this.cursor;
       const fetchStarted = clock.now();
       let page: EventPage;
       try {
         page = await source.fetchPage({
-          cursor: sent,
+          cursor: cursorSent,
           ...(fetchDeadline === undefined ? {} : { deadline: fetchDeadline }),
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
@@ -174,23 +217,41 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
         break;
       }
       slowestPageMs = Math.max(slowestPageMs, clock.now() - fetchStarted);
-      totals.pages++;
+      this.totals.pages++;
+      const endCursor = page.endCursor;
+      const problem = cursorProblem(stream, endCursor, cursorSent, this.totals.pages, sent, sentAt);
+      if (problem !== undefined) {
+        // The page is not stored: the cursor stays where it was, before anything this page returned.
+        failure = problem;
+        break;
+      }
+      if (endCursor !== cursorSent) {
+        sentAt.set(endCursor, sent.length);
+        sent.push(endCursor);
+      }
       const ingestMs = clock.now();
-      for (const event of page.events) chunk.add(event, ingestMs);
-      cursor = page.endCursor;
-      const newest = maxDefined(newestMs, chunk.newestEventMs);
+      for (const event of page.events) this.chunk.add(event, ingestMs);
+      await this.chunk.compress();
+      this.cursor = endCursor;
+      const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
       reporter?.page?.({
         stream,
-        pages: totals.pages,
+        pages: this.totals.pages,
         pageEvents: page.events.length,
-        events: totals.events + chunk.events,
+        events: this.totals.events + this.chunk.events,
         ...(newest === undefined ? {} : { newestEventMs: newest }),
         now: ingestMs,
         ...(page.rateLimit === undefined ? {} : { rateLimit: page.rateLimit }),
       });
-      if (chunk.bytes >= options.chunkMaxBytes) await flushAndCommit();
+      if (
+        this.chunk.bytes >= options.chunkMaxBytes ||
+        this.chunk.objectCount >= MAX_CHUNK_OBJECTS ||
+        clock.now() - this.chunkOpenedAt >= maxAgeMs
+      ) {
+        await this.flushAndCommit();
+      }
       // Caught up: DocuSign returns the cursor we sent, or (with a fresh cursor) an empty page.
-      if (page.events.length === 0 || page.endCursor === sent) {
+      if (page.events.length === 0 || endCursor === cursorSent) {
         stoppedBy = StoppedBy.CaughtUp;
         break;
       }
@@ -201,30 +262,175 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
       }
     }
     // Whatever ended the loop, what was fetched is stored and committed before reporting.
-    await flushAndCommit();
-  } catch (error) {
-    await state.release({ stream, owner }).catch(() => undefined);
-    throw error;
-  }
-  await state.release({ stream, owner });
-  if (failure !== undefined) throw failure;
+    await this.flushAndCommit();
+    if (failure !== undefined) throw failure;
 
-  return {
-    stream,
-    events: totals.events,
-    pages: totals.pages,
-    objects: totals.objects,
-    bytes: totals.bytes,
-    cursor,
-    caughtUp: stoppedBy === StoppedBy.CaughtUp,
-    stoppedBy: stoppedBy ?? StoppedBy.Budget,
-    durationMs: clock.now() - started,
-    startCursor,
-    days: [...days].sort(),
-    duplicatesDropped: totals.duplicates,
-    untimedEvents: totals.untimed,
-    ...(newestMs === undefined ? {} : { newestEventTime: new Date(newestMs).toISOString() }),
-  };
+    const t = this.totals;
+    return {
+      stream,
+      events: t.events,
+      pages: t.pages,
+      objects: t.objects,
+      bytes: t.bytes,
+      cursor: this.cursor,
+      caughtUp: stoppedBy === StoppedBy.CaughtUp,
+      stoppedBy: stoppedBy ?? StoppedBy.Budget,
+      durationMs: clock.now() - this.started,
+      startCursor: this.startCursor,
+      days: [...this.days].sort(),
+      duplicatesDropped: t.duplicates,
+      untimedEvents: t.untimed,
+      ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
+    };
+  }
+
+  /** Design steps 7, 7b and 8 for the current chunk. */
+  private async flushAndCommit(): Promise<void> {
+    const { sink, state, clock, reporter } = this.ports;
+    const { stream, owner, signal } = this.options;
+    const chunk = this.chunk;
+    if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stateDirty) return;
+    const now = clock.now();
+    // The intent moves the state to this version; the keys carry it, so they are this attempt's alone.
+    const version = this.current.version + 1;
+    const objects = await chunk.finish(stream, version, this.cursor, new Date(now).toISOString());
+    if (objects.length > 0) {
+      // A zombie's write may have landed since the last deletion: delete again before recording.
+      await this.deleteStale();
+      this.current = await state.recordIntent({
+        stream,
+        owner,
+        expectedVersion: this.current.version,
+        pending: {
+          owner,
+          startCursor: chunk.startCursor,
+          endCursor: this.cursor,
+          keys: objects.map((o) => o.key),
+        },
+        ...this.staleState(),
+        now,
+        leaseUntil: leaseUntil(this.options, now),
+      });
+      // Every object must be durable before the cursor moves past its events (invariant 1).
+      await Promise.all(objects.map((object) => sink.put(object, signal)));
+    }
+    this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
+    const committedAt = clock.now();
+    this.current = await state.commit({
+      stream,
+      owner,
+      expectedVersion: this.current.version,
+      cursor: this.cursor,
+      ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
+      events: chunk.events,
+      recentEventIds: chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES),
+      ...this.staleState(),
+      now: committedAt,
+      leaseUntil: leaseUntil(this.options, committedAt),
+    });
+    this.stateDirty = false;
+    const bytes = objects.reduce((sum, o) => sum + o.body.byteLength, 0);
+    const t = this.totals;
+    t.events += chunk.events;
+    t.objects += objects.length;
+    t.bytes += bytes;
+    t.duplicates += chunk.duplicatesDropped;
+    t.untimed += chunk.untimedEvents;
+    for (const day of chunk.days()) this.days.add(day);
+    reporter?.committed?.({
+      stream,
+      keys: objects.map((o) => o.key),
+      events: chunk.events,
+      bytes,
+      cursor: this.cursor,
+    });
+    this.chunk = this.newChunk();
+    this.chunkOpenedAt = clock.now();
+  }
+
+  private staleState(): { staleKeys: readonly string[]; staleUntil?: number } {
+    return this.stale.length === 0 || this.staleUntil === undefined
+      ? { staleKeys: [] }
+      : { staleKeys: this.stale, staleUntil: this.staleUntil };
+  }
+
+  private async deleteStale(): Promise<void> {
+    const { sink } = this.ports;
+    for (let i = 0; i < this.stale.length; i += 16) {
+      await Promise.all(this.stale.slice(i, i + 16).map((key) => sink.delete(key, this.options.signal)));
+    }
+  }
+
+  private newChunk(): Chunk {
+    return new Chunk(
+      this.cursor,
+      this.current.recentEventIds ?? [],
+      this.options.partMaxBytes ?? this.options.chunkMaxBytes,
+    );
+  }
+}
+
+/** Newest first wins the byte budget; duplicates removed. */
+function boundKeys(keys: readonly string[]): string[] {
+  const kept: string[] = [];
+  let size = 0;
+  for (const key of new Set(keys)) {
+    size += Buffer.byteLength(key) + 3;
+    if (size > STALE_KEYS_MAX_BYTES) break;
+    kept.push(key);
+  }
+  return kept;
+}
+
+function shorten(cursor: string): string {
+  return cursor.length <= 24 ? cursor : `${cursor.slice(0, 12)}…${cursor.slice(-8)}`;
+}
+
+function checkCursor(stream: string, cursor: string, what: string): void {
+  const size = Buffer.byteLength(cursor);
+  if (size > MAX_CURSOR_BYTES) {
+    throw new CursorError(
+      stream,
+      `Stream "${stream}": ${what} is ${size} bytes, more than the ${MAX_CURSOR_BYTES} bytes the state stores. ` +
+        "Start from an ISO-8601 date-time instead (--start / START_CURSOR).",
+    );
+  }
+}
+
+/** Why `endCursor` cannot be followed, or undefined when it can. */
+function cursorProblem(
+  stream: string,
+  endCursor: string,
+  cursorSent: string,
+  page: number,
+  sent: readonly string[],
+  sentAt: ReadonlyMap<string, number>,
+): CursorError | undefined {
+  const where = `page ${page} (sent cursor ${shorten(cursorSent)})`;
+  const after = "Everything before this page is committed; the cursor stays at the one sent.";
+  if (endCursor === "") {
+    return new CursorError(
+      stream,
+      `Stream "${stream}": DocuSign returned an empty endCursor for ${where}. ${after} Run again later; if it persists, report it to DocuSign support.`,
+    );
+  }
+  const size = Buffer.byteLength(endCursor);
+  if (size > MAX_CURSOR_BYTES) {
+    return new CursorError(
+      stream,
+      `Stream "${stream}": DocuSign returned a ${size}-byte endCursor for ${where}, more than the ${MAX_CURSOR_BYTES} bytes the state can store. ${after} Report it to DocuSign support.`,
+    );
+  }
+  const first = sentAt.get(endCursor);
+  if (endCursor !== cursorSent && first !== undefined) {
+    const cycle = [...sent.slice(first), endCursor].map(shorten).join(" → ");
+    return new CursorError(
+      stream,
+      `Stream "${stream}": the cursor cycles: ${where} returned endCursor ${shorten(endCursor)}, already sent in this run (cycle ${cycle}). ` +
+        `${after} Following it would fetch the same pages forever; report the cycle to DocuSign support with the cursors above.`,
+    );
+  }
+  return undefined;
 }
 
 function parseMs(iso: string | undefined): number | undefined {

@@ -102,7 +102,8 @@ export class DocuSignSimulator {
   private readonly options: SimulatorOptions;
   private readonly now: () => number;
   private readonly factory: EventFactory;
-  private readonly stored: StoredEvent[];
+  /** `raw`: the event's JSON text when it was given as text, served exactly so. */
+  private readonly stored: (StoredEvent & { readonly raw?: string })[];
   private readonly tokens = new Map<string, number>();
   private publicKey: KeyObject;
   private server: Server | undefined;
@@ -155,11 +156,27 @@ export class DocuSignSimulator {
     return this.stored.map((s) => s.event);
   }
 
+  /** Every event's JSON text exactly as the stream serves it, in ingestion order. */
+  eventTexts(): string[] {
+    return this.stored.map((s) => s.raw ?? JSON.stringify(s.event));
+  }
+
   /** Appends `count` live events ingested now. */
   appendLive(count: number): void {
     const now = this.now();
     for (let i = 0; i < count; i++) {
       this.stored.push({ ingestedAt: now, event: this.factory.make(now - this.factory.next() * 60_000) });
+    }
+  }
+
+  /**
+   * Appends live events given as JSON text, served byte for byte (for example numbers beyond a double's
+   * precision, or pretty-printed events that span lines).
+   */
+  appendRaw(texts: readonly string[]): void {
+    const now = this.now();
+    for (const raw of texts) {
+      this.stored.push({ ingestedAt: now, event: JSON.parse(raw) as Record<string, unknown>, raw });
     }
   }
 
@@ -296,10 +313,10 @@ export class DocuSignSimulator {
     let end = position;
     while (end < this.stored.length && end - position < size && (this.stored[end]?.ingestedAt ?? 0) <= now)
       end++;
-    const events = this.stored.slice(position, end).map((s) => s.event);
+    const events = this.stored.slice(position, end).map((s) => s.raw ?? JSON.stringify(s.event));
     this.stats.pagesServed++;
     if (events.length > 1 && this.every(f.duplicateEvery, this.stats.pagesServed)) {
-      events.splice(1, 0, events[0] as Record<string, unknown>);
+      events.splice(1, 0, events[0] as string);
     }
     let endPosition = end;
     if (end - position > 3 && this.every(f.repeatEvery, this.stats.pagesServed)) endPosition = end - 3;
@@ -312,7 +329,8 @@ export class DocuSignSimulator {
       endCursor = pathology;
     }
     this.previousCursor = cursorParam;
-    const body = JSON.stringify({ endCursor, [field]: events });
+    // Built from each event's text, so events given as text are served exactly as given.
+    const body = `{"endCursor":${JSON.stringify(endCursor)},${JSON.stringify(field)}:[${events.join(",")}]}`;
     if (this.every(f.malformedEvery, n)) {
       this.stats.faultsServed++;
       return this.sendRaw(res, 200, "application/json", JSON.stringify({ [field]: "unavailable" }));

@@ -1,4 +1,4 @@
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
@@ -11,9 +11,10 @@ import {
   LeaseHeldError,
   LeaseLostError,
   PrivateKeyError,
+  StateInvalidError,
   StorageError,
 } from "../../lambda/errors";
-import { makeEvents } from "../core/fakes";
+import { makeEvents, received } from "../core/fakes";
 import { awsClients, createBucket, createSecret, createStateTable, motoEnv, readLake } from "../helpers/aws";
 import { testKeyPair } from "../helpers/simulator-fixture";
 
@@ -22,10 +23,10 @@ const { s3, dynamo, secrets } = awsClients();
 describe("S3 sink (moto)", () => {
   it("writes gzipped NDJSON under the prefix with provenance metadata", async () => {
     const bucket = await createBucket(s3);
-    const chunk = new Chunk("cursor/with spaces&symbols");
+    const chunk = new Chunk("cursor/with spaces&symbols", [], 1_000_000);
     const events = makeEvents(20, 1);
-    for (const e of events) chunk.add(e, Date.now());
-    const [object] = await chunk.toObjects("s1", "end-cursor", "2024-01-10T00:00:00.000Z", 1_000_000);
+    for (const e of events) chunk.add(received(e), Date.now());
+    const [object] = await chunk.finish("s1", 1, "end-cursor", "2024-01-10T00:00:00.000Z");
 
     await createS3Sink({ s3, bucket, prefix: "monitor/" }).put(object!);
 
@@ -44,9 +45,9 @@ describe("S3 sink (moto)", () => {
 
   it("fails with a StorageError naming the bucket and the fix when the bucket does not exist", async () => {
     const sink = createS3Sink({ s3, bucket: "no-such-bucket-here", prefix: "" });
-    const chunk = new Chunk("c");
-    chunk.add(makeEvents(1)[0]!, Date.now());
-    const [object] = await chunk.toObjects("s1", "c1", "2024-01-10T00:00:00.000Z", 1000);
+    const chunk = new Chunk("c", [], 1000);
+    chunk.add(received(makeEvents(1)[0]!), Date.now());
+    const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
 
     const error = await sink.put(object!).catch((e: unknown) => e);
 
@@ -61,14 +62,41 @@ describe("S3 sink (moto)", () => {
     try {
       const bucket = await createBucket(s3);
       const defaultClient = new S3Client({});
-      const chunk = new Chunk("c");
-      chunk.add(makeEvents(1)[0]!, Date.now());
-      const [object] = await chunk.toObjects("s1", "c1", "2024-01-10T00:00:00.000Z", 1000);
+      const chunk = new Chunk("c", [], 1000);
+      chunk.add(received(makeEvents(1)[0]!), Date.now());
+      const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
       await createS3Sink({ s3: defaultClient, bucket, prefix: "" }).put(object!);
       expect(await readLake(s3, bucket)).toHaveLength(1);
     } finally {
       process.env = saved;
     }
+  });
+});
+
+describe("S3 sink deletes (moto)", () => {
+  it("deletes an object under the prefix; deleting a missing key is not an error", async () => {
+    const bucket = await createBucket(s3);
+    const sink = createS3Sink({ s3, bucket, prefix: "monitor/" });
+    const chunk = new Chunk("c", [], 1000);
+    chunk.add(received(makeEvents(1)[0]!), Date.now());
+    const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
+    await sink.put(object!);
+
+    await sink.delete(object!.key);
+    await sink.delete(object!.key);
+
+    expect(await readLake(s3, bucket)).toHaveLength(0);
+  });
+
+  it("names the bucket and the fix when a delete fails", async () => {
+    const sink = createS3Sink({ s3, bucket: "no-such-bucket-here", prefix: "" });
+
+    const error = await sink.delete("events/dt=2024-01-01/x.json.gz").catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain(
+      "S3 DeleteObject s3://no-such-bucket-here/events/dt=2024-01-01/x.json.gz",
+    );
   });
 });
 
@@ -95,6 +123,7 @@ describe("DynamoDB state store (moto)", () => {
       newestEventTime: "2024-01-01T00:00:00.000Z",
       events: 5,
       recentEventIds: ["x", "y"],
+      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     });
@@ -104,6 +133,7 @@ describe("DynamoDB state store (moto)", () => {
       cursor: "c1",
       newestEventTime: "2024-01-01T00:00:00.000Z",
       recentEventIds: ["x", "y"],
+      staleKeys: [],
     });
     await store.release({ stream: "s1", owner: "a" });
 
@@ -141,6 +171,7 @@ describe("DynamoDB state store (moto)", () => {
       cursor: "c",
       events: 1,
       recentEventIds: [],
+      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     };
@@ -150,6 +181,78 @@ describe("DynamoDB state store (moto)", () => {
     await expect(store.commit({ ...commit, owner: "b" })).rejects.toBeInstanceOf(LeaseLostError); // version 0 is stale
     await store.release({ stream: "s1", owner: "a" }); // not a's: a no-op
     await expect(store.acquire(lease("c", now + 2001))).rejects.toBeInstanceOf(LeaseHeldError);
+  });
+
+  it("records a chunk's intent under the lease, and the commit clears it", async () => {
+    const table = await createStateTable(dynamo);
+    const store = createDynamoStateStore({ dynamo, table });
+    const now = Date.now();
+    await store.acquire(lease("a", now));
+    const pending = {
+      owner: "a",
+      startCursor: "c0",
+      endCursor: "c9",
+      keys: ["events/dt=2024-01-01/s1-k-000.json.gz"],
+    };
+
+    const intent = await store.recordIntent({
+      ...lease("a", now),
+      expectedVersion: 0,
+      pending,
+      staleKeys: ["old-key"],
+      staleUntil: now + 5000,
+    });
+    expect(intent).toMatchObject({ version: 1, pending, staleKeys: ["old-key"], staleUntil: now + 5000 });
+    expect(await store.acquire(lease("a", now))).toMatchObject({ pending });
+    await expect(
+      store.recordIntent({ ...lease("b", now), expectedVersion: 1, pending, staleKeys: [] }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+
+    const committed = await store.commit({
+      stream: "s1",
+      owner: "a",
+      expectedVersion: 1,
+      cursor: "c9",
+      events: 9,
+      recentEventIds: [],
+      staleKeys: [],
+      now,
+      leaseUntil: now + 60_000,
+    });
+    expect(committed).toEqual({
+      version: 2,
+      totalEvents: 9,
+      cursor: "c9",
+      recentEventIds: [],
+      staleKeys: [],
+    });
+  });
+
+  it("refuses a corrupt item with the table, the item and the fix, and releases the lease", async () => {
+    const table = await createStateTable(dynamo);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          streamId: { S: "s1" },
+          version: { N: "2" },
+          totalEvents: { N: "5" },
+          cursor: { NULL: true },
+          recentEventIds: { N: "5" },
+        },
+      }),
+    );
+    const store = createDynamoStateStore({ dynamo, table });
+
+    const error = await store.acquire(lease("a", Date.now())).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StateInvalidError);
+    expect((error as Error).message).toContain(`streamId="s1" in DynamoDB table ${table}`);
+    expect((error as Error).message).toContain('"cursor" is null');
+    expect((error as Error).message).toContain("point-in-time recovery");
+    const item = (await dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "s1" } } })))
+      .Item;
+    expect(item?.leaseOwner).toBeUndefined();
   });
 
   it("names the table and the fix when it does not exist", async () => {

@@ -16,7 +16,7 @@ async function drain(client: DocuSignClient, cursor = "2000-01-01T00:00:00Z"): P
   const events: MonitorEvent[] = [];
   for (let i = 0; i < 1000; i++) {
     const page = await client.fetchPage({ cursor });
-    events.push(...page.events);
+    events.push(...page.events.map((e) => e.event));
     if (page.events.length === 0 || page.endCursor === cursor) return events;
     cursor = page.endCursor;
   }
@@ -255,7 +255,7 @@ describe("DocuSign client against the simulator", () => {
     const page = await fixture.client({ limit: 10 }).fetchPage({ cursor: "" });
 
     expect(page.events).toHaveLength(11);
-    expect(new Set(page.events.map((e) => e.eventId)).size).toBe(10);
+    expect(new Set(page.events.map((e) => e.event.eventId)).size).toBe(10);
   });
 
   it("retries network errors and then names the host", async () => {

@@ -4,7 +4,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
 import type { ChaosEnvironment } from "./chaos-env";
-import { FaultCounter } from "./faults";
+import { awkwardEvents, FaultCounter } from "./faults";
 import { checkLake } from "./lake-check";
 import { Random } from "./random";
 import type { ScenarioResult } from "./scenario-result";
@@ -112,6 +112,11 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
   ];
   let invocations = 0;
   try {
+    if (rnd.chance(0.3)) {
+      const awkward = awkwardEvents(seed, rnd.int(1, 3), Date.now());
+      simulator.appendRaw(awkward);
+      faults.count("events only exact text keeps (big integers, 1e400, escapes)", awkward.length);
+    }
     simulator.faults = cliFaults(rnd);
     for (const fault of Object.keys(simulator.faults)) {
       if (fault !== "slowMs" && fault !== "retryAfterSeconds")
@@ -151,7 +156,7 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
         if (run.stderr.includes("is being ingested by another run")) break;
       }
     }
-    const check = checkLake(simulator.events(), await readLakeDir(out));
+    const check = checkLake(simulator.eventTexts(), await readLakeDir(out));
     return {
       seed,
       mode: "cli",

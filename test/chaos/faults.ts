@@ -77,3 +77,14 @@ export async function classifyDocuSign(
     faults.count("cursor: rewound (next page repeats events)");
   }
 }
+
+/** Events only exact text keeps: integers beyond a double, a number beyond its range, escapes, spaces. */
+export function awkwardEvents(seed: number, count: number, nowMs: number): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const timestamp = new Date(nowMs - (i + 1) * 60_000).toISOString();
+    return (
+      `{"timestamp":"${timestamp}","eventId":"awkward-${seed}-${i}","accountId":12345678901234567890${i},` +
+      `"score":1e400,"ratio":0.10000000000000000555,"note":"caf\\u00e9 \\ud83d\\ude00","data": { "a" :[1, 2.50]} }`
+    );
+  });
+}

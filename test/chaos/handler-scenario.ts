@@ -9,7 +9,7 @@ import { createHandler, type HandlerResult } from "../../lambda/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
 import { awsClientsFor, type ChaosEnvironment } from "./chaos-env";
-import { classifyDocuSign, FaultCounter, hang } from "./faults";
+import { awkwardEvents, classifyDocuSign, FaultCounter, hang } from "./faults";
 import { checkLake } from "./lake-check";
 import { Random } from "./random";
 import type { ScenarioResult } from "./scenario-result";
@@ -337,6 +337,11 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       new Container(++containers, seed, handlerEnv, env.motoEndpoint, clock, faults);
 
     // Chaos phase.
+    if (rnd.chance(0.3)) {
+      const awkward = awkwardEvents(seed, rnd.int(1, 3), Date.now());
+      simulator.appendRaw(awkward);
+      faults.count("events only exact text keeps (big integers, 1e400, escapes)", awkward.length);
+    }
     simulator.faults = simulatorFaults(rnd);
     const maxRemaining = 4_000;
     let warm = container();
@@ -392,7 +397,7 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       }
     }
     const objects = await readBucket(admin.s3, name);
-    const check = checkLake(simulator.events(), objects);
+    const check = checkLake(simulator.eventTexts(), objects);
     return {
       seed,
       mode: "handler",

@@ -6,9 +6,11 @@ import type {
   EventPage,
   EventSource,
   FetchPageRequest,
+  IntentRequest,
   LakeObject,
   MonitorEvent,
   ObjectSink,
+  ReceivedEvent,
   StateStore,
   StreamState,
 } from "../../lambda/core/ports";
@@ -25,13 +27,39 @@ export class FakeClock implements Clock {
   }
 }
 
+/** An event as a source delivers it: its JSON text (as `JSON.stringify` writes it, unless given) and parsed. */
+export function received(event: MonitorEvent, raw = JSON.stringify(event)): ReceivedEvent {
+  return { raw, event };
+}
+
+/**
+ * Counts every write to the lake and the state (puts, deletes, intents, commits) in the order they
+ * happen, and makes the n-th one fail: a crash at any step.
+ */
+export class WriteLog {
+  readonly steps: string[] = [];
+  private failAt: number | undefined;
+
+  failOn(n: number): void {
+    this.failAt = this.steps.length + n;
+  }
+
+  step(what: string): void {
+    this.steps.push(what);
+    if (this.failAt === this.steps.length) {
+      this.failAt = undefined;
+      throw new Error(`injected crash at ${what}`);
+    }
+  }
+}
+
 /** Events in ingestion order; cursors are `c<position>`, date cursors are not supported. */
 export class FakeSource implements EventSource {
   calls: FetchPageRequest[] = [];
   rateLimit: EventPage["rateLimit"];
 
   constructor(
-    public events: MonitorEvent[],
+    public events: (MonitorEvent | ReceivedEvent)[],
     private readonly pageSize: number,
     private readonly clock?: FakeClock,
     private readonly pageMs = 0,
@@ -57,25 +85,66 @@ export class FakeSource implements EventSource {
     const start = request.cursor.startsWith("c") ? Number(request.cursor.slice(1)) : 0;
     const end = Math.min(this.events.length, start + this.pageSize);
     return {
-      events: this.events.slice(start, end),
+      events: this.events.slice(start, end).map(asReceived),
       endCursor: end === start ? request.cursor : `c${end}`,
       ...(this.rateLimit === undefined ? {} : { rateLimit: this.rateLimit }),
     };
   }
 }
 
-/** Objects in memory, last write wins like S3; `failOnPut(n)` makes the n-th put from now fail. */
+function asReceived(event: MonitorEvent | ReceivedEvent): ReceivedEvent {
+  return typeof event.raw === "string" && typeof event.event === "object"
+    ? (event as ReceivedEvent)
+    : received(event as MonitorEvent);
+}
+
+/** Pages answered per cursor sent, in order; the last answer for a cursor repeats. */
+export class ScriptedSource implements EventSource {
+  calls: string[] = [];
+  private readonly served = new Map<string, number>();
+
+  constructor(private readonly script: Record<string, readonly EventPage[]>) {}
+
+  async fetchPage({ cursor }: FetchPageRequest): Promise<EventPage> {
+    this.calls.push(cursor);
+    const pages = this.script[cursor];
+    if (!pages || pages.length === 0) return { events: [], endCursor: cursor };
+    const n = this.served.get(cursor) ?? 0;
+    this.served.set(cursor, n + 1);
+    return pages[Math.min(n, pages.length - 1)] as EventPage;
+  }
+}
+
+/**
+ * Objects in memory, last write wins like S3; `failOnPut(n)` makes the n-th put from now fail and
+ * `stallOnPut(n)` holds the n-th put until the returned function is called (a run that stops mid-write).
+ */
 export class MemorySink implements ObjectSink {
   readonly objects = new Map<string, LakeObject>();
   puts = 0;
+  deletes = 0;
   private failAt: number | undefined;
+  private stall: { readonly at: number; readonly gate: Promise<void> } | undefined;
+
+  constructor(private readonly log?: WriteLog) {}
 
   failOnPut(n: number): void {
     this.failAt = this.puts + n;
   }
 
+  stallOnPut(n: number): () => void {
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.stall = { at: this.puts + n, gate };
+    return open;
+  }
+
   async put(object: LakeObject): Promise<void> {
     this.puts++;
+    if (this.stall?.at === this.puts) await this.stall.gate;
+    this.log?.step(`put ${object.key}`);
     if (this.failAt === this.puts) {
       this.failAt = undefined;
       throw new Error("injected sink failure");
@@ -83,18 +152,32 @@ export class MemorySink implements ObjectSink {
     this.objects.set(object.key, object);
   }
 
+  async delete(key: string): Promise<void> {
+    this.deletes++;
+    this.log?.step(`delete ${key}`);
+    this.objects.delete(key);
+  }
+
   /** Every stored event, parsed from the gzipped NDJSON objects. */
   events(): Record<string, unknown>[] {
     return [...this.objects.values()].flatMap((o) => linesOf(o.body));
   }
+
+  /** Every stored line, as text. */
+  lines(): string[] {
+    return [...this.objects.values()].flatMap((o) => rawLinesOf(o.body));
+  }
 }
 
-export function linesOf(body: Uint8Array): Record<string, unknown>[] {
+export function rawLinesOf(body: Uint8Array): string[] {
   return gunzipSync(body)
     .toString("utf8")
     .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+    .filter((l) => l !== "");
+}
+
+export function linesOf(body: Uint8Array): Record<string, unknown>[] {
+  return rawLinesOf(body).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 interface Item extends StreamState {
@@ -106,10 +189,33 @@ interface Item extends StreamState {
 export class MemoryStateStore implements StateStore {
   readonly items = new Map<string, Item>();
   commits = 0;
+  intents = 0;
   private failAt: number | undefined;
+
+  constructor(private readonly log?: WriteLog) {}
 
   failOnCommit(n: number): void {
     this.failAt = this.commits + n;
+  }
+
+  async recordIntent(request: IntentRequest): Promise<StreamState> {
+    this.intents++;
+    this.log?.step("intent");
+    const item = this.items.get(request.stream);
+    if (!item || item.owner !== request.owner || item.version !== request.expectedVersion) {
+      throw new LeaseLostError(request.stream, "the lease or version changed");
+    }
+    const { staleUntil: _s, ...rest } = item;
+    const next: Item = {
+      ...rest,
+      version: item.version + 1,
+      pending: request.pending,
+      staleKeys: request.staleKeys,
+      ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
+      leaseUntil: request.leaseUntil,
+    };
+    this.items.set(request.stream, next);
+    return next;
   }
 
   async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
@@ -123,6 +229,7 @@ export class MemoryStateStore implements StateStore {
 
   async commit(request: CommitRequest): Promise<StreamState> {
     this.commits++;
+    this.log?.step("commit");
     if (this.failAt === this.commits) {
       this.failAt = undefined;
       throw new Error("injected commit failure");
@@ -137,6 +244,8 @@ export class MemoryStateStore implements StateStore {
       totalEvents: item.totalEvents + request.events,
       recentEventIds: request.recentEventIds,
       ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
+      staleKeys: request.staleKeys,
+      ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
       owner: request.owner,
       leaseUntil: request.leaseUntil,
     };

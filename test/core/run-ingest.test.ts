@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { objectKey } from "../../lambda/core/object-key";
 import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
 import { DeadlineError, DocuSignError, ErrorCode, LeaseHeldError } from "../../lambda/errors";
-import { FakeClock, FakeSource, linesOf, MemorySink, MemoryStateStore, makeEvents } from "./fakes";
+import { FakeClock, FakeSource, linesOf, MemorySink, MemoryStateStore, makeEvents, WriteLog } from "./fakes";
 
 const baseOptions: IngestOptions = {
   stream: "s1",
@@ -13,11 +13,11 @@ const baseOptions: IngestOptions = {
   rateLimitReserve: 0.2,
 };
 
-function setup(count = 300, pageSize = 50) {
+function setup(count = 300, pageSize = 50, log?: WriteLog) {
   const clock = new FakeClock();
   const source = new FakeSource(makeEvents(count), pageSize, clock, 100);
-  const sink = new MemorySink();
-  const state = new MemoryStateStore();
+  const sink = new MemorySink(log);
+  const state = new MemoryStateStore(log);
   return { clock, source, sink, state, ports: { source, sink, state, clock } };
 }
 
@@ -132,45 +132,48 @@ describe("runIngest", () => {
 
   it("gives every event exactly once after a crash at any step and a resume", async () => {
     const total = 300;
-    const reference = setup(total);
-    await runIngest(reference.ports, baseOptions);
-    const steps = reference.sink.puts + reference.state.commits;
+    const reference = new WriteLog();
+    {
+      const r = setup(total, 50, reference);
+      await runIngest(r.ports, baseOptions);
+    }
+    const steps = reference.steps.length;
+    expect(reference.steps.filter((s) => s === "intent")).toHaveLength(
+      reference.steps.filter((s) => s === "commit").length,
+    );
 
     for (let step = 1; step <= steps; step++) {
-      const { ports, sink, state } = setup(total);
-      // Crash at the step-th write: object puts and cursor commits counted in the order they happen.
-      const crashInSink = step <= reference.sink.puts;
-      if (crashInSink) sink.failOnPut(step);
-      else state.failOnCommit(step - reference.sink.puts);
-      let crashed = false;
-      try {
-        await runIngest(ports, baseOptions);
-      } catch {
-        crashed = true;
-      }
+      const log = new WriteLog();
+      const { ports, sink, state } = setup(total, 50, log);
+      log.failOn(step); // a crash at the step-th write: intent, object put or cursor commit
+      await expect(runIngest(ports, baseOptions), `step ${step}`).rejects.toThrow("injected crash");
       await runIngest(ports, { ...baseOptions, owner: "run-2" });
 
       const counts = idCounts(sink.events());
-      expect(crashed, `step ${step} crashed`).toBe(true);
       expect(counts.size, `step ${step}`).toBe(total);
       expect(
         [...counts.values()].every((n) => n === 1),
         `step ${step}`,
       ).toBe(true);
       expect(state.items.get("s1")?.cursor).toBe(`c${total}`);
+      expect(state.items.get("s1")?.pending).toBeUndefined();
     }
   });
 
-  it("rewrites the same keys when a chunk is repeated from the same cursor", async () => {
+  it("keys carry the intent's version: a retry never reuses a failed attempt's keys, it deletes them", async () => {
     const first = setup();
     first.state.failOnCommit(1);
     await expect(runIngest(first.ports, baseOptions)).rejects.toThrow();
-    const keysAfterCrash = new Set(first.sink.objects.keys());
+    const keysAfterCrash = [...first.sink.objects.keys()];
+    const pending = first.state.items.get("s1")?.pending;
+    expect(pending?.keys).toEqual(keysAfterCrash);
+    expect(keysAfterCrash[0]).toBe(objectKey("s1", "c0", 1, "2024-01-01", 0));
 
     await runIngest(first.ports, { ...baseOptions, owner: "run-2" });
 
-    for (const key of keysAfterCrash) expect(first.sink.objects.has(key)).toBe(true);
-    expect([...keysAfterCrash][0]).toBe(objectKey("s1", "c0", "2024-01-01", 0));
+    for (const key of keysAfterCrash) expect(first.sink.objects.has(key)).toBe(false);
+    expect(first.sink.objects.has(objectKey("s1", "c0", 2, "2024-01-01", 0))).toBe(true);
+    expect(first.sink.events()).toHaveLength(300);
   });
 
   it("stops before the deadline with progress committed, and the next run resumes", async () => {

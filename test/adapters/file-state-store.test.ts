@@ -1,0 +1,132 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDirectorySink } from "../../lambda/adapters/directory-sink";
+import { createFileStateStore } from "../../lambda/adapters/file-state-store";
+import { LeaseHeldError, LeaseLostError, StateInvalidError } from "../../lambda/errors";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "monitor-lake-state-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The id of a process that has exited. */
+async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+  await new Promise((resolve) => child.on("exit", resolve));
+  return child.pid as number;
+}
+
+const now = Date.UTC(2024, 0, 10);
+const lease = (owner: string) => ({ stream: "s1", owner, now, leaseUntil: now + 15 * 60_000 });
+
+describe("file state store", () => {
+  it("takes over at once a lease whose holder is a dead process on this host", async () => {
+    const root = await mkdtemp(join(dir, "dead-"));
+    const killed = createFileStateStore({ root, pid: await deadPid() });
+    await killed.acquire(lease("cli-killed"));
+
+    const state = await createFileStateStore({ root }).acquire(lease("cli-next"));
+
+    expect(state.version).toBe(0);
+    const file = JSON.parse(await readFile(join(root, "state", "s1.json"), "utf8"));
+    expect(file).toMatchObject({ leaseOwner: "cli-next", leaseHost: hostname(), leasePid: process.pid });
+  });
+
+  it("still refuses a lease held by a live process, or by a process on another host", async () => {
+    const root = await mkdtemp(join(dir, "live-"));
+    const pid = await deadPid();
+    await createFileStateStore({ root, host: "other-host", pid }).acquire(lease("cli-elsewhere"));
+    await expect(createFileStateStore({ root }).acquire(lease("cli-next"))).rejects.toBeInstanceOf(
+      LeaseHeldError,
+    );
+
+    const root2 = await mkdtemp(join(dir, "live2-"));
+    await createFileStateStore({ root: root2, pid: process.pid }).acquire(lease("cli-alive"));
+    await expect(createFileStateStore({ root: root2 }).acquire(lease("cli-next"))).rejects.toBeInstanceOf(
+      LeaseHeldError,
+    );
+  });
+
+  it("records the intent, then the commit clears it; a lost lease refuses both", async () => {
+    const root = await mkdtemp(join(dir, "intent-"));
+    const store = createFileStateStore({ root });
+    await store.acquire(lease("a"));
+    const pending = {
+      owner: "a",
+      startCursor: "c0",
+      endCursor: "c5",
+      keys: ["events/dt=2024-01-01/s1-x-000.json.gz"],
+    };
+
+    const intent = await store.recordIntent({ ...lease("a"), expectedVersion: 0, pending, staleKeys: [] });
+    expect(intent).toMatchObject({ version: 1, pending });
+    const commit = {
+      ...lease("a"),
+      expectedVersion: 1,
+      cursor: "c5",
+      events: 5,
+      recentEventIds: ["e1"],
+      staleKeys: ["k"],
+      staleUntil: now + 1000,
+    };
+    const committed = await store.commit(commit);
+    expect(committed).toEqual({
+      version: 2,
+      totalEvents: 5,
+      cursor: "c5",
+      recentEventIds: ["e1"],
+      staleKeys: ["k"],
+      staleUntil: now + 1000,
+    });
+    await expect(store.commit(commit)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      store.recordIntent({ ...lease("b"), expectedVersion: 2, pending, staleKeys: [] }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it("names the file and the fix when the state is corrupt, without taking the lease", async () => {
+    const root = await mkdtemp(join(dir, "corrupt-"));
+    const path = join(root, "state", "s1.json");
+    await createFileStateStore({ root }).acquire(lease("a"));
+    for (const text of [
+      '{"version":"1","totalEvents":0}',
+      "[]",
+      "{not json",
+      '{"version":1,"totalEvents":0,"pending":{}}',
+    ]) {
+      await writeFile(path, text);
+      const error = await createFileStateStore({ root })
+        .acquire(lease("b"))
+        .catch((e: unknown) => e);
+      expect(error, text).toBeInstanceOf(StateInvalidError);
+      expect((error as Error).message).toContain(path);
+      expect((error as Error).message).toContain("delete it and pass --start");
+      expect(await readFile(path, "utf8")).toBe(text);
+    }
+  });
+});
+
+describe("directory sink", () => {
+  it("deletes an object and its provenance; deleting a missing key is not an error", async () => {
+    const root = await mkdtemp(join(dir, "sink-"));
+    const sink = createDirectorySink({ root });
+    const key = "events/dt=2024-01-01/s1-0123456789abcdef-000.json.gz";
+    await sink.put({
+      key,
+      body: new Uint8Array([1, 2, 3]),
+      metadata: { stream: "s1", startCursor: "a", endCursor: "b", eventCount: 1, ingestedAt: "x" },
+    });
+
+    await sink.delete(key);
+    await sink.delete(key);
+
+    await expect(readFile(join(root, key))).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(readFile(join(root, ".meta", `${key}.json`))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+});

@@ -1,0 +1,73 @@
+import { gunzipSync } from "node:zlib";
+import { describe, expect, it } from "vitest";
+import { Chunk } from "../../lambda/core/chunk";
+import { RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { makeEvents, received } from "./fakes";
+
+const INGEST_MS = Date.UTC(2024, 0, 10);
+
+describe("Chunk", () => {
+  it("stores each event's original text, byte for byte, one per line", async () => {
+    const raws = [
+      '{"eventId":"big","timestamp":"2024-01-01T00:00:00Z","n":12345678901234567890,"huge":1e400}',
+      '{ "eventId" : "spaced" ,"timestamp":"2024-01-01T00:00:01Z", "x": 1.0, "u": "\\u00e9" }',
+    ];
+    const chunk = new Chunk("c0", [], 1_000_000);
+    for (const raw of raws) chunk.add(received(JSON.parse(raw) as Record<string, unknown>, raw), INGEST_MS);
+    await chunk.compress();
+
+    const [object] = await chunk.finish("s1", 1, "c2", "2024-01-10T00:00:00Z");
+
+    expect(gunzipSync(object?.body ?? new Uint8Array()).toString("utf8")).toBe(`${raws.join("\n")}\n`);
+    expect(object?.metadata.eventCount).toBe(2);
+  });
+
+  it("holds the compressed size, not the NDJSON, once a page is compressed", async () => {
+    const chunk = new Chunk("c0", [], 64 * 1024 * 1024);
+    const events = makeEvents(20_000, 1);
+    for (let i = 0; i < events.length; i += 2000) {
+      for (const event of events.slice(i, i + 2000)) chunk.add(received(event), INGEST_MS);
+      await chunk.compress();
+    }
+
+    expect(chunk.bytes).toBeGreaterThan(4_000_000);
+    expect(chunk.bufferedBytes).toBeLessThan(chunk.bytes / 8);
+    const objects = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+    const text = objects.map((o) => gunzipSync(o.body).toString("utf8")).join("");
+    expect(text).toBe(events.map((e) => `${JSON.stringify(e)}\n`).join(""));
+  });
+
+  it("splits a day into parts of at most partMaxBytes of NDJSON, in order, keyed by the version", async () => {
+    const chunk = new Chunk("c0", [], 3_000);
+    const events = makeEvents(100, 1);
+    for (const event of events) chunk.add(received(event), INGEST_MS);
+    await chunk.compress();
+
+    const keys = chunk.keys("s1", 7);
+    const objects = await chunk.finish("s1", 7, "c100", "2024-01-10T00:00:00Z");
+
+    expect(objects.map((o) => o.key)).toEqual(keys);
+    expect(objects.length).toBeGreaterThan(5);
+    const sizes = objects.map((o) => gunzipSync(o.body).byteLength);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(3_000);
+    const lines = objects.flatMap((o) => gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean));
+    expect(lines).toEqual(events.map((e) => JSON.stringify(e)));
+    expect(keys[1]).toMatch(/^events\/dt=2024-01-01\/s1-[0-9a-f]{16}-001\.json\.gz$/);
+  });
+
+  it("keeps recent ids bounded by bytes as well as by count", () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    for (let i = 0; i < 1000; i++) {
+      chunk.add(
+        received({ eventId: `${"x".repeat(1000)}-${i}`, timestamp: "2024-01-01T00:00:00Z" }),
+        INGEST_MS,
+      );
+    }
+
+    const ids = chunk.recentIds(RECENT_EVENT_IDS, 32 * 1024);
+
+    expect(JSON.stringify(ids).length).toBeLessThanOrEqual(32 * 1024);
+    expect(ids.length).toBeGreaterThan(10);
+    expect(ids.at(-1)).toBe(`${"x".repeat(1000)}-999`); // the newest are the ones kept
+  });
+});
