@@ -139,7 +139,7 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
         faults.count("cli SIGTERM mid-run (clean stop)");
       }
       if (run.stderr.includes("is being ingested by another run")) faults.count("cli locked out by a lease");
-      else if (run.code === 1) faults.count(`cli run failed: ${firstLine(run.stderr)}`);
+      else if (run.code === 1) faults.count(`cli run failed: ${failureKind(run.stderr)}`);
     }
     faults.count("cli: DocuSign faults served", simulator.stats.faultsServed);
     simulator.faults = {};
@@ -199,4 +199,12 @@ async function readLakeDir(root: string): Promise<{ key: string; body: Uint8Arra
     objects.push({ key: path.slice(root.length + 1), body: await readFile(path) });
   }
   return objects;
+}
+
+/** A failed run's message reduced to its kind, for the report's fault table. */
+function failureKind(stderr: string): string {
+  if (stderr.includes("empty endCursor")) return "empty endCursor";
+  if (stderr.includes("the cursor cycles")) return "cursor cycle";
+  if (stderr.includes("unchanged")) return "cursor unchanged";
+  return firstLine(stderr).slice(0, 80);
 }

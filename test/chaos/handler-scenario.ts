@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
@@ -109,11 +110,17 @@ class Container {
     };
     const end = Date.now() + remainingMs;
     const context = { awsRequestId: requestId, getRemainingTimeInMillis: () => end - Date.now() };
-    this.running = this.handler({}, context).then(
-      (result): Outcome => ({ kind: "result", result }),
-      (error: unknown): Outcome => ({ kind: "error", error }),
+    // Watch before starting: the handler's first call (and so a kill) may come before it first awaits.
+    let started: (outcome: Outcome) => void = () => undefined;
+    this.running = new Promise<Outcome>((resolve) => {
+      started = resolve;
+    });
+    const outcome = this.watch();
+    this.handler({}, context).then(
+      (result) => started({ kind: "result", result }),
+      (error: unknown) => started({ kind: "error", error }),
     );
-    return this.watch();
+    return outcome;
   }
 
   /** Lets a frozen run go on; settles when it ends or dies. */
@@ -135,6 +142,7 @@ class Container {
   private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
     if (this.dead) return hang();
     const step = ++this.steps;
+    if (process.env.CHAOS_TRACE === "2") process.stderr.write(`  call ${this.id}.${step} ${what}\n`);
     if (this.plan.pauseAt === step) {
       this.faults.count("lease expired while frozen; another run took over");
       await new Promise<void>((resolve) => {
@@ -284,6 +292,16 @@ function instancePlan(rnd: Random): InstancePlan {
 }
 
 const LEASE_SLACK_MS = 1_000;
+/** `CHAOS_TRACE=1` prints every invocation's outcome (for replaying one seed). */
+const trace = (line: string): void => {
+  if (process.env.CHAOS_TRACE) process.stderr.write(`  trace: ${line}\n`);
+};
+const describe = (o: Outcome): string =>
+  o.kind === "result"
+    ? JSON.stringify(o.result).slice(0, 300)
+    : o.kind === "error"
+      ? `error ${codeOf(o.error)}: ${(o.error as Error).message.slice(0, 300)}`
+      : o.kind;
 const HOUR_MS = 3_600_000;
 
 export async function runHandlerScenario(seed: number, env: ChaosEnvironment): Promise<ScenarioResult> {
@@ -359,7 +377,9 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       }
       const remaining = rnd.int(1_200, maxRemaining);
       invocations++;
-      const outcome = await warm.invoke(instancePlan(rnd), remaining, `chaos-${seed}-${i}`);
+      const plan = instancePlan(rnd);
+      const outcome = await warm.invoke(plan, remaining, `chaos-${seed}-${i}`);
+      trace(`chaos ${i} ${JSON.stringify(plan)} -> ${describe(outcome)}`);
       if (outcome.kind === "paused") {
         // The frozen run's lease expires; a second run starts and works; then the first wakes up.
         const frozen = warm;
@@ -386,6 +406,7 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       invocations++;
       const drain = container();
       const outcome = await drain.invoke(NO_FAULTS, 8_000, `drain-${seed}-${i}`);
+      trace(`drain ${i} -> ${describe(outcome)}`);
       if (outcome.kind === "result" && "leaseHeld" in outcome.result) {
         clock.offset += maxRemaining + LEASE_SLACK_MS;
       } else if (outcome.kind === "result" && "caughtUp" in outcome.result) {
@@ -396,7 +417,19 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
         if (codeOf(outcome.error) === "RATE_LIMITED") clock.offset += HOUR_MS;
       }
     }
+    trace("drained; reading the lake");
     const objects = await readBucket(admin.s3, name);
+    trace(`read ${objects.length} objects`);
+    if (process.env.CHAOS_TRACE) {
+      for (const o of objects) {
+        const ids = gunzipSync(o.body)
+          .toString("utf8")
+          .split("\n")
+          .filter(Boolean)
+          .map((l) => /"eventId":"(.{8})/.exec(l)?.[1]);
+        trace(`  ${o.key}: ${ids.length} events ${ids.join(",")}`);
+      }
+    }
     const check = checkLake(simulator.eventTexts(), objects);
     return {
       seed,
@@ -420,6 +453,7 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
     };
   } finally {
     await simulator.stop();
+    trace("simulator stopped");
     for (const client of Object.values(admin)) client.destroy();
   }
 }
