@@ -174,8 +174,10 @@ async function run(
   } catch (error) {
     if (error instanceof LeaseHeldError) {
       throw new LeaseHeldHint(
-        `${error.message}\nTo take over now: make sure no other monitor-lake run writes to ${out}, then delete ` +
-          `the "leaseOwner" and "leaseUntil" fields of ${join(out, "state", `${config.stream}.json`)}.`,
+        `${error.message}\nA lease left by a monitor-lake process of this machine that no longer runs is taken ` +
+          "over at once, so this one belongs to a live process or to another machine. To take over now: make " +
+          `sure no other monitor-lake run writes to ${out}, then delete the "leaseOwner" and "leaseUntil" ` +
+          `fields of ${join(out, "state", `${config.stream}.json`)}.`,
       );
     }
     throw error;

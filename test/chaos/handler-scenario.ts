@@ -193,10 +193,12 @@ class Container {
         this.call(`${service} ${String(context.commandName).replace(/Command$/, "")}`, () => next(args)),
       { step: "initialize", name: "chaosGate", priority: "high" },
     );
-    if (service === "secrets") return;
-    // Inside the SDK's retries: throttling and lost responses are retried by the SDK, errors are not.
+    // Inside the SDK's retries: a dead container sends no retry either; throttling and lost responses
+    // are retried by the SDK, errors are not.
     stack.add(
       (next, context) => async (args) => {
+        if (this.dead) return hang();
+        if (service === "secrets") return next(args);
         const command = String(context.commandName).replace(/Command$/, "");
         const roll = new Random(
           this.seed * 7919 + this.id * 104_729 + this.steps * 31 + command.length,
@@ -219,6 +221,7 @@ class Container {
           });
         }
         const output = await next(args);
+        if (this.dead) return hang();
         if (roll < e + t + l) {
           this.faults.count(`${service} ${command} applied, response lost (SDK retries)`);
           throw Object.assign(new Error("chaos: response lost"), { name: "TimeoutError", $metadata: {} });
