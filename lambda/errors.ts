@@ -135,8 +135,9 @@ export class LeaseLostError extends MonitorLakeError {
   constructor(stream: string, why: string, options?: ErrorOptions) {
     super(
       ErrorCode.LeaseLost,
-      `Stream "${stream}": cursor not committed because ${why}. Another run took over; objects written by this ` +
-        "run are rewritten or superseded by the next run from the committed cursor, so nothing is lost.",
+      `Stream "${stream}": cursor not committed because ${why}. Another run took over; the objects this run wrote ` +
+        "for its uncommitted chunk are recorded in the state, and the next runs delete them and store those events " +
+        "again: nothing is lost or stored twice.",
       options,
     );
     this.stream = stream;

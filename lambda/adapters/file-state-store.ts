@@ -1,6 +1,7 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AcquireRequest, CommitRequest, IntentRequest, StateStore, StreamState } from "../core/ports";
 import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
@@ -22,18 +23,26 @@ export interface FileStateStoreOptions {
   readonly host?: string;
   /** This process's id, recorded with the lease. @default process.pid */
   readonly pid?: number;
+  /** How long an update waits for another process's update of the same state file. @default 10 s */
+  readonly lockWaitMs?: number;
 }
 
+const LOCK_WAIT_MS = 10_000;
+/** A lock this old was left by a process killed during an update (updates take milliseconds). */
+const LOCK_STALE_MS = 30_000;
+
 /**
- * Cursor and lease in `<root>/state/<stream>.json`, outside `events/`, written atomically. The lease
- * guards against a second CLI run on the same directory (best effort: file systems give no
- * conditional write; the Lambda's DynamoDB store is the strict one). A lease whose holder was a
- * process on this host that no longer exists (killed, crashed) is taken over at once.
+ * Cursor and lease in `<root>/state/<stream>.json`, outside `events/`, written atomically. Each
+ * read-check-write (acquire, intent, commit, release) holds `<stream>.json.lock`, created exclusively,
+ * so that a run whose lease expired cannot overwrite the state of the run that took over between its
+ * read and its write. A lease whose holder was a process on this host that no longer exists (killed,
+ * crashed) is taken over at once.
  */
 export function createFileStateStore(options: FileStateStoreOptions): StateStore {
   const { root } = options;
   const host = options.host ?? hostname();
   const pid = options.pid ?? process.pid;
+  const lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
   const pathOf = (stream: string): string => join(root, "state", `${stream}.json`);
 
   const read = async (stream: string): Promise<StateFile> => {
@@ -101,57 +110,124 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
     ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
   });
 
-  return {
-    async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
-      const state = await read(stream);
-      const held = state.leaseOwner && state.leaseOwner !== owner && (state.leaseUntil ?? 0) > now;
-      if (
-        held &&
-        !(state.leaseHost === host && state.leasePid !== undefined && !processAlive(state.leasePid))
-      ) {
-        throw new LeaseHeldError(stream, state.leaseOwner, state.leaseUntil);
+  /** Runs `update` holding the state file's lock. */
+  const locked = async <T>(stream: string, update: () => Promise<T>): Promise<T> => {
+    const lockPath = `${pathOf(stream)}.lock`;
+    const waitStarted = Date.now();
+    for (;;) {
+      try {
+        await mkdir(dirname(lockPath), { recursive: true });
+        const handle = await open(lockPath, "wx");
+        await handle.writeFile(JSON.stringify({ host, pid }));
+        await handle.close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+          throw new StorageError(`Could not create ${lockPath}: ${describeError(error)}.`, { cause: error });
+        }
+        if (await lockAbandoned(lockPath, host)) {
+          await rm(lockPath, { force: true });
+          continue;
+        }
+        if (Date.now() - waitStarted > lockWaitMs) {
+          throw new StorageError(
+            `${lockPath} has been held for over ${lockWaitMs / 1000} s by another update of the state. ` +
+              "If no monitor-lake run is using this directory, delete the lock file and run again.",
+          );
+        }
+        await sleep(10);
       }
-      await write(stream, { ...state, ...lease(owner, leaseUntil) });
-      return toStreamState(state as unknown as Record<string, unknown>);
-    },
+    }
+    try {
+      return await update();
+    } finally {
+      await rm(lockPath, { force: true });
+    }
+  };
 
+  async function acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
+    const state = await read(stream);
+    const held = state.leaseOwner && state.leaseOwner !== owner && (state.leaseUntil ?? 0) > now;
+    if (
+      held &&
+      !(state.leaseHost === host && state.leasePid !== undefined && !processAlive(state.leasePid))
+    ) {
+      throw new LeaseHeldError(stream, state.leaseOwner, state.leaseUntil);
+    }
+    await write(stream, { ...state, ...lease(owner, leaseUntil) });
+    return toStreamState(state as unknown as Record<string, unknown>);
+  }
+
+  async function recordIntent(request: IntentRequest): Promise<StreamState> {
+    const state = await readOwned(request.stream, request.owner, request.expectedVersion);
+    const { staleUntil: _until, ...rest } = state;
+    const next: StateFile = {
+      ...rest,
+      version: state.version + 1,
+      pending: request.pending,
+      ...stale(request),
+      ...lease(request.owner, request.leaseUntil),
+    };
+    await write(request.stream, next);
+    return toStreamState(next as unknown as Record<string, unknown>);
+  }
+
+  async function commit(request: CommitRequest): Promise<StreamState> {
+    const state = await readOwned(request.stream, request.owner, request.expectedVersion);
+    const next: StateFile = {
+      cursor: request.cursor,
+      version: state.version + 1,
+      totalEvents: state.totalEvents + request.events,
+      recentEventIds: request.recentEventIds,
+      ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
+      ...stale(request),
+      lastCommitAt: new Date(request.now).toISOString(),
+      ...lease(request.owner, request.leaseUntil),
+    };
+    await write(request.stream, next);
+    return toStreamState(next as unknown as Record<string, unknown>);
+  }
+
+  async function release({
+    stream,
+    owner,
+  }: {
+    readonly stream: string;
+    readonly owner: string;
+  }): Promise<void> {
+    const state = await read(stream);
+    if (state.leaseOwner !== owner) return;
+    const { leaseOwner: _owner, leaseUntil: _until, leaseHost: _host, leasePid: _pid, ...rest } = state;
+    await write(stream, rest);
+  }
+
+  return {
+    async acquire(request: AcquireRequest): Promise<StreamState> {
+      return locked(request.stream, () => acquire(request));
+    },
     async recordIntent(request: IntentRequest): Promise<StreamState> {
-      const state = await readOwned(request.stream, request.owner, request.expectedVersion);
-      const { staleUntil: _until, ...rest } = state;
-      const next: StateFile = {
-        ...rest,
-        version: state.version + 1,
-        pending: request.pending,
-        ...stale(request),
-        ...lease(request.owner, request.leaseUntil),
-      };
-      await write(request.stream, next);
-      return toStreamState(next as unknown as Record<string, unknown>);
+      return locked(request.stream, () => recordIntent(request));
     },
-
     async commit(request: CommitRequest): Promise<StreamState> {
-      const state = await readOwned(request.stream, request.owner, request.expectedVersion);
-      const next: StateFile = {
-        cursor: request.cursor,
-        version: state.version + 1,
-        totalEvents: state.totalEvents + request.events,
-        recentEventIds: request.recentEventIds,
-        ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
-        ...stale(request),
-        lastCommitAt: new Date(request.now).toISOString(),
-        ...lease(request.owner, request.leaseUntil),
-      };
-      await write(request.stream, next);
-      return toStreamState(next as unknown as Record<string, unknown>);
+      return locked(request.stream, () => commit(request));
     },
-
-    async release({ stream, owner }): Promise<void> {
-      const state = await read(stream);
-      if (state.leaseOwner !== owner) return;
-      const { leaseOwner: _owner, leaseUntil: _until, leaseHost: _host, leasePid: _pid, ...rest } = state;
-      await write(stream, rest);
+    async release(request: { readonly stream: string; readonly owner: string }): Promise<void> {
+      return locked(request.stream, () => release(request));
     },
   };
+}
+
+/** Whether a lock file was left by a dead process on this host, or is older than any update takes. */
+async function lockAbandoned(lockPath: string, host: string): Promise<boolean> {
+  try {
+    const [text, info] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)]);
+    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
+    const holder = JSON.parse(text) as { host?: unknown; pid?: unknown };
+    return holder.host === host && typeof holder.pid === "number" && !processAlive(holder.pid);
+  } catch {
+    // Removed meanwhile (try again at once), or written but not yet filled: wait for it.
+    return false;
+  }
 }
 
 function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {

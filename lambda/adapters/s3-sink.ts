@@ -44,7 +44,7 @@ export function createS3Sink({ s3, bucket, prefix }: S3SinkOptions): ObjectSink 
             ? "Check BUCKET_NAME: the bucket does not exist in this account and region."
             : name === "AccessDenied" || name === "KMS.AccessDeniedException"
               ? `The function's role needs s3:PutObject on arn:aws:s3:::${bucket}/${prefix}events/* (and kms:GenerateDataKey when the bucket uses SSE-KMS).`
-              : "The cursor was not committed; the next run rewrites this object.";
+              : "The cursor was not committed; the next run deletes what this attempt wrote and stores its events again.";
         throw new StorageError(
           `S3 PutObject s3://${bucket}/${key} failed: ${name}: ${describeError(error)}. ${fix}`,
           {

@@ -3,6 +3,13 @@ import { eventTime, utcDay } from "./event-time";
 import { objectKey } from "./object-key";
 import type { LakeObject, ReceivedEvent } from "./ports";
 
+/**
+ * Gzip streams open at once. Each holds about 256 KB of zlib state, so a page whose events span many
+ * days would otherwise cost memory per day; past this, the stream opened first is ended (its day
+ * continues in a new part if more of its events come).
+ */
+export const MAX_OPEN_PARTS = 32;
+
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
   readonly day: string;
@@ -84,7 +91,8 @@ export class Chunk {
     if (time === undefined) this.untimedEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
     const day = utcDay(time ?? ingestMs);
-    const line = `${raw}\n`;
+    // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
+    const line = `${raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw}\n`;
     const length = Buffer.byteLength(line);
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
@@ -123,6 +131,11 @@ export class Chunk {
       for (const line of part.pending) size += line.length;
     }
     return size;
+  }
+
+  /** Gzip streams currently open (at most `MAX_OPEN_PARTS`). */
+  get openStreams(): number {
+    return this.openParts.size;
   }
 
   /** Objects the chunk will write: one per (day, part). */
@@ -172,6 +185,10 @@ export class Chunk {
   }
 
   private openPart(day: string): Part {
+    if (this.openParts.size >= MAX_OPEN_PARTS) {
+      const [oldest] = this.openParts.values();
+      if (oldest !== undefined) this.seal(oldest);
+    }
     const index = this.parts.filter((p) => p.day === day).length;
     const gzip = createGzip();
     const output: Buffer[] = [];

@@ -1,6 +1,8 @@
-import { CursorError, DeadlineError, DocuSignError, ErrorCode } from "../errors";
+import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
 import { Chunk } from "./chunk";
+import { CursorTrail } from "./cursor-checks";
 import type { Clock, EventPage, EventSource, ObjectSink, Reporter, StateStore, StreamState } from "./ports";
+import { StaleKeys } from "./stale-keys";
 
 /** Why a run ended as planned. */
 export const StoppedBy = {
@@ -80,17 +82,11 @@ const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 export const RECENT_EVENT_IDS = 1000;
 /**
  * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
- * DocuSign's to choose. 32 KiB keeps 1,000 GUID-sized ids and fewer long ones.
+ * DocuSign's to choose. 48 KiB keeps 1,000 GUID ids (about 39 KB) and fewer long ones.
  */
-export const RECENT_EVENT_IDS_MAX_BYTES = 32 * 1024;
-/** Largest cursor the state stores (DocuSign's are a few hundred bytes); a larger one stops the run. */
-export const MAX_CURSOR_BYTES = 8 * 1024;
+export const RECENT_EVENT_IDS_MAX_BYTES = 48 * 1024;
 /** A chunk with this many objects (days x parts) is flushed, so its intent stays small in the state. */
 export const MAX_CHUNK_OBJECTS = 256;
-/** How long keys of failed attempts are deleted again: a zombie run's last write lands well within it. */
-export const STALE_KEYS_GRACE_MS = 60 * 60 * 1000;
-/** Bound on the stale keys kept in the state. */
-export const STALE_KEYS_MAX_BYTES = 32 * 1024;
 /** @see IngestOptions.chunkMaxAgeMs */
 export const DEFAULT_CHUNK_MAX_AGE_MS = 60_000;
 const DEFAULT_LEASE_MS = 15 * 60 * 1000;
@@ -135,11 +131,8 @@ class IngestRun {
   private chunk: Chunk;
   private chunkOpenedAt: number;
   private newestMs: number | undefined;
-  /** Keys of failed attempts to delete (again) before writing. */
-  private stale: string[];
-  private staleUntil: number | undefined;
-  /** The stored state differs from what this run wants (a pending intent, expired stale keys). */
-  private stateDirty: boolean;
+  /** Keys of failed attempts, deleted before writing. */
+  private readonly stale: StaleKeys;
   private readonly totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
   private readonly days = new Set<string>();
 
@@ -150,7 +143,6 @@ class IngestRun {
     private readonly started: number,
   ) {
     this.current = acquired;
-    // A fixed start (rather than an omitted cursor) keeps the first chunk's key a pure function of its input.
     this.startCursor =
       acquired.cursor ??
       options.startCursor ??
@@ -159,16 +151,7 @@ class IngestRun {
     this.chunk = this.newChunk();
     this.chunkOpenedAt = started;
     this.newestMs = parseMs(acquired.newestEventTime);
-    const live = acquired.staleUntil !== undefined && acquired.staleUntil > started;
-    this.stale = live ? [...(acquired.staleKeys ?? [])] : [];
-    this.staleUntil = live ? acquired.staleUntil : undefined;
-    this.stateDirty = (acquired.staleKeys?.length ?? 0) !== this.stale.length;
-    if (acquired.pending !== undefined) {
-      // A run failed (or lost its lease) after recording this chunk: its keys hold nothing committed.
-      this.stale = boundKeys([...acquired.pending.keys, ...this.stale]);
-      this.staleUntil = started + STALE_KEYS_GRACE_MS;
-      this.stateDirty = true;
-    }
+    this.stale = new StaleKeys(acquired, started);
   }
 
   dispose(): void {
@@ -177,18 +160,16 @@ class IngestRun {
 
   async execute(): Promise<RunSummary> {
     const { source, clock, reporter } = this.ports;
-    const { stream, options } = { stream: this.options.stream, options: this.options };
-    checkCursor(stream, this.startCursor, "the start cursor");
-    await this.deleteStale();
+    const options = this.options;
+    const { stream } = options;
+    const trail = new CursorTrail(stream, this.startCursor);
+    await this.stale.deleteAtStart(this.ports.sink, options.signal);
     let stoppedBy: StoppedBy | undefined;
     let failure: unknown;
     let slowestPageMs = 0;
     const fetchDeadline =
       options.deadline === undefined ? undefined : options.deadline - options.flushReserveMs;
     const maxAgeMs = options.chunkMaxAgeMs ?? DEFAULT_CHUNK_MAX_AGE_MS;
-    // Every cursor sent in this run, in order: one DocuSign hands back again is a cycle.
-    const sent: string[] = [this.cursor];
-    const sentAt = new Map<string, number>([[this.cursor, 0]]);
 
     for (;;) {
       if (options.signal?.aborted) {
@@ -219,15 +200,12 @@ class IngestRun {
       slowestPageMs = Math.max(slowestPageMs, clock.now() - fetchStarted);
       this.totals.pages++;
       const endCursor = page.endCursor;
-      const problem = cursorProblem(stream, endCursor, cursorSent, this.totals.pages, sent, sentAt);
-      if (problem !== undefined) {
+      try {
+        trail.follow(endCursor, cursorSent, this.totals.pages);
+      } catch (error) {
         // The page is not stored: the cursor stays where it was, before anything this page returned.
-        failure = problem;
+        failure = error;
         break;
-      }
-      if (endCursor !== cursorSent) {
-        sentAt.set(endCursor, sent.length);
-        sent.push(endCursor);
       }
       const ingestMs = clock.now();
       for (const event of page.events) this.chunk.add(event, ingestMs);
@@ -289,14 +267,14 @@ class IngestRun {
     const { sink, state, clock, reporter } = this.ports;
     const { stream, owner, signal } = this.options;
     const chunk = this.chunk;
-    if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stateDirty) return;
+    if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stale.dirty) return;
     const now = clock.now();
     // The intent moves the state to this version; the keys carry it, so they are this attempt's alone.
     const version = this.current.version + 1;
     const objects = await chunk.finish(stream, version, this.cursor, new Date(now).toISOString());
     if (objects.length > 0) {
       // A zombie's write may have landed since the last deletion: delete again before recording.
-      await this.deleteStale();
+      await this.stale.deleteKept(sink, signal);
       this.current = await state.recordIntent({
         stream,
         owner,
@@ -307,7 +285,7 @@ class IngestRun {
           endCursor: this.cursor,
           keys: objects.map((o) => o.key),
         },
-        ...this.staleState(),
+        ...this.stale.state(),
         now,
         leaseUntil: leaseUntil(this.options, now),
       });
@@ -324,11 +302,11 @@ class IngestRun {
       ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
       events: chunk.events,
       recentEventIds: chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES),
-      ...this.staleState(),
+      ...this.stale.state(),
       now: committedAt,
       leaseUntil: leaseUntil(this.options, committedAt),
     });
-    this.stateDirty = false;
+    this.stale.dirty = false;
     const bytes = objects.reduce((sum, o) => sum + o.body.byteLength, 0);
     const t = this.totals;
     t.events += chunk.events;
@@ -348,19 +326,6 @@ class IngestRun {
     this.chunkOpenedAt = clock.now();
   }
 
-  private staleState(): { staleKeys: readonly string[]; staleUntil?: number } {
-    return this.stale.length === 0 || this.staleUntil === undefined
-      ? { staleKeys: [] }
-      : { staleKeys: this.stale, staleUntil: this.staleUntil };
-  }
-
-  private async deleteStale(): Promise<void> {
-    const { sink } = this.ports;
-    for (let i = 0; i < this.stale.length; i += 16) {
-      await Promise.all(this.stale.slice(i, i + 16).map((key) => sink.delete(key, this.options.signal)));
-    }
-  }
-
   private newChunk(): Chunk {
     return new Chunk(
       this.cursor,
@@ -368,69 +333,6 @@ class IngestRun {
       this.options.partMaxBytes ?? this.options.chunkMaxBytes,
     );
   }
-}
-
-/** Newest first wins the byte budget; duplicates removed. */
-function boundKeys(keys: readonly string[]): string[] {
-  const kept: string[] = [];
-  let size = 0;
-  for (const key of new Set(keys)) {
-    size += Buffer.byteLength(key) + 3;
-    if (size > STALE_KEYS_MAX_BYTES) break;
-    kept.push(key);
-  }
-  return kept;
-}
-
-function shorten(cursor: string): string {
-  return cursor.length <= 24 ? cursor : `${cursor.slice(0, 12)}…${cursor.slice(-8)}`;
-}
-
-function checkCursor(stream: string, cursor: string, what: string): void {
-  const size = Buffer.byteLength(cursor);
-  if (size > MAX_CURSOR_BYTES) {
-    throw new CursorError(
-      stream,
-      `Stream "${stream}": ${what} is ${size} bytes, more than the ${MAX_CURSOR_BYTES} bytes the state stores. ` +
-        "Start from an ISO-8601 date-time instead (--start / START_CURSOR).",
-    );
-  }
-}
-
-/** Why `endCursor` cannot be followed, or undefined when it can. */
-function cursorProblem(
-  stream: string,
-  endCursor: string,
-  cursorSent: string,
-  page: number,
-  sent: readonly string[],
-  sentAt: ReadonlyMap<string, number>,
-): CursorError | undefined {
-  const where = `page ${page} (sent cursor ${shorten(cursorSent)})`;
-  const after = "Everything before this page is committed; the cursor stays at the one sent.";
-  if (endCursor === "") {
-    return new CursorError(
-      stream,
-      `Stream "${stream}": DocuSign returned an empty endCursor for ${where}. ${after} Run again later; if it persists, report it to DocuSign support.`,
-    );
-  }
-  const size = Buffer.byteLength(endCursor);
-  if (size > MAX_CURSOR_BYTES) {
-    return new CursorError(
-      stream,
-      `Stream "${stream}": DocuSign returned a ${size}-byte endCursor for ${where}, more than the ${MAX_CURSOR_BYTES} bytes the state can store. ${after} Report it to DocuSign support.`,
-    );
-  }
-  const first = sentAt.get(endCursor);
-  if (endCursor !== cursorSent && first !== undefined) {
-    const cycle = [...sent.slice(first), endCursor].map(shorten).join(" → ");
-    return new CursorError(
-      stream,
-      `Stream "${stream}": the cursor cycles: ${where} returned endCursor ${shorten(endCursor)}, already sent in this run (cycle ${cycle}). ` +
-        `${after} Following it would fetch the same pages forever; report the cycle to DocuSign support with the cursors above.`,
-    );
-  }
-  return undefined;
 }
 
 function parseMs(iso: string | undefined): number | undefined {

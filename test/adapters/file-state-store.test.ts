@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDirectorySink } from "../../lambda/adapters/directory-sink";
 import { createFileStateStore } from "../../lambda/adapters/file-state-store";
-import { LeaseHeldError, LeaseLostError, StateInvalidError } from "../../lambda/errors";
+import { LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../../lambda/errors";
 
 let dir: string;
 beforeAll(async () => {
@@ -88,6 +88,36 @@ describe("file state store", () => {
     await expect(
       store.recordIntent({ ...lease("b"), expectedVersion: 2, pending, staleKeys: [] }),
     ).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it("lets exactly one of many concurrent runs take the lease (updates hold a lock file)", async () => {
+    const root = await mkdtemp(join(dir, "race-"));
+    const store = createFileStateStore({ root });
+
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => store.acquire(lease(`cli-${i}`))),
+    );
+
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(refused.every((r) => r.reason instanceof LeaseHeldError)).toBe(true);
+  });
+
+  it("breaks a lock left by a dead process, and names a lock held too long", async () => {
+    const root = await mkdtemp(join(dir, "lock-"));
+    const lockPath = join(root, "state", "s1.json.lock");
+    await mkdir(join(root, "state"), { recursive: true });
+    await writeFile(lockPath, JSON.stringify({ host: hostname(), pid: await deadPid() }));
+    await createFileStateStore({ root }).acquire(lease("a"));
+
+    await writeFile(lockPath, JSON.stringify({ host: hostname(), pid: process.pid }));
+    const error = await createFileStateStore({ root, lockWaitMs: 50 })
+      .release({ stream: "s1", owner: "a" })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain(`${lockPath} has been held`);
+    expect((error as Error).message).toContain("delete the lock file");
   });
 
   it("names the file and the fix when the state is corrupt, without taking the lease", async () => {

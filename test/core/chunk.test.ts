@@ -1,7 +1,8 @@
+import { randomUUID } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { Chunk } from "../../lambda/core/chunk";
-import { RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { Chunk, MAX_OPEN_PARTS } from "../../lambda/core/chunk";
+import { RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES } from "../../lambda/core/run-ingest";
 import { makeEvents, received } from "./fakes";
 
 const INGEST_MS = Date.UTC(2024, 0, 10);
@@ -20,6 +21,16 @@ describe("Chunk", () => {
 
     expect(gunzipSync(object?.body ?? new Uint8Array()).toString("utf8")).toBe(`${raws.join("\n")}\n`);
     expect(object?.metadata.eventCount).toBe(2);
+  });
+
+  it("keeps one event per line even when a source passes text with line breaks", async () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    chunk.add(received({ eventId: "x" }, '{\r\n "eventId": "x"\n}'), INGEST_MS);
+    await chunk.compress();
+
+    const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    expect(gunzipSync(object?.body ?? new Uint8Array()).toString("utf8")).toBe('{ "eventId": "x"}\n');
   });
 
   it("holds the compressed size, not the NDJSON, once a page is compressed", async () => {
@@ -53,6 +64,34 @@ describe("Chunk", () => {
     const lines = objects.flatMap((o) => gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean));
     expect(lines).toEqual(events.map((e) => JSON.stringify(e)));
     expect(keys[1]).toMatch(/^events\/dt=2024-01-01\/s1-[0-9a-f]{16}-001\.json\.gz$/);
+  });
+
+  it("keeps at most MAX_OPEN_PARTS gzip streams open when a page spans many days", async () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    const events = makeEvents(2000, 400); // 5 events a day over 400 days, interleaved twice
+    const order = [...events.filter((_, i) => i % 2 === 0), ...events.filter((_, i) => i % 2 === 1)];
+    let most = 0;
+    for (const event of order) {
+      chunk.add(received(event), INGEST_MS);
+      most = Math.max(most, chunk.openStreams);
+    }
+    await chunk.compress();
+
+    const objects = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    expect(most).toBe(MAX_OPEN_PARTS);
+    expect(new Set(objects.map((o) => o.key)).size).toBe(objects.length);
+    const lines = objects.flatMap((o) => gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean));
+    expect(lines.sort()).toEqual(order.map((e) => JSON.stringify(e)).sort());
+  });
+
+  it("keeps the last 1,000 GUID event ids within the byte bound", () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    for (let i = 0; i < 1500; i++) {
+      chunk.add(received({ eventId: randomUUID(), timestamp: "2024-01-01T00:00:00Z" }), INGEST_MS);
+    }
+
+    expect(chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES)).toHaveLength(1000);
   });
 
   it("keeps recent ids bounded by bytes as well as by count", () => {

@@ -253,7 +253,11 @@ export class MemoryStateStore implements StateStore {
     return next;
   }
 
+  /** Owners whose release is lost, as when a process is killed (kill -9) and never releases. */
+  readonly killed = new Set<string>();
+
   async release({ stream, owner }: { stream: string; owner: string }): Promise<void> {
+    if (this.killed.has(owner)) return;
     const item = this.items.get(stream);
     if (item?.owner === owner) {
       const { owner: _o, leaseUntil: _l, ...rest } = item;
