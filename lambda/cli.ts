@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   consentUrl,
@@ -13,7 +13,7 @@ import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
 import { checkLakeRoot, writePrivateTempFile } from "./cli-paths";
 import { credentialsProblem, ENV, hasUserInfo, parseConfig } from "./config";
 import { detectionSettingsFromEnv } from "./detections/run-detections";
-import { ConfigError, describeError, ErrorCode, MonitorLakeError } from "./errors";
+import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "./errors";
 import { runLocalIngest } from "./local-ingest";
 import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "./streams";
 
@@ -153,7 +153,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       stderr(`monitor-lake: ${error.message}`);
       return 2;
     }
-    if (error instanceof MonitorLakeError) {
+    if (error instanceof LeaseHeldHint || error instanceof MonitorLakeError) {
       stderr(`monitor-lake: ${error.message}`);
       return 1;
     }
@@ -210,21 +210,20 @@ async function run(
   stdout: (line: string) => void,
   stderr: (line: string) => void,
 ): Promise<number> {
-  let budgetSeconds: number | undefined;
-  if (budget !== undefined) {
-    budgetSeconds = Number(budget);
-    if (!(budgetSeconds > 0))
-      throw new UsageError(`--budget is "${budget}": use a number of seconds above 0`);
-  }
+  const budgetSeconds = budget === undefined ? undefined : parseBudget(budget);
   const config = parseConfig(env, "local");
-  // First Ctrl-C: stop cleanly after committing what was stored. Second: leave at once.
+  // First Ctrl-C or SIGTERM (kill, systemd, docker stop): stop cleanly after committing what was stored
+  // and releasing the lease. A second one leaves at once (the lease then waits for its expiry).
   const controller = new AbortController();
-  const onSigint = (): void => {
-    if (controller.signal.aborted) process.exit(130);
-    stderr("stopping: committing what was stored (Ctrl-C again to quit at once)");
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(signal === "SIGTERM" ? 143 : 130);
+    stderr(
+      `stopping on ${signal}: committing what was stored (${signal === "SIGTERM" ? "SIGTERM" : "Ctrl-C"} again to quit at once)`,
+    );
     controller.abort();
   };
-  process.on("SIGINT", onSigint);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     const summary = await runLocalIngest({
       config,
@@ -242,10 +241,39 @@ async function run(
     if (json) stdout(JSON.stringify(summary));
     else for (const line of summaryLines(summary)) stdout(line);
     return 0;
+  } catch (error) {
+    if (error instanceof LeaseHeldError) {
+      throw new LeaseHeldHint(
+        `${error.message}\nA lease left by a monitor-lake process of this machine that no longer runs is taken ` +
+          "over at once, so this one belongs to a live process or to another machine. To take over now: make " +
+          `sure no other monitor-lake run writes to ${out}, then delete the "leaseOwner" and "leaseUntil" ` +
+          `fields of ${join(out, "state", `${config.stream}.json`)}.`,
+      );
+    }
+    throw error;
   } finally {
-    process.off("SIGINT", onSigint);
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
 }
+
+/** Longest `--budget`: a day. A longer run needs no budget (it runs until caught up). */
+export const MAX_BUDGET_SECONDS = 86_400;
+
+/** `--budget` as seconds: finite, above 0, at most a day; anything else is a usage error. */
+export function parseBudget(text: string): number {
+  const seconds = text.trim() === "" ? Number.NaN : Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_BUDGET_SECONDS) {
+    throw new UsageError(
+      `--budget is "${text}": use a number of seconds above 0 and at most ${MAX_BUDGET_SECONDS} (24 h); ` +
+        "leave --budget out to run until caught up",
+    );
+  }
+  return seconds;
+}
+
+/** A held lease, with how to take over the local state file. */
+class LeaseHeldHint extends Error {}
 
 async function simulate(portText: string | undefined, stdout: (line: string) => void): Promise<number> {
   const port = portText === undefined ? 0 : Number(portText);

@@ -113,10 +113,14 @@ export class LeaseHeldError extends MonitorLakeError {
   readonly expiresAt: number | undefined;
 
   constructor(stream: string, holder: string | undefined, expiresAt: number | undefined) {
+    const until = expiresAt === undefined || !Number.isFinite(expiresAt) ? undefined : new Date(expiresAt);
     super(
       ErrorCode.LeaseHeld,
       `Stream "${stream}" is being ingested by another run (${holder ?? "unknown owner"}` +
-        `${expiresAt === undefined ? "" : `, lease until ${new Date(expiresAt).toISOString()}`}); this run did nothing.`,
+        `${until === undefined ? "" : `, lease until ${until.toISOString()}`}); this run did nothing. ` +
+        "If that run is still working, let it finish. If it stopped without releasing the lease (killed, crashed), " +
+        `${until === undefined ? "the lease expires" : `the lease expires at ${until.toISOString()}`} and the next run ` +
+        "after that takes over from the last committed cursor; nothing is lost.",
     );
     this.stream = stream;
     this.holder = holder;

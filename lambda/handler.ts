@@ -4,8 +4,9 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DocuSignClient } from "./adapters/docusign-client";
+import { DocuSignClient, type DocuSignClientOptions } from "./adapters/docusign-client";
 import { createDynamoStateStore } from "./adapters/dynamo-state-store";
+import { keyRotatingSource } from "./adapters/key-rotating-source";
 import { createS3Sink } from "./adapters/s3-sink";
 import { createSecretKeySource, type KeySource } from "./adapters/secret-key-source";
 import { type MonitorLakeConfig, parseConfig } from "./config";
@@ -61,6 +62,11 @@ export interface HandlerDependencies {
   readonly metrics?: Metrics;
   /** How long a private key read is reused. @default 5 minutes */
   readonly keyTtlMs?: number;
+  /** The DocuSign client's retry timing. @default the client's own (1 s first backoff, 60 s per request) */
+  readonly docusignTiming?: Pick<
+    DocuSignClientOptions,
+    "sleep" | "random" | "baseDelayMs" | "maxDelayMs" | "requestTimeoutMs" | "maxAttempts"
+  >;
 }
 
 /**
@@ -69,6 +75,11 @@ export interface HandlerDependencies {
  * - `FLUSH_RESERVE_MS` before it: gzip of the last chunk (32 MiB of NDJSON, under a second), its
  *   PutObjects (a few MB) and the DynamoDB commit, with the SDK's own retries.
  * Short invocations (tests, tiny timeouts) scale both down to a share of the time remaining.
+ *
+ * The hard stop aborts DocuSign requests only, at the start of the flush reserve. Storage (the
+ * PutObjects, the commit, the lease release) is never aborted by the handler: cutting a commit whose
+ * objects are written gains nothing, and if the invocation's own timeout cuts it, that is a crash the
+ * next run recovers from. The reserve and the exit margin together are the time the commit has.
  */
 export const EXIT_MARGIN_MS = 5_000;
 export const FLUSH_RESERVE_MS = 20_000;
@@ -174,6 +185,7 @@ export function createHandler(
       limit: d.pageLimit,
       privateKey: key,
       clock,
+      ...deps.docusignTiming,
       ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
       onEvent: (event) => {
         if (event.type === "retry") {
@@ -202,8 +214,8 @@ export function createHandler(
     const exitMargin = Math.floor(Math.min(EXIT_MARGIN_MS, remaining * 0.1));
     const deadline = started + remaining - exitMargin;
     const flushReserveMs = Math.floor(Math.min(FLUSH_RESERVE_MS, remaining * 0.3));
-    // In-flight requests are aborted at the hard deadline (invariant 4).
-    const hardStop = AbortSignal.timeout(Math.max(1, Math.floor(remaining - exitMargin / 2)));
+    // In-flight DocuSign requests are aborted when fetching must end (invariant 4); storage is not.
+    const fetchStop = AbortSignal.timeout(Math.max(1, Math.floor(remaining - exitMargin - flushReserveMs)));
     let stream = "unknown";
     try {
       const config = configFor(event);
@@ -211,19 +223,39 @@ export function createHandler(
       logger.appendKeys({ stream });
       metrics.addDimension("stream", stream);
       if (!("secretId" in config.privateKey) || !config.aws) throw new Error("aws configuration expected");
-      const key = await keySourceFor(stream, config.privateKey.secretId).privateKey(hardStop);
-      const entry = clientFor(config, key);
-      entry.counts.retries = 0;
-      entry.counts.throttled = 0;
+      const keys = keySourceFor(stream, config.privateKey.secretId);
+      const used: ClientEntry[] = [];
+      const entryFor = (key: KeyObject): ClientEntry => {
+        const entry = clientFor(config, key);
+        if (!used.includes(entry)) {
+          entry.counts.retries = 0;
+          entry.counts.throttled = 0;
+          used.push(entry);
+        }
+        return entry;
+      };
+      const source = keyRotatingSource({
+        keys,
+        key: await keys.privateKey(fetchStop),
+        sourceFor: (key) => {
+          const { client } = entryFor(key);
+          return {
+            fetchPage: (request) =>
+              client.fetchPage({
+                ...request,
+                signal: request.signal ? AbortSignal.any([request.signal, fetchStop]) : fetchStop,
+              }),
+          };
+        },
+        signal: fetchStop,
+        onRotated: () =>
+          logger.info("DocuSign refused the assertion; the secret holds a new key, retrying with it"),
+      });
       const summary = await runIngest(
         {
-          source: detections.wrap(entry.client, stream),
+          source: detections.wrap(source, stream),
           sink: createS3Sink({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
-          state: createDynamoStateStore({
-            dynamo: deps.dynamo,
-            table: config.aws.stateTable,
-            signal: hardStop,
-          }),
+          state: createDynamoStateStore({ dynamo: deps.dynamo, table: config.aws.stateTable }),
           clock,
           reporter: {
             page: (p) => logger.debug("page", { pages: p.pages, pageEvents: p.pageEvents, events: p.events }),
@@ -240,9 +272,12 @@ export function createHandler(
           chunkMaxBytes: config.chunkMaxBytes,
           chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
           rateLimitReserve: config.rateLimitReserve,
-          signal: hardStop,
         },
       );
+      const counts = {
+        retries: used.reduce((n, e) => n + e.counts.retries, 0),
+        throttled: used.reduce((n, e) => n + e.counts.throttled, 0),
+      };
       const lagSeconds =
         summary.caughtUp || summary.newestEventTime === undefined
           ? 0
@@ -251,13 +286,13 @@ export function createHandler(
       metrics.addMetric("Pages", MetricUnit.Count, summary.pages);
       metrics.addMetric("ObjectsWritten", MetricUnit.Count, summary.objects);
       metrics.addMetric("BytesWritten", MetricUnit.Bytes, summary.bytes);
-      metrics.addMetric("Retries", MetricUnit.Count, entry.counts.retries);
-      metrics.addMetric("Throttled", MetricUnit.Count, entry.counts.throttled);
+      metrics.addMetric("Retries", MetricUnit.Count, counts.retries);
+      metrics.addMetric("Throttled", MetricUnit.Count, counts.throttled);
       metrics.addMetric("AuthFailures", MetricUnit.Count, 0);
       metrics.addMetric("LeaseHeld", MetricUnit.Count, 0);
       metrics.addMetric("CaughtUp", MetricUnit.Count, summary.caughtUp ? 1 : 0);
       metrics.addMetric("IngestLagSeconds", MetricUnit.Seconds, Math.round(lagSeconds));
-      const result = { ...summary, retries: entry.counts.retries, throttled: entry.counts.throttled };
+      const result = { ...summary, retries: counts.retries, throttled: counts.throttled };
       logger.info("run finished", { summary: result });
       return result;
     } catch (error) {

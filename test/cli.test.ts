@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { parseBudget } from "../lambda/cli";
 import { linesOf } from "./core/fakes";
-import { lastJsonLine, runCli } from "./helpers/run-cli";
+import { lastJsonLine, runCli, spawnCli } from "./helpers/run-cli";
 import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
 
 let dir: string;
@@ -109,6 +110,74 @@ describe("CLI end to end against the simulator", () => {
     >;
     expect(state.totalEvents).toBe(source.length);
     expect(state.leaseOwner).toBeUndefined();
+  });
+
+  it("stops cleanly on SIGTERM like Ctrl-C: commits what was stored and releases the lease", async () => {
+    const f = await start({ events: 4000, faults: { slowEvery: 1, slowMs: 150 } });
+    const out = join(dir, "lake-sigterm");
+    const cli = spawnCli(runArgs(f, out, ["--limit", "200", "--chunk-max-bytes", "20000", "--json"]));
+    while (!/stored \d+ events/.test(cli.stderr())) await new Promise((r) => setTimeout(r, 20));
+
+    cli.child.kill("SIGTERM");
+    const result = await cli.result;
+
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("stopping on SIGTERM: committing what was stored");
+    const summary = lastJsonLine(result.stdout);
+    expect(summary).toMatchObject({ stoppedBy: "budget", caughtUp: false });
+    const state = JSON.parse(await readFile(join(out, "state", "default.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    expect(state.leaseOwner).toBeUndefined();
+    expect(state.totalEvents).toBe(summary.events);
+    expect((await lakeEvents(out)).length).toBe(summary.events);
+    // The next run starts at once (no lease to wait for) and finishes the backlog.
+    f.simulator.faults = {};
+    const rerun = await runCli(runArgs(f, out, ["--json"]));
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect((await lakeEvents(out)).map((e) => e.eventId).sort()).toEqual(
+      f.simulator
+        .events()
+        .map((e) => e.eventId)
+        .sort(),
+    );
+  });
+
+  it("says when a held lease expires and how to take over", async () => {
+    const f = await start({ events: 10 });
+    const out = join(dir, "lake-held");
+    await mkdir(join(out, "state"), { recursive: true });
+    const until = Date.now() + 10 * 60_000;
+    await writeFile(
+      join(out, "state", "default.json"),
+      JSON.stringify({ version: 0, totalEvents: 0, leaseOwner: "cli-otherhost-1-abcd", leaseUntil: until }),
+    );
+
+    const result = await runCli(runArgs(f, out));
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("cli-otherhost-1-abcd");
+    expect(result.stderr).toContain(`the lease expires at ${new Date(until).toISOString()}`);
+    expect(result.stderr).toContain("the next run after that takes over from the last committed cursor");
+    expect(result.stderr).toContain(
+      `delete the "leaseOwner" and "leaseUntil" fields of ${join(out, "state", "default.json")}`,
+    );
+  });
+
+  it("refuses a --budget that is not a finite number of seconds up to a day, with exit 2", async () => {
+    for (const bad of ["Infinity", "1e300", "-5", "0", "NaN", "", "abc", "86401"]) {
+      expect(() => parseBudget(bad), bad).toThrow(/--budget is ".*": use a number of seconds above 0/);
+    }
+    expect(parseBudget("1e3")).toBe(1000);
+    expect(parseBudget("0.5")).toBe(0.5);
+
+    const result = await runCli(["run", "--budget", "Infinity"]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '--budget is "Infinity": use a number of seconds above 0 and at most 86400',
+    );
   });
 
   it("prints progress per page and a human summary", async () => {

@@ -80,7 +80,8 @@ async function waitForMoto(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`moto_server did not answer on ${url} within 30 s`);
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+/** Starts moto_server (S3, DynamoDB, Secrets Manager) on a free loopback port; `stop` ends it. */
+export async function startMoto(): Promise<{ readonly url: string; stop(): void }> {
   ensureVenv();
   const port = await freePort();
   const child = spawn(join(venv, "bin", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], {
@@ -97,9 +98,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     child.kill();
     throw new Error(`${(error as Error).message}\n${stderr}`);
   }
-  project.provide("motoEndpoint", url);
+  return { url, stop: () => void child.kill() };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const moto = await startMoto();
+  project.provide("motoEndpoint", moto.url);
   project.provide("venvBin", join(venv, "bin"));
   return async () => {
-    child.kill();
+    moto.stop();
   };
 }

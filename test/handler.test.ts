@@ -1,6 +1,6 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import { PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../lambda/config";
 import { ErrorCode, StorageError } from "../lambda/errors";
@@ -61,6 +61,25 @@ async function expectExactlyOnce(s: Setup, prefix = "monitor/events/"): Promise<
   const source = s.f.simulator.events();
   expect(ids.length).toBe(source.length);
   expect(new Set(ids)).toEqual(new Set(source.map((e) => e.eventId)));
+}
+
+/** Counts the GetSecretValue calls a Secrets Manager client makes. */
+function countSecretReads(secrets: SecretsManagerClient): { count: number } {
+  const reads = { count: 0 };
+  secrets.middlewareStack.add(
+    (next, ctx) => async (args) => {
+      if (ctx.commandName === "GetSecretValueCommand") reads.count++;
+      return next(args);
+    },
+    { step: "initialize" },
+  );
+  return reads;
+}
+
+async function putKey(secretId: string, pem: string): Promise<void> {
+  await clients.secrets.send(
+    new PutSecretValueCommand({ SecretId: secretId, SecretString: JSON.stringify({ privateKey: pem }) }),
+  );
 }
 
 /** Everything written to stdout and stderr while `fn` runs (Powertools writes logs and EMF there). */
@@ -219,6 +238,92 @@ describe("Lambda handler against moto and the simulator", () => {
 
     expect(isSummary(result) && result.events).toBe(10);
     expect(s.f.simulator.stats.tokensIssued).toBe(2);
+  });
+
+  it("re-reads the secret once when DocuSign refuses the cached key, so a rotation applies at once", async () => {
+    const s = await setup({ events: 50, faults: { tokenLifetimeSeconds: 1 } });
+    const counted = awsClients();
+    const reads = countSecretReads(counted.secrets);
+    const handler = createHandler({ env: s.env, ...clients, secrets: counted.secrets });
+    await handler({}, context(20_000));
+    const rotated = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    s.f.simulator.rotateKey(rotated.publicKey); // DocuSign now trusts only the new key
+    await putKey(s.secretId, rotated.privateKey.export({ type: "pkcs1", format: "pem" }).toString());
+    s.f.simulator.appendLive(10);
+    await new Promise((r) => setTimeout(r, 1100)); // the warm token expired: the next run signs again
+
+    const result = await handler({}, context(20_000));
+
+    expect(isSummary(result) && result.events).toBe(10);
+    expect(reads.count).toBe(2); // the warm read, then one read bypassing the 5-minute cache
+    expect(s.f.simulator.stats.tokensIssued).toBe(2);
+    await expectExactlyOnce(s);
+  });
+
+  it("fails AUTH_FAILED after one re-read when the secret still holds the refused key", async () => {
+    const s = await setup({ events: 20 });
+    const counted = awsClients();
+    const reads = countSecretReads(counted.secrets);
+    s.f.simulator.rotateKey(generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey);
+
+    const error = await createHandler({ env: s.env, ...clients, secrets: counted.secrets })(
+      {},
+      context(20_000),
+    ).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ code: ErrorCode.AuthFailed, status: 400 });
+    expect((error as Error).message).toContain("invalid_grant");
+    expect(reads.count).toBe(2);
+    expect((await stateItem(s.table))?.leaseOwner).toBeUndefined();
+  });
+
+  it("never aborts the commit of written objects, even when it ends after the old hard stop", async () => {
+    const s = await setup({ events: 100 });
+    const slow = awsClients();
+    let written = false;
+    let delayed = 0;
+    slow.s3.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        const out = await next(args);
+        if (ctx.commandName === "PutObjectCommand") written = true;
+        return out;
+      },
+      { step: "initialize" },
+    );
+    // Under CPU load the commit once ran past the handler's hard stop: here every state update after the
+    // objects are written takes 3 s of a 3 s invocation (the old hard stop came at 2.85 s).
+    slow.dynamo.middlewareStack.add(
+      (next, ctx) => async (args) => {
+        if (written && ctx.commandName === "UpdateItemCommand" && delayed++ === 0) {
+          await new Promise((r) => setTimeout(r, 3000));
+        }
+        return next(args);
+      },
+      { step: "initialize" },
+    );
+    const handler = createHandler({ env: s.env, ...clients, s3: slow.s3, dynamo: slow.dynamo });
+
+    const result = await handler({}, context(3000));
+
+    expect(isSummary(result) && result.events).toBe(100);
+    expect(delayed).toBeGreaterThan(0);
+    const item = await stateItem(s.table);
+    expect(item?.totalEvents?.N).toBe("100");
+    expect(item?.leaseOwner).toBeUndefined();
+    await expectExactlyOnce(s);
+  });
+
+  it("still aborts a DocuSign request that hangs past the fetch deadline and commits what it has", async () => {
+    const s = await setup({ events: 3000, faults: { slowEvery: 2, slowMs: 10_000 } });
+    const handler = createHandler({ env: s.env, ...clients });
+    const started = Date.now();
+
+    const result = await handler({}, context(3000));
+
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(isSummary(result) && result.stoppedBy).toBe("budget");
+    expect(isSummary(result) && result.events).toBe(500); // page 1 stored; page 2 hung and was cut
+    expect((await stateItem(s.table))?.totalEvents?.N).toBe("500");
   });
 
   it("fails every invocation with one message listing every configuration problem", async () => {

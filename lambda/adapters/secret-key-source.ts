@@ -14,7 +14,11 @@ export interface SecretKeySourceOptions {
 }
 
 export interface KeySource {
-  privateKey(signal?: AbortSignal): Promise<KeyObject>;
+  /**
+   * The key, from the warm cache while it is fresh. `fresh: true` reads the secret again whatever the
+   * cache holds (after DocuSign refused an assertion signed with the cached key: it may have been rotated).
+   */
+  privateKey(signal?: AbortSignal, options?: { readonly fresh?: boolean }): Promise<KeyObject>;
 }
 
 /**
@@ -29,9 +33,9 @@ export function createSecretKeySource(options: SecretKeySourceOptions): KeySourc
   const putCommand = `aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string file://private.pem`;
 
   return {
-    async privateKey(signal?: AbortSignal): Promise<KeyObject> {
+    async privateKey(signal?: AbortSignal, read?: { readonly fresh?: boolean }): Promise<KeyObject> {
       const now = clock.now();
-      if (cached && now < cached.until) return cached.key;
+      if (cached && now < cached.until && read?.fresh !== true) return cached.key;
       let text: string | undefined;
       try {
         const result = await secrets.send(

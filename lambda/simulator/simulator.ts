@@ -35,6 +35,14 @@ export interface SimulatorFaults {
   repeatEvery?: number;
   /** New live events appended before each stream request is answered. */
   liveEventsPerPage?: number;
+  /** Every Nth stream request gets a 200 whose JSON is not a page (`data` is not a list, no cursor). */
+  malformedEvery?: number;
+  /** Every Nth page hands back the cursor it was sent although it holds events (a stuck cursor). */
+  sameCursorEvery?: number;
+  /** Every Nth page's endCursor is the cursor sent on the page before: A -> B -> A, a cycle. */
+  cycleEvery?: number;
+  /** Every Nth page's endCursor is the empty string. */
+  emptyCursorEvery?: number;
 }
 
 export interface SimulatorOptions {
@@ -103,6 +111,7 @@ export class DocuSignSimulator {
   private server: Server | undefined;
   private rateUsed: number;
   private rateWindow: number;
+  private previousCursor: string | undefined;
 
   constructor(options: SimulatorOptions) {
     this.options = options;
@@ -135,6 +144,11 @@ export class DocuSignSimulator {
     this.publicKey = publicKey;
   }
 
+  /** Every access token issued so far stops working at once (revoked, or expired early). */
+  revokeTokens(): void {
+    for (const token of this.tokens.keys()) this.tokens.set(token, 0);
+  }
+
   /** Every access token issued so far (tests check that none leaks into logs). */
   issuedTokens(): string[] {
     return [...this.tokens.keys()];
@@ -143,6 +157,11 @@ export class DocuSignSimulator {
   /** Every event DocuSign holds so far (backlog and live), in ingestion order. */
   events(): Record<string, unknown>[] {
     return this.stored.map((s) => s.event);
+  }
+
+  /** Every event's JSON text exactly as the stream serves it, in ingestion order. */
+  eventTexts(): string[] {
+    return this.stored.map((s) => s.raw ?? JSON.stringify(s.event));
   }
 
   /** Appends `count` live events ingested now. */
@@ -305,15 +324,35 @@ export class DocuSignSimulator {
     let endPosition = end;
     if (end - position > 3 && this.every(f.repeatEvery, this.stats.pagesServed)) endPosition = end - 3;
     // Nothing new: DocuSign hands back the cursor it was sent (a date cursor becomes an opaque one).
-    const endCursor =
+    let endCursor =
       events.length === 0 && this.isOpaque(cursorParam) ? cursorParam : encodeCursor(endPosition);
+    const pathology = events.length > 0 ? this.cursorPathology(cursorParam) : undefined;
+    if (pathology !== undefined) {
+      this.stats.faultsServed++;
+      endCursor = pathology;
+    }
+    this.previousCursor = cursorParam;
     // Built from each event's text, so events given as text are served exactly as given.
     const body = `{"endCursor":${JSON.stringify(endCursor)},${JSON.stringify(field)}:[${events.join(",")}]}`;
+    if (this.every(f.malformedEvery, n)) {
+      this.stats.faultsServed++;
+      return this.sendRaw(res, 200, "application/json", JSON.stringify({ [field]: "unavailable" }));
+    }
     if (this.every(f.truncateEvery, n)) {
       this.stats.faultsServed++;
       return this.sendRaw(res, 200, "application/json", body.slice(0, Math.floor(body.length / 2)));
     }
     return this.sendRaw(res, 200, "application/json", body);
+  }
+
+  /** The endCursor of a cursor fault due on this page, if any (opt-in, see `SimulatorFaults`). */
+  private cursorPathology(sent: string): string | undefined {
+    const f = this.faults;
+    const page = this.stats.pagesServed;
+    if (this.every(f.emptyCursorEvery, page)) return "";
+    if (this.every(f.sameCursorEvery, page)) return sent;
+    if (this.every(f.cycleEvery, page) && this.previousCursor !== undefined) return this.previousCursor;
+    return undefined;
   }
 
   /** Position in the stream of a cursor: opaque, ISO-8601 date-time, or empty (seven days back). */

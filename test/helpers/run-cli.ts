@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -15,23 +15,36 @@ export function runCli(
   env: Record<string, string> = {},
   cwd = root,
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(`${root}/node_modules/.bin/tsx`, [`${root}/lambda/cli.ts`, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-    });
+  return spawnCli(args, env, cwd).result;
+}
+
+export interface SpawnedCli {
+  readonly child: ChildProcess;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  readonly result: Promise<CliResult>;
+}
+
+/** Starts the CLI like `runCli` but hands back the process, so a test can signal it mid-run. */
+export function spawnCli(args: readonly string[], env: Record<string, string> = {}, cwd = root): SpawnedCli {
+  const child = spawn(`${root}/node_modules/.bin/tsx`, [`${root}/lambda/cli.ts`, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, stderr: () => stderr, result };
 }
 
 /** The run summary: the last line of stdout with --json. */

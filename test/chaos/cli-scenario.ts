@@ -1,0 +1,210 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
+import type { ChaosEnvironment } from "./chaos-env";
+import { awkwardEvents, FaultCounter } from "./faults";
+import { checkLake } from "./lake-check";
+import { Random } from "./random";
+import type { ScenarioResult } from "./scenario-result";
+
+/**
+ * One seeded scenario of the CLI: child processes against the simulator, killed with SIGKILL or
+ * stopped with SIGTERM at seeded times, then drained without faults and the lake checked. Kill times
+ * are wall-clock, so a replay may cut a run a page earlier or later than the first time.
+ */
+
+interface CliRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runCli(
+  env: ChaosEnvironment,
+  args: readonly string[],
+  stopAfterMs?: number,
+  signal?: NodeJS.Signals,
+) {
+  return new Promise<CliRun>((resolve, reject) => {
+    const child = spawn(env.cli.command, [...env.cli.args, ...args], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timers = [
+      ...(stopAfterMs === undefined ? [] : [setTimeout(() => child.kill(signal ?? "SIGKILL"), stopAfterMs)]),
+      setTimeout(() => child.kill("SIGKILL"), 60_000),
+    ];
+    child.on("error", reject);
+    child.on("close", (code, sig) => {
+      for (const t of timers) clearTimeout(t);
+      resolve({ code, signal: sig, stdout, stderr });
+    });
+  });
+}
+
+function cliFaults(rnd: Random): SimulatorFaults {
+  const faults: SimulatorFaults = { slowEvery: 1, slowMs: rnd.int(5, 40) };
+  if (rnd.chance(0.3)) faults.serverErrorEvery = rnd.int(4, 8);
+  if (rnd.chance(0.3)) {
+    faults.rateLimitEvery = rnd.int(2, 4);
+    faults.retryAfterSeconds = 0;
+  }
+  if (rnd.chance(0.2)) faults.truncateEvery = rnd.int(4, 8);
+  if (rnd.chance(0.15)) faults.malformedEvery = rnd.int(4, 8);
+  if (rnd.chance(0.25)) faults.duplicateEvery = rnd.int(2, 4);
+  if (rnd.chance(0.25)) faults.repeatEvery = rnd.int(2, 5);
+  if (rnd.chance(0.25)) faults.liveEventsPerPage = rnd.int(1, 3);
+  if (rnd.chance(0.2)) faults.tokenLifetimeSeconds = 1;
+  if (rnd.chance(0.1)) faults.sameCursorEvery = rnd.int(3, 8);
+  if (rnd.chance(0.1)) faults.cycleEvery = rnd.int(3, 8);
+  if (rnd.chance(0.08)) faults.emptyCursorEvery = rnd.int(4, 9);
+  return faults;
+}
+
+export async function runCliScenario(seed: number, env: ChaosEnvironment): Promise<ScenarioResult> {
+  const rnd = new Random(seed);
+  const faults = new FaultCounter();
+  const [key] = env.keys;
+  const integrationKey = randomUUID();
+  const userId = randomUUID();
+  const simulator = new DocuSignSimulator({
+    publicKey: key.publicKey,
+    integrationKey,
+    userId,
+    seed,
+    events: rnd.int(20, 150),
+    days: rnd.int(1, 3),
+  });
+  const url = await simulator.start();
+  const out = join(env.scratch, `cli-${seed}-${randomUUID().slice(0, 8)}`);
+  const args = [
+    "run",
+    "--oauth-url",
+    url,
+    "--monitor-url",
+    url,
+    "--integration-key",
+    integrationKey,
+    "--user-id",
+    userId,
+    "--key-file",
+    env.keyFile,
+    "--out",
+    out,
+    "--start",
+    "2000-01-01T00:00:00Z",
+    "--limit",
+    String(rnd.int(3, 30)),
+    "--chunk-max-bytes",
+    String(rnd.int(1024, 20_000)),
+    "--json",
+  ];
+  let invocations = 0;
+  try {
+    if (rnd.chance(0.3)) {
+      const awkward = awkwardEvents(seed, rnd.int(1, 3), Date.now());
+      simulator.appendRaw(awkward);
+      faults.count("events only exact text keeps (big integers, 1e400, escapes)", awkward.length);
+    }
+    simulator.faults = cliFaults(rnd);
+    for (const fault of Object.keys(simulator.faults)) {
+      if (fault !== "slowMs" && fault !== "retryAfterSeconds")
+        faults.count(`cli: simulator fault on: ${fault}`);
+    }
+    const runs = rnd.int(2, 5);
+    for (let i = 0; i < runs; i++) {
+      const action = rnd.pick(["SIGKILL", "SIGKILL", "SIGTERM", "finish"] as const);
+      const at = rnd.int(150, 1_500);
+      invocations++;
+      const run = await runCli(
+        env,
+        // Live events arrive with every page while faults are on: only a budget ends such a run.
+        action === "finish" ? [...args, "--budget", String(rnd.int(1, 2))] : args,
+        action === "finish" ? undefined : at,
+        action === "finish" ? undefined : action,
+      );
+      if (run.signal === "SIGKILL") faults.count("cli SIGKILL mid-run");
+      else if (action === "SIGTERM" && run.code === 0 && run.stderr.includes("stopping on SIGTERM")) {
+        faults.count("cli SIGTERM mid-run (clean stop)");
+      }
+      if (run.stderr.includes("is being ingested by another run")) faults.count("cli locked out by a lease");
+      else if (run.code === 1) faults.count(`cli run failed: ${failureKind(run.stderr)}`);
+    }
+    faults.count("cli: DocuSign faults served", simulator.stats.faultsServed);
+    simulator.faults = {};
+    let caughtUp = false;
+    let problem = "";
+    for (let i = 0; i < 8 && !caughtUp; i++) {
+      invocations++;
+      const run = await runCli(env, args);
+      if (run.code === 0) {
+        const summary = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { caughtUp?: boolean };
+        caughtUp = summary.caughtUp === true;
+      } else {
+        problem = firstLine(run.stderr);
+        if (run.stderr.includes("is being ingested by another run")) break;
+      }
+    }
+    const check = checkLake(simulator.eventTexts(), await readLakeDir(out));
+    return {
+      seed,
+      mode: "cli",
+      events: simulator.events().length,
+      invocations,
+      faults: faults.toJSON(),
+      check,
+      ...(caughtUp ? {} : { failure: `did not catch up: ${problem}` }),
+    };
+  } catch (error) {
+    return {
+      seed,
+      mode: "cli",
+      events: simulator.events().length,
+      invocations,
+      faults: faults.toJSON(),
+      failure: `harness error: ${(error as Error).stack ?? String(error)}`,
+    };
+  } finally {
+    await simulator.stop();
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+function firstLine(text: string): string {
+  return (text.split("\n").find((l) => l.startsWith("monitor-lake:")) ?? text.split("\n")[0] ?? "").slice(
+    0,
+    300,
+  );
+}
+
+async function readLakeDir(root: string): Promise<{ key: string; body: Uint8Array }[]> {
+  const entries = await readdir(join(root, "events"), { recursive: true, withFileTypes: true }).catch(
+    () => [],
+  );
+  const objects: { key: string; body: Uint8Array }[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || !entry.name.endsWith(".json.gz")) continue;
+    const path = join(entry.parentPath, entry.name);
+    objects.push({ key: path.slice(root.length + 1), body: await readFile(path) });
+  }
+  return objects;
+}
+
+/** A failed run's message reduced to its kind, for the report's fault table. */
+function failureKind(stderr: string): string {
+  if (stderr.includes("empty endCursor")) return "empty endCursor";
+  if (stderr.includes("the cursor cycles")) return "cursor cycle";
+  if (stderr.includes("unchanged")) return "cursor unchanged";
+  return firstLine(stderr).slice(0, 80);
+}
