@@ -36,6 +36,9 @@ export function progressReporter(write: (line: string) => void): Reporter {
         `  stored ${c.events} events in ${c.keys.length} object(s), ${formatBytes(c.bytes)}; cursor committed`,
       );
     },
+    warning(message: string): void {
+      write(`warning: ${message}`);
+    },
   };
 }
 

@@ -261,6 +261,7 @@ export function createHandler(
             page: (p) => logger.debug("page", { pages: p.pages, pageEvents: p.pageEvents, events: p.events }),
             committed: (c) =>
               logger.info("chunk committed", { objects: c.keys.length, events: c.events, bytes: c.bytes }),
+            warning: (message) => logger.warn(message),
           },
         },
         {

@@ -20,8 +20,6 @@ export interface DynamoStateStoreOptions {
   readonly dynamo: DynamoDBClient;
   /** Table with partition key `streamId` (string). */
   readonly table: string;
-  /** Aborts calls at the run's hard deadline. */
-  readonly signal?: AbortSignal;
 }
 
 /**
@@ -29,8 +27,7 @@ export interface DynamoStateStoreOptions {
  * totals and the last event ids. Every guard is a DynamoDB ConditionExpression, so two runs can never
  * both hold the lease or both commit.
  */
-export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateStoreOptions): StateStore {
-  const options = signal === undefined ? {} : { abortSignal: signal };
+export function createDynamoStateStore({ dynamo, table }: DynamoStateStoreOptions): StateStore {
   const key = (stream: string): Record<string, AttributeValue> => ({ streamId: { S: stream } });
 
   const fail = (what: string, error: unknown): never => {
@@ -40,7 +37,9 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
         ? "Check STATE_TABLE: the table does not exist in this account and region."
         : name === "AccessDeniedException"
           ? `The function's role needs dynamodb:GetItem and dynamodb:UpdateItem on table ${table}.`
-          : "Nothing was committed; the next run resumes from the last committed cursor.";
+          : what === "lease release"
+            ? "What was stored is committed; the lease expires by itself at its leaseUntil, or delete leaseOwner and leaseUntil from the item."
+            : "Nothing was committed; the next run resumes from the last committed cursor.";
     throw new StorageError(
       `DynamoDB ${what} on table ${table} failed: ${name}: ${describeError(error)}. ${fix}`,
       {
@@ -65,7 +64,6 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
           ConditionExpression: "leaseOwner = :owner",
           ExpressionAttributeValues: { ":owner": { S: owner } },
         }),
-        options,
       );
     } catch (error) {
       // Someone else holds it now: nothing of ours to release.
@@ -92,7 +90,6 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
           ExpressionAttributeValues: values,
           ReturnValues: "ALL_NEW",
         }),
-        options,
       );
       const state = validState(result.Attributes ?? {}, table, request.stream);
       if (state instanceof StateInvalidError) throw state;
@@ -130,7 +127,6 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
             },
             ReturnValues: "ALL_NEW",
           }),
-          options,
         );
         const state = validState(result.Attributes ?? {}, table, stream);
         if (state instanceof StateInvalidError) {
@@ -143,7 +139,7 @@ export function createDynamoStateStore({ dynamo, table, signal }: DynamoStateSto
         if (error instanceof StateInvalidError) throw error;
         if (error instanceof ConditionalCheckFailedException) {
           const current = await dynamo
-            .send(new GetItemCommand({ TableName: table, Key: key(stream), ConsistentRead: true }), options)
+            .send(new GetItemCommand({ TableName: table, Key: key(stream), ConsistentRead: true }))
             .catch(() => undefined);
           const item = current?.Item ?? {};
           throw new LeaseHeldError(stream, item.leaseOwner?.S, numberOf(item.leaseUntil));

@@ -197,4 +197,6 @@ export interface CommitReport {
 export interface Reporter {
   page?(report: PageReport): void;
   committed?(report: CommitReport): void;
+  /** Something went wrong that does not fail the run (for example the lease could not be released). */
+  warning?(message: string): void;
 }

@@ -113,7 +113,11 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
   const run = new IngestRun(ports, options, current, started);
   try {
     const summary = await run.execute();
-    await state.release({ stream, owner });
+    // Everything is committed: a lease that cannot be given back expires by itself, so the run still
+    // succeeds, and says so.
+    await state.release({ stream, owner }).catch((error: unknown) => {
+      ports.reporter?.warning?.(`the lease of stream ${stream} was not released: ${errorText(error)}`);
+    });
     return summary;
   } catch (error) {
     run.dispose();
@@ -166,7 +170,8 @@ class IngestRun {
     const options = this.options;
     const { stream } = options;
     const trail = new CursorTrail(stream, this.startCursor);
-    await this.stale.deleteAtStart(this.ports.sink, options.signal);
+    // Storage is never aborted (invariant 4 cuts fetches only): a stop must still be able to commit.
+    await this.stale.deleteAtStart(this.ports.sink);
     let stoppedBy: StoppedBy | undefined;
     let failure: unknown;
     let slowestPageMs = 0;
@@ -243,7 +248,15 @@ class IngestRun {
       }
     }
     // Whatever ended the loop, what was fetched is stored and committed before reporting.
-    await this.flushAndCommit();
+    try {
+      await this.flushAndCommit();
+    } catch (flushError) {
+      // Both matter: the storage error says what was not committed, the first one why the run stopped.
+      if (failure !== undefined && flushError instanceof Error) {
+        flushError.message += ` (the run had already stopped on: ${errorText(failure)})`;
+      }
+      throw flushError;
+    }
     if (failure !== undefined) throw failure;
 
     const t = this.totals;
@@ -268,7 +281,7 @@ class IngestRun {
   /** Design steps 7, 7b and 8 for the current chunk. */
   private async flushAndCommit(): Promise<void> {
     const { sink, state, clock, reporter } = this.ports;
-    const { stream, owner, signal } = this.options;
+    const { stream, owner } = this.options;
     const chunk = this.chunk;
     if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stale.dirty) return;
     const now = clock.now();
@@ -277,7 +290,7 @@ class IngestRun {
     const objects = await chunk.finish(stream, version, this.cursor, new Date(now).toISOString());
     if (objects.length > 0) {
       // A zombie's write may have landed since the last deletion: delete again before recording.
-      await this.stale.deleteKept(sink, signal);
+      await this.stale.deleteKept(sink);
       this.current = await state.recordIntent({
         stream,
         owner,
@@ -295,7 +308,7 @@ class IngestRun {
       // Every object must be durable before the cursor moves past its events (invariant 1).
       // Settle every put before failing: a put still inside the SDK's retries would otherwise land after
       // the next run's clean-up of this intent and store its events twice.
-      await settleAll(objects.map((object) => sink.put(object, signal)));
+      await settleAll(objects.map((object) => sink.put(object)));
     }
     this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
     const committedAt = clock.now();
@@ -338,6 +351,10 @@ class IngestRun {
       this.options.partMaxBytes ?? this.options.chunkMaxBytes,
     );
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

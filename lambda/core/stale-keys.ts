@@ -36,13 +36,13 @@ export class StaleKeys {
   }
 
   /** At the start of a run: the pending chunk's keys and every stored stale key, expired ones included. */
-  deleteAtStart(sink: ObjectSink, signal?: AbortSignal): Promise<void> {
-    return deleteAll(sink, this.atStart, signal);
+  deleteAtStart(sink: ObjectSink): Promise<void> {
+    return deleteAll(sink, this.atStart);
   }
 
   /** Before each chunk's intent: the keys still within their grace. */
-  deleteKept(sink: ObjectSink, signal?: AbortSignal): Promise<void> {
-    return deleteAll(sink, this.keys, signal);
+  deleteKept(sink: ObjectSink): Promise<void> {
+    return deleteAll(sink, this.keys);
   }
 
   /** What the state keeps, for the intent and the commit. */
@@ -53,9 +53,9 @@ export class StaleKeys {
   }
 }
 
-async function deleteAll(sink: ObjectSink, keys: readonly string[], signal?: AbortSignal): Promise<void> {
+async function deleteAll(sink: ObjectSink, keys: readonly string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 16) {
-    await settleAll(keys.slice(i, i + 16).map((key) => sink.delete(key, signal)));
+    await settleAll(keys.slice(i, i + 16).map((key) => sink.delete(key)));
   }
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
-import type { EventPage } from "../../lambda/core/ports";
+import type { EventPage, ObjectSink } from "../../lambda/core/ports";
 import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
 import { CursorError, ErrorCode } from "../../lambda/errors";
 import {
@@ -39,6 +39,66 @@ function duplicates(ids: unknown[]): number {
 }
 
 describe("runIngest: nothing lost, nothing stored twice", () => {
+  it("still stores and commits what was fetched after a stop (Ctrl-C): storage never sees the stop signal", async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource(makeEvents(100, 1), 50, clock, 100);
+    const state = new MemoryStateStore();
+    const stop = new AbortController();
+    const memory = new MemorySink();
+    const sink: ObjectSink = {
+      put: async (object, signal) => {
+        if (signal?.aborted) throw new DOMException("aborted", "AbortError");
+        await memory.put(object);
+      },
+      delete: (key) => memory.delete(key),
+    };
+    const reporter = { page: () => stop.abort() }; // Ctrl-C right after the first page
+
+    const summary = await runIngest(
+      { source, sink, state, clock, reporter },
+      { ...options, signal: stop.signal },
+    );
+
+    expect(summary.events).toBe(50);
+    expect(state.items.get("s1")?.totalEvents).toBe(50);
+  });
+
+  it("succeeds with a warning when the lease cannot be released after everything is committed", async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource(makeEvents(10, 1), 50, clock, 100);
+    const state = new MemoryStateStore();
+    state.release = async () => {
+      throw new Error("DynamoDB lease release failed: throttled");
+    };
+    const warnings: string[] = [];
+
+    const summary = await runIngest(
+      { source, sink: new MemorySink(), state, clock, reporter: { warning: (m) => warnings.push(m) } },
+      options,
+    );
+
+    expect(summary.events).toBe(10);
+    expect(warnings).toEqual([
+      expect.stringContaining("lease of stream s1 was not released: DynamoDB lease release failed"),
+    ]);
+  });
+
+  it("names both errors when the final flush fails after a fetch failure", async () => {
+    const clock = new FakeClock();
+    const source = new FakeSource(makeEvents(100, 1), 50, clock, 100);
+    source.failOnCall(2, new Error("DocuSign answered 500"));
+    const sink = new MemorySink();
+    sink.failOnPut(1);
+
+    const error = await runIngest({ source, sink, state: new MemoryStateStore(), clock }, options).then(
+      () => new Error("the run should have failed"),
+      (e: unknown) => e as Error,
+    );
+
+    expect(error.message).toContain("injected sink failure");
+    expect(error.message).toContain("the run had already stopped on: DocuSign answered 500");
+  });
+
   it("waits for a chunk's slow puts to settle before failing it, so none lands behind the next run's clean-up", async () => {
     const clock = new FakeClock();
     const source = new FakeSource(makeEvents(30, 3), 50, clock, 100);
