@@ -146,7 +146,7 @@ export function dedupViewSql(database: string): string {
     `${STREAM_FROM_PATH} AS "stream" ` +
     `FROM (SELECT *, "$path" AS "source_path", ` +
     `row_number() OVER (PARTITION BY "dt", "eventid" ORDER BY "timestamp", "$path") AS "rn" ` +
-    `FROM "${database}"."events") WHERE "rn" = 1`
+    `FROM "${database}"."events") WHERE "rn" = 1 OR coalesce("eventid", '') = ''`
   );
 }
 
