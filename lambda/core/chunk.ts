@@ -18,8 +18,10 @@ interface Part {
   readonly output: Buffer[];
   /** Settles once the stream has ended and all its output is in `output`. */
   readonly ended: Promise<void>;
-  /** Lines accepted since the last `compress()`: at most one page's worth. */
+  /** Events (their one-line texts) accepted since the last `compress()`: at most one page's worth. */
   pending: string[];
+  /** UTF-8 bytes of `pending` as NDJSON (each text and its newline). */
+  pendingBytes: number;
   ndjsonBytes: number;
   events: number;
   open: boolean;
@@ -92,8 +94,8 @@ export class Chunk {
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
     const day = utcDay(time ?? ingestMs);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
-    const line = `${raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw}\n`;
-    const length = Buffer.byteLength(line);
+    const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
+    const length = Buffer.byteLength(line) + 1; // and its newline
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
       this.seal(part);
@@ -101,6 +103,7 @@ export class Chunk {
     }
     if (part === undefined) part = this.openPart(day);
     part.pending.push(line);
+    part.pendingBytes += length;
     part.ndjsonBytes += length;
     part.events++;
     this.bytes += length;
@@ -113,10 +116,9 @@ export class Chunk {
     await Promise.all(
       [...this.openParts.values()].map((part) => {
         if (part.pending.length === 0) return undefined;
-        const text = part.pending.join("");
-        part.pending = [];
+        const ndjson = takePending(part);
         return new Promise<void>((resolve, reject) =>
-          part.gzip.write(text, (error) => (error ? reject(error) : resolve())),
+          part.gzip.write(ndjson, (error) => (error ? reject(error) : resolve())),
         );
       }),
     );
@@ -128,7 +130,7 @@ export class Chunk {
     let size = 0;
     for (const part of this.parts) {
       for (const data of part.output) size += data.byteLength;
-      for (const line of part.pending) size += line.length;
+      size += part.pendingBytes;
     }
     return size;
   }
@@ -208,6 +210,7 @@ export class Chunk {
       output,
       ended,
       pending: [],
+      pendingBytes: 0,
       ndjsonBytes: 0,
       events: 0,
       open: true,
@@ -221,8 +224,23 @@ export class Chunk {
     if (!part.open) return;
     part.open = false;
     this.openParts.delete(part.day);
-    const text = part.pending.join("");
-    part.pending = [];
-    part.gzip.end(text);
+    if (part.pending.length === 0) part.gzip.end();
+    else part.gzip.end(takePending(part));
   }
+}
+
+/**
+ * The part's pending events as NDJSON, written straight into one Buffer of the exact size: no line
+ * string per event and no joined page string beside the bytes gzip reads.
+ */
+function takePending(part: Part): Buffer {
+  const ndjson = Buffer.allocUnsafe(part.pendingBytes);
+  let offset = 0;
+  for (const line of part.pending) {
+    offset += ndjson.write(line, offset);
+    ndjson[offset++] = 0x0a;
+  }
+  part.pending = [];
+  part.pendingBytes = 0;
+  return ndjson;
 }
