@@ -23,6 +23,26 @@ describe("Chunk", () => {
     expect(object?.metadata.eventCount).toBe(2);
   });
 
+  it("writes multi-byte UTF-8 text exactly, compressed per page or at the end, and counts its bytes", async () => {
+    const raws = [
+      '{"eventId":"é","timestamp":"2024-01-01T00:00:00Z","s":"日本語"}',
+      '{"eventId":"emoji","timestamp":"2024-01-01T00:00:01Z","s":"🔐 \u2028"}',
+      '{"eventId":"last","timestamp":"2024-01-01T00:00:02Z","s":"ß"}',
+    ];
+    const chunk = new Chunk("c0", [], 1_000_000);
+    for (const raw of raws.slice(0, 2))
+      chunk.add(received(JSON.parse(raw) as Record<string, unknown>, raw), INGEST_MS);
+    await chunk.compress();
+    const last = raws[2] as string;
+    chunk.add(received(JSON.parse(last) as Record<string, unknown>, last), INGEST_MS); // left for finish
+
+    const [object] = await chunk.finish("s1", 1, "c3", "2024-01-10T00:00:00Z");
+
+    const ndjson = `${raws.join("\n")}\n`;
+    expect(gunzipSync(object?.body ?? new Uint8Array()).toString("utf8")).toBe(ndjson);
+    expect(chunk.bytes).toBe(Buffer.byteLength(ndjson));
+  });
+
   it("keeps one event per line even when a source passes text with line breaks", async () => {
     const chunk = new Chunk("c0", [], 1_000_000);
     chunk.add(received({ eventId: "x" }, '{\r\n "eventId": "x"\n}'), INGEST_MS);
