@@ -10,6 +10,8 @@ import type { LakeObject, ReceivedEvent } from "./ports";
  */
 export const MAX_OPEN_PARTS = 32;
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
   readonly day: string;
@@ -42,6 +44,8 @@ export class Chunk {
   /** Ids in arrival order: the previous chunk's recent ids, then this chunk's. */
   private readonly ids: string[];
   private failure: Error | undefined;
+  private lastDay = "";
+  private lastDayStartMs = Number.NaN;
   /** UTF-8 bytes of NDJSON accepted. */
   bytes = 0;
   events = 0;
@@ -92,7 +96,7 @@ export class Chunk {
     const time = eventTime(event, ingestMs);
     if (time === undefined) this.untimedEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
-    const day = utcDay(time ?? ingestMs);
+    const day = this.dayOf(time ?? ingestMs);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
     const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
     const length = Buffer.byteLength(line) + 1; // and its newline
@@ -180,6 +184,16 @@ export class Chunk {
   dispose(): void {
     for (const part of this.parts) part.gzip.destroy();
     this.openParts.clear();
+  }
+
+  /** `utcDay`, remembered for the last day seen: a page's events mostly share one (a UTC day is 86,400,000 ms). */
+  private dayOf(epochMs: number): string {
+    const since = epochMs - this.lastDayStartMs;
+    if (since >= 0 && since < DAY_MS) return this.lastDay;
+    const day = utcDay(epochMs);
+    this.lastDay = day;
+    this.lastDayStartMs = epochMs - (((epochMs % DAY_MS) + DAY_MS) % DAY_MS);
+    return day;
   }
 
   private sortedParts(): Part[] {

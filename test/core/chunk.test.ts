@@ -43,6 +43,38 @@ describe("Chunk", () => {
     expect(chunk.bytes).toBe(Buffer.byteLength(ndjson));
   });
 
+  it("files events on either side of midnight UTC under their own day, in any order", async () => {
+    const times = [
+      "2024-01-02T00:00:00.000Z",
+      "2024-01-01T23:59:59.999Z",
+      "2024-01-01T00:00:00.000Z",
+      "2024-01-02T00:00:00.001Z",
+      "2024-01-01T23:59:59.999+00:00",
+      "2024-01-02T01:00:00+02:00", // 2024-01-01T23:00Z
+      "2024-01-03T00:00:00Z",
+    ];
+    const chunk = new Chunk("c0", [], 1_000_000);
+    times.forEach((timestamp, i) => {
+      chunk.add(received({ eventId: `e${i}`, timestamp }), INGEST_MS);
+    });
+
+    const objects = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    const idsByDay = objects.map((o) => [
+      o.key.split("/")[1],
+      gunzipSync(o.body)
+        .toString("utf8")
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { eventId: string }).eventId),
+    ]);
+    expect(idsByDay).toEqual([
+      ["dt=2024-01-01", ["e1", "e2", "e4", "e5"]],
+      ["dt=2024-01-02", ["e0", "e3"]],
+      ["dt=2024-01-03", ["e6"]],
+    ]);
+  });
+
   it("keeps one event per line even when a source passes text with line breaks", async () => {
     const chunk = new Chunk("c0", [], 1_000_000);
     chunk.add(received({ eventId: "x" }, '{\r\n "eventId": "x"\n}'), INGEST_MS);
