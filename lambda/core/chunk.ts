@@ -22,6 +22,8 @@ interface Part {
   readonly ended: Promise<void>;
   /** Events (their one-line texts) accepted since the last `compress()`: at most one page's worth. */
   pending: string[];
+  /** The UTF-8 size of each of `pending` (its newline not included). */
+  pendingSizes: number[];
   /** UTF-8 bytes of `pending` as NDJSON (each text and its newline). */
   pendingBytes: number;
   ndjsonBytes: number;
@@ -99,7 +101,8 @@ export class Chunk {
     const day = this.dayOf(time ?? ingestMs);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
     const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
-    const length = Buffer.byteLength(line) + 1; // and its newline
+    const size = Buffer.byteLength(line);
+    const length = size + 1; // and its newline
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
       this.seal(part);
@@ -107,6 +110,7 @@ export class Chunk {
     }
     if (part === undefined) part = this.openPart(day);
     part.pending.push(line);
+    part.pendingSizes.push(size);
     part.pendingBytes += length;
     part.ndjsonBytes += length;
     part.events++;
@@ -224,6 +228,7 @@ export class Chunk {
       output,
       ended,
       pending: [],
+      pendingSizes: [],
       pendingBytes: 0,
       ndjsonBytes: 0,
       events: 0,
@@ -245,16 +250,21 @@ export class Chunk {
 
 /**
  * The part's pending events as NDJSON, written straight into one Buffer of the exact size: no line
- * string per event and no joined page string beside the bytes gzip reads.
+ * string per event and no joined page string beside the bytes gzip reads. A text whose UTF-8 size is
+ * its length is ASCII, whose bytes are its character codes: it is copied as Latin-1, about twice as
+ * fast as encoding it as UTF-8.
  */
 function takePending(part: Part): Buffer {
   const ndjson = Buffer.allocUnsafe(part.pendingBytes);
+  const { pending, pendingSizes } = part;
   let offset = 0;
-  for (const line of part.pending) {
-    offset += ndjson.write(line, offset);
+  for (let i = 0; i < pending.length; i++) {
+    const line = pending[i] as string;
+    offset += ndjson.write(line, offset, pendingSizes[i] === line.length ? "latin1" : "utf8");
     ndjson[offset++] = 0x0a;
   }
   part.pending = [];
+  part.pendingSizes = [];
   part.pendingBytes = 0;
   return ndjson;
 }
