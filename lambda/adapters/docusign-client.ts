@@ -73,8 +73,10 @@ interface Exchange {
   readonly statusText: string;
   readonly headers: Headers;
   readonly body: string;
-  /** The body parsed as JSON once, undefined when it is not JSON. */
+  /** The body parsed as JSON on first use, undefined when it is not JSON. A page is not read through this. */
   readonly json: unknown;
+  /** The body read as a stream page on first use (one pass, each event parsed once), undefined if it is not one. */
+  readonly page: StreamPage | undefined;
 }
 
 const JWT_LIFETIME_SECONDS = 3600;
@@ -267,13 +269,7 @@ export class DocuSignClient implements EventSource {
       const response = await send(signal);
       refuseRedirect(label, response);
       const body = await this.readBody(label, response);
-      return {
-        status: response.status,
-        statusText: response.statusText,
-        headers: response.headers,
-        body,
-        json: parseJson(body),
-      };
+      return lazyExchange(response, body);
     } catch (error) {
       // Our own verdicts (a redirect, a body over the cap, a key that cannot sign) are final.
       if (error instanceof MonitorLakeError) throw error;
@@ -362,7 +358,12 @@ export class DocuSignClient implements EventSource {
     }
     // Only a body that is not JSON at all (cut off in transit) is worth another try; complete JSON of the
     // wrong shape fails at once in parsePage, with its own message.
-    if (status === 200 && label.startsWith("GET") && exchange.json === undefined) {
+    if (
+      status === 200 &&
+      label.startsWith("GET") &&
+      exchange.page === undefined &&
+      exchange.json === undefined
+    ) {
       return new DocuSignError(
         ErrorCode.BadResponse,
         `${label}: HTTP 200 with a truncated or unreadable body (${exchange.body.length} bytes)${traceSuffix(exchange)}; retried.`,
@@ -462,12 +463,31 @@ export class DocuSignClient implements EventSource {
   }
 }
 
-function parsePageSafe(exchange: Exchange): StreamPage | undefined {
-  return parseStreamPage(exchange.body, exchange.json);
+/**
+ * The exchange with `json` and `page` computed on first use, once: a stream page is read by
+ * `parseStreamPage` alone, without a `JSON.parse` of the whole body beside it.
+ */
+function lazyExchange(response: Response, body: string): Exchange {
+  let json: { value: unknown } | undefined;
+  let page: { value: StreamPage | undefined } | undefined;
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+    body,
+    get json() {
+      json ??= { value: parseJson(body) };
+      return json.value;
+    },
+    get page() {
+      page ??= { value: parseStreamPage(body) };
+      return page.value;
+    },
+  };
 }
 
 function parsePage(label: string, exchange: Exchange, organizationStream: boolean): EventPage {
-  const page = parsePageSafe(exchange);
+  const page = exchange.page;
   if (page === undefined) {
     throw new DocuSignError(
       ErrorCode.BadResponse,

@@ -6,74 +6,120 @@ export interface StreamPage {
   readonly endCursor: string;
 }
 
+/** Where an array value sits in the body, and where each of its elements does (start, end pairs). */
+class ArraySpan {
+  constructor(
+    readonly start: number,
+    readonly end: number,
+    readonly elements: readonly number[],
+  ) {}
+}
+
 /**
  * Reads a stream page body: `{ "endCursor": "...", "data": [ ... ] }` (the lens stream) or the same with
- * `resultData` (the organization stream). `JSON.parse` validates the body and gives the values; a scan
- * of the text gives each element's original JSON text, so the lake keeps it byte for byte (a number such
- * as `12345678901234567890` or `1e400` is not rounded by a round trip through a JavaScript number).
+ * `resultData` (the organization stream), in one pass over the text. The pass finds each element's
+ * original JSON text, so the lake keeps it byte for byte (a number such as `12345678901234567890` or
+ * `1e400` is not rounded by a round trip through a JavaScript number), and `JSON.parse` reads each
+ * element from that text: the body is parsed once, not once whole and once more by a scan. Every value
+ * is parsed (the elements of the page's array one by one, other values whole) and the pass checks the
+ * punctuation between them, so a body that is not valid JSON is refused as `JSON.parse` would refuse it.
  * CR and LF are removed from an element's text: outside strings, where JSON allows them, they are
  * insignificant whitespace, and one line must stay one event. Returns undefined when the body is not a
  * page (not JSON, no array of objects, no string endCursor).
  */
-export function parseStreamPage(text: string, parsed: unknown = parseJson(text)): StreamPage | undefined {
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return undefined;
-  const record = parsed as Record<string, unknown>;
-  // The organization stream's field wins, as in monitor-api.md; the lens stream's `data` otherwise.
-  const field = record.resultData !== undefined && record.resultData !== null ? "resultData" : "data";
-  const events = record[field];
-  if (!Array.isArray(events) || typeof record.endCursor !== "string") return undefined;
-  if (!events.every((e) => typeof e === "object" && e !== null && !Array.isArray(e))) return undefined;
-  const texts = elementTexts(text, field);
-  if (texts === undefined || texts.length !== events.length) return undefined;
-  return {
-    events: events.map((event: MonitorEvent, i) => ({ raw: oneLine(texts[i] as string), event })),
-    endCursor: record.endCursor,
-  };
+export function parseStreamPage(text: string): StreamPage | undefined {
+  try {
+    return readPage(text);
+  } catch {
+    return undefined; // JSON.parse refused a value: the body is not JSON
+  }
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+function readPage(text: string): StreamPage | undefined {
+  let i = skipSpace(text, 0);
+  if (text.charCodeAt(i) !== 0x7b) return undefined; // {
+  i = skipSpace(text, i + 1);
+  // JSON.parse keeps the last of duplicate keys; so does this pass.
+  let data: unknown;
+  let resultData: unknown;
+  let endCursor: unknown;
+  if (text.charCodeAt(i) === 0x7d)
+    i++; // {}
+  else {
+    for (;;) {
+      if (text.charCodeAt(i) !== 0x22) return undefined; // a key
+      const keyEnd = skipString(text, i);
+      const key = JSON.parse(text.slice(i, keyEnd)) as string;
+      i = skipSpace(text, keyEnd);
+      if (text.charCodeAt(i) !== 0x3a) return undefined; // :
+      i = skipSpace(text, i + 1);
+      const start = i;
+      let value: unknown;
+      if ((key === "data" || key === "resultData") && text.charCodeAt(i) === 0x5b) {
+        const span = arraySpan(text, i);
+        if (span === undefined) return undefined;
+        value = span;
+        i = span.end;
+      } else {
+        i = skipValue(text, i);
+        value = JSON.parse(text.slice(start, i));
+      }
+      if (key === "data") data = validated(text, data, value);
+      else if (key === "resultData") resultData = validated(text, resultData, value);
+      else if (key === "endCursor") endCursor = value;
+      i = skipSpace(text, i);
+      const c = text.charCodeAt(i);
+      i = skipSpace(text, i + 1);
+      if (c === 0x7d) break; // }
+      if (c !== 0x2c) return undefined; // ,
+    }
   }
+  if (skipSpace(text, i) !== text.length) return undefined; // trailing text
+  // The organization stream's field wins, as in monitor-api.md; the lens stream's `data` otherwise.
+  const useResultData = resultData !== undefined && resultData !== null;
+  const chosen = useResultData ? resultData : data;
+  const other = useResultData ? data : resultData;
+  if (other instanceof ArraySpan) JSON.parse(text.slice(other.start, other.end)); // is it JSON?
+  if (!(chosen instanceof ArraySpan) || typeof endCursor !== "string") return undefined;
+  const { elements } = chosen;
+  const events: ReceivedEvent[] = [];
+  let objects = true;
+  for (let k = 0; k < elements.length; k += 2) {
+    const raw = text.slice(elements[k], elements[k + 1]);
+    const event = JSON.parse(raw) as MonitorEvent; // parse them all: a later one may not be JSON
+    if (raw.charCodeAt(0) !== 0x7b) objects = false; // an object's text starts with {
+    events.push({ raw: oneLine(raw), event });
+  }
+  return objects ? { events, endCursor } : undefined;
+}
+
+/** A duplicate key's earlier array is parsed whole before it is dropped, so invalid JSON in it is refused. */
+function validated(text: string, previous: unknown, value: unknown): unknown {
+  if (previous instanceof ArraySpan) JSON.parse(text.slice(previous.start, previous.end));
+  return value;
+}
+
+/** `i` is at `[`: the array's end and its elements' boundaries; undefined when its punctuation is not JSON. */
+function arraySpan(text: string, start: number): ArraySpan | undefined {
+  const elements: number[] = [];
+  let i = skipSpace(text, start + 1);
+  if (text.charCodeAt(i) !== 0x5d) {
+    for (;;) {
+      const end = skipValue(text, i);
+      if (end === i) return undefined; // no value here
+      elements.push(i, end);
+      i = skipSpace(text, end);
+      const c = text.charCodeAt(i);
+      if (c === 0x5d) break; // ]
+      if (c !== 0x2c) return undefined; // ,
+      i = skipSpace(text, i + 1);
+    }
+  }
+  return new ArraySpan(start, i + 1, elements);
 }
 
 function oneLine(raw: string): string {
   return raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
-}
-
-/**
- * The texts of the elements of the top-level object's array `field` (its last occurrence, as
- * `JSON.parse` keeps the last of duplicate keys). The text is known to be valid JSON.
- */
-function elementTexts(text: string, field: string): string[] | undefined {
-  let i = skipSpace(text, 0);
-  if (text[i] !== "{") return undefined;
-  i = skipSpace(text, i + 1);
-  let result: string[] | undefined;
-  while (text[i] !== "}") {
-    const keyEnd = skipString(text, i);
-    const key = JSON.parse(text.slice(i, keyEnd)) as string;
-    i = skipSpace(text, skipSpace(text, keyEnd) + 1); // past the colon
-    if (key === field && text[i] === "[") {
-      result = [];
-      i = skipSpace(text, i + 1);
-      while (text[i] !== "]") {
-        const end = skipValue(text, i);
-        result.push(text.slice(i, end));
-        i = skipSpace(text, end);
-        if (text[i] === ",") i = skipSpace(text, i + 1);
-      }
-      i++;
-    } else {
-      i = skipValue(text, i);
-    }
-    i = skipSpace(text, i);
-    if (text[i] === ",") i = skipSpace(text, i + 1);
-    else if (text[i] !== "}") return undefined;
-  }
-  return result;
 }
 
 function skipSpace(text: string, i: number): number {
@@ -85,7 +131,7 @@ function skipSpace(text: string, i: number): number {
   }
 }
 
-/** `i` is at an opening quote; returns the index after the closing one. */
+/** `i` is at an opening quote; returns the index after the closing one (the text's end if none). */
 function skipString(text: string, i: number): number {
   let j = i + 1;
   for (;;) {
@@ -99,38 +145,36 @@ function skipString(text: string, i: number): number {
 }
 
 /**
- * From `lastIndex`: up to 64 runs of plain characters or strings without escapes. Bounded, so the
- * regex engine's backtracking stack stays small whatever the event's size; a string with escapes is
- * left to `skipString`.
+ * `i` is at the start of a value; returns the index after its end, found by its delimiters only (a
+ * string's closing quote, the bracket that closes an object or array, the character that ends a
+ * literal). The value's text is parsed afterwards, which refuses what is not JSON.
  */
-const PLAIN = /(?:[^"\\[\]{}]+|"[^"\\]*"){0,64}/y;
-const LITERAL_END = /[\s,\]}]/g;
-
-/** `i` is at the start of a value; returns the index after its end. The text is valid JSON. */
 function skipValue(text: string, i: number): number {
-  const first = text[i];
-  if (first === '"') return skipString(text, i);
-  if (first !== "{" && first !== "[") {
-    LITERAL_END.lastIndex = i;
-    const match = LITERAL_END.exec(text);
-    return match ? match.index : text.length;
+  const first = text.charCodeAt(i);
+  if (first === 0x22) return skipString(text, i);
+  if (first !== 0x7b && first !== 0x5b) {
+    let j = i;
+    for (;;) {
+      const c = text.charCodeAt(j);
+      // a literal ends at whitespace, a comma, a closing bracket or the text's end (NaN)
+      if (c === 0x2c || c === 0x5d || c === 0x7d || c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)
+        return j;
+      if (Number.isNaN(c)) return j;
+      j++;
+    }
   }
   let depth = 0;
+  const n = text.length;
   let j = i;
-  while (j < text.length) {
-    const c = text[j];
-    if (c === '"') j = skipString(text, j);
-    else if (c === "{" || c === "[") {
-      depth++;
-      j++;
-    } else if (c === "}" || c === "]") {
-      depth--;
-      j++;
-      if (depth === 0) return j;
-    } else j++;
-    PLAIN.lastIndex = j;
-    PLAIN.exec(text);
-    j = PLAIN.lastIndex;
+  while (j < n) {
+    const c = text.charCodeAt(j);
+    if (c === 0x22) {
+      j = skipString(text, j);
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return j + 1;
+    j++;
   }
-  return text.length;
+  return n;
 }

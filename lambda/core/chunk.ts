@@ -10,6 +10,8 @@ import type { LakeObject, ReceivedEvent } from "./ports";
  */
 export const MAX_OPEN_PARTS = 32;
 
+const DAY_MS = 24 * 3600 * 1000;
+
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
   readonly day: string;
@@ -18,8 +20,12 @@ interface Part {
   readonly output: Buffer[];
   /** Settles once the stream has ended and all its output is in `output`. */
   readonly ended: Promise<void>;
-  /** Lines accepted since the last `compress()`: at most one page's worth. */
+  /** Events (their one-line texts) accepted since the last `compress()`: at most one page's worth. */
   pending: string[];
+  /** The UTF-8 size of each of `pending` (its newline not included). */
+  pendingSizes: number[];
+  /** UTF-8 bytes of `pending` as NDJSON (each text and its newline). */
+  pendingBytes: number;
   ndjsonBytes: number;
   events: number;
   open: boolean;
@@ -40,6 +46,8 @@ export class Chunk {
   /** Ids in arrival order: the previous chunk's recent ids, then this chunk's. */
   private readonly ids: string[];
   private failure: Error | undefined;
+  private lastDay = "";
+  private lastDayStartMs = Number.NaN;
   /** UTF-8 bytes of NDJSON accepted. */
   bytes = 0;
   events = 0;
@@ -90,10 +98,11 @@ export class Chunk {
     const time = eventTime(event, ingestMs);
     if (time === undefined) this.untimedEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
-    const day = utcDay(time ?? ingestMs);
+    const day = this.dayOf(time ?? ingestMs);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
-    const line = `${raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw}\n`;
-    const length = Buffer.byteLength(line);
+    const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
+    const size = Buffer.byteLength(line);
+    const length = size + 1; // and its newline
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
       this.seal(part);
@@ -101,6 +110,8 @@ export class Chunk {
     }
     if (part === undefined) part = this.openPart(day);
     part.pending.push(line);
+    part.pendingSizes.push(size);
+    part.pendingBytes += length;
     part.ndjsonBytes += length;
     part.events++;
     this.bytes += length;
@@ -113,10 +124,9 @@ export class Chunk {
     await Promise.all(
       [...this.openParts.values()].map((part) => {
         if (part.pending.length === 0) return undefined;
-        const text = part.pending.join("");
-        part.pending = [];
+        const ndjson = takePending(part);
         return new Promise<void>((resolve, reject) =>
-          part.gzip.write(text, (error) => (error ? reject(error) : resolve())),
+          part.gzip.write(ndjson, (error) => (error ? reject(error) : resolve())),
         );
       }),
     );
@@ -128,7 +138,7 @@ export class Chunk {
     let size = 0;
     for (const part of this.parts) {
       for (const data of part.output) size += data.byteLength;
-      for (const line of part.pending) size += line.length;
+      size += part.pendingBytes;
     }
     return size;
   }
@@ -180,6 +190,16 @@ export class Chunk {
     this.openParts.clear();
   }
 
+  /** `utcDay`, remembered for the last day seen: a page's events mostly share one (a UTC day is 86,400,000 ms). */
+  private dayOf(epochMs: number): string {
+    const since = epochMs - this.lastDayStartMs;
+    if (since >= 0 && since < DAY_MS) return this.lastDay;
+    const day = utcDay(epochMs);
+    this.lastDay = day;
+    this.lastDayStartMs = epochMs - (((epochMs % DAY_MS) + DAY_MS) % DAY_MS);
+    return day;
+  }
+
   private sortedParts(): Part[] {
     return [...this.parts].sort((a, b) => (a.day === b.day ? a.index - b.index : a.day < b.day ? -1 : 1));
   }
@@ -208,6 +228,8 @@ export class Chunk {
       output,
       ended,
       pending: [],
+      pendingSizes: [],
+      pendingBytes: 0,
       ndjsonBytes: 0,
       events: 0,
       open: true,
@@ -221,8 +243,28 @@ export class Chunk {
     if (!part.open) return;
     part.open = false;
     this.openParts.delete(part.day);
-    const text = part.pending.join("");
-    part.pending = [];
-    part.gzip.end(text);
+    if (part.pending.length === 0) part.gzip.end();
+    else part.gzip.end(takePending(part));
   }
+}
+
+/**
+ * The part's pending events as NDJSON, written straight into one Buffer of the exact size: no line
+ * string per event and no joined page string beside the bytes gzip reads. A text whose UTF-8 size is
+ * its length is ASCII, whose bytes are its character codes: it is copied as Latin-1, about twice as
+ * fast as encoding it as UTF-8.
+ */
+function takePending(part: Part): Buffer {
+  const ndjson = Buffer.allocUnsafe(part.pendingBytes);
+  const { pending, pendingSizes } = part;
+  let offset = 0;
+  for (let i = 0; i < pending.length; i++) {
+    const line = pending[i] as string;
+    offset += ndjson.write(line, offset, pendingSizes[i] === line.length ? "latin1" : "utf8");
+    ndjson[offset++] = 0x0a;
+  }
+  part.pending = [];
+  part.pendingSizes = [];
+  part.pendingBytes = 0;
+  return ndjson;
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { DocuSignClient } from "../../lambda/adapters/docusign-client";
 import { parsePrivateKey } from "../../lambda/adapters/private-key";
 import type { MonitorEvent } from "../../lambda/core/ports";
@@ -163,6 +163,21 @@ describe("DocuSign client against the simulator", () => {
     fixture.delays.length = 0;
     await failure(delaysGrow.fetchPage({ cursor: "" }));
     expect(fixture.delays).toEqual([99, 199, 399]);
+  });
+
+  it("parses each event of a page once and never the whole page body", async () => {
+    fixture = await startSimulator({ events: 300 });
+    const client = fixture.client({ limit: 100 });
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      expect(await drain(client)).toHaveLength(300);
+
+      const texts = parse.mock.calls.map(([text]) => String(text));
+      expect(texts.filter((t) => t.includes('"endCursor"') && t.length > 100)).toEqual([]);
+      expect(texts.filter((t) => t.startsWith("{") && t.includes('"eventId"'))).toHaveLength(300);
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it("retries a truncated body and fails clearly when it persists", async () => {

@@ -55,4 +55,35 @@ describe("parseStreamPage", () => {
     expect(parseStreamPage("[]")).toBeUndefined();
     expect(parseStreamPage("<html>")).toBeUndefined();
   });
+
+  it("refuses every body JSON.parse refuses, though it parses the events one by one", () => {
+    const notJson = [
+      '{"endCursor":"c","data":[{"a":1},]}', // trailing comma in the array
+      '{"endCursor":"c","data":[{"a":1} {"b":2}]}', // missing comma
+      '{"endCursor":"c","data":[{"a":1},{"b":tru}]}', // a later event is not JSON
+      '{"endCursor":"c","data":[{"a":[1}]}]}', // mismatched brackets
+      '{"endCursor":"c","data":[{"a":1}]} x', // text after the body
+      '{"endCursor":"c","data":[{"a":1}],}', // trailing comma in the object
+      '{"endCursor":"c" "data":[{"a":1}]}', // missing comma between keys
+      '{"endCursor":"c","data":[{"a":1}],"other":[1,2,}', // another field is not JSON
+      '{"endCursor":"c","data":[{"a":1}],"resultData":null,"x":01}', // a leading zero
+      '{"endCursor":"c","resultData":[{"a":1}],"data":[{"a":}]}', // the field not read is not JSON
+      '{"endCursor":"c","data":[{"a":}],"data":[{"a":1}]}', // an earlier duplicate is not JSON
+      '{"endCursor":"c","data":[{"a":"\\x"}]}', // a bad escape
+      '{endCursor:"c","data":[]}', // an unquoted key
+    ];
+    for (const body of notJson) {
+      expect(() => JSON.parse(body), body).toThrow();
+      expect(parseStreamPage(body), body).toBeUndefined();
+    }
+  });
+
+  it("reads the same events as JSON.parse from bodies with any whitespace between values", () => {
+    const body =
+      ' \t{ "x" : { "y" : [ 1 , -2.5e3 , true , null ] } ,\r\n"data" : [ {"eventId":"a"} ,\n{"eventId":"b","v":[]} ] , "endCursor" : "c" } \n';
+    const page = parseStreamPage(body);
+
+    expect(page?.events.map((e) => e.event)).toEqual(JSON.parse(body).data);
+    expect(page?.events.map((e) => e.raw)).toEqual(['{"eventId":"a"}', '{"eventId":"b","v":[]}']);
+  });
 });

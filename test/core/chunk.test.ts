@@ -23,6 +23,58 @@ describe("Chunk", () => {
     expect(object?.metadata.eventCount).toBe(2);
   });
 
+  it("writes multi-byte UTF-8 text exactly, compressed per page or at the end, and counts its bytes", async () => {
+    const raws = [
+      '{"eventId":"é","timestamp":"2024-01-01T00:00:00Z","s":"日本語"}',
+      '{"eventId":"emoji","timestamp":"2024-01-01T00:00:01Z","s":"🔐 \u2028"}',
+      '{"eventId":"last","timestamp":"2024-01-01T00:00:02Z","s":"ß"}',
+    ];
+    const chunk = new Chunk("c0", [], 1_000_000);
+    for (const raw of raws.slice(0, 2))
+      chunk.add(received(JSON.parse(raw) as Record<string, unknown>, raw), INGEST_MS);
+    await chunk.compress();
+    const last = raws[2] as string;
+    chunk.add(received(JSON.parse(last) as Record<string, unknown>, last), INGEST_MS); // left for finish
+
+    const [object] = await chunk.finish("s1", 1, "c3", "2024-01-10T00:00:00Z");
+
+    const ndjson = `${raws.join("\n")}\n`;
+    expect(gunzipSync(object?.body ?? new Uint8Array()).toString("utf8")).toBe(ndjson);
+    expect(chunk.bytes).toBe(Buffer.byteLength(ndjson));
+  });
+
+  it("files events on either side of midnight UTC under their own day, in any order", async () => {
+    const times = [
+      "2024-01-02T00:00:00.000Z",
+      "2024-01-01T23:59:59.999Z",
+      "2024-01-01T00:00:00.000Z",
+      "2024-01-02T00:00:00.001Z",
+      "2024-01-01T23:59:59.999+00:00",
+      "2024-01-02T01:00:00+02:00", // 2024-01-01T23:00Z
+      "2024-01-03T00:00:00Z",
+    ];
+    const chunk = new Chunk("c0", [], 1_000_000);
+    times.forEach((timestamp, i) => {
+      chunk.add(received({ eventId: `e${i}`, timestamp }), INGEST_MS);
+    });
+
+    const objects = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    const idsByDay = objects.map((o) => [
+      o.key.split("/")[1],
+      gunzipSync(o.body)
+        .toString("utf8")
+        .trim()
+        .split("\n")
+        .map((line) => (JSON.parse(line) as { eventId: string }).eventId),
+    ]);
+    expect(idsByDay).toEqual([
+      ["dt=2024-01-01", ["e1", "e2", "e4", "e5"]],
+      ["dt=2024-01-02", ["e0", "e3"]],
+      ["dt=2024-01-03", ["e6"]],
+    ]);
+  });
+
   it("keeps one event per line even when a source passes text with line breaks", async () => {
     const chunk = new Chunk("c0", [], 1_000_000);
     chunk.add(received({ eventId: "x" }, '{\r\n "eventId": "x"\n}'), INGEST_MS);
