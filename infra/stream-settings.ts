@@ -1,4 +1,5 @@
 import { Token } from "aws-cdk-lib";
+import { DEFAULT_REDIRECT_URI } from "../lambda/adapters/docusign-endpoints";
 import { STREAM_ID_PATTERN } from "../lambda/core/object-key";
 import type { StreamEntry } from "../lambda/streams";
 
@@ -108,8 +109,13 @@ export function functionStreamTable(
   const base = streams[0];
   const baseSecret = secretArns.get(base?.id ?? "");
   return streams.map((s) => {
-    const own = <K extends "integrationKey" | "userId" | "environment" | "redirectUri">(k: K) =>
+    const own = <K extends "integrationKey" | "userId" | "environment">(k: K) =>
       s !== base && s[k] !== undefined && s[k] !== base?.[k] ? { [k]: s[k] } : {};
+    // A stream without a redirect URI uses DocuSign's page, never the first stream's own URI (which
+    // need not be registered on this stream's integration key).
+    const redirect = s.redirectUri ?? DEFAULT_REDIRECT_URI;
+    const ownRedirect =
+      s !== base && redirect !== (base?.redirectUri ?? DEFAULT_REDIRECT_URI) ? { redirectUri: redirect } : {};
     const secret = secretArns.get(s.id);
     return {
       id: s.id,
@@ -117,7 +123,7 @@ export function functionStreamTable(
       ...own("integrationKey"),
       ...own("userId"),
       ...own("environment"),
-      ...own("redirectUri"),
+      ...ownRedirect,
       ...(s !== base && secret !== undefined && secret !== baseSecret ? { keySecret: secret } : {}),
       ...(s.startCursor ? { startCursor: s.startCursor } : {}),
     };

@@ -1,4 +1,5 @@
-import { mkdir, open, readFile, rm, stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -126,7 +127,7 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
           throw new StorageError(`Could not create ${lockPath}: ${describeError(error)}.`, { cause: error });
         }
         if (await lockAbandoned(lockPath, host)) {
-          await rm(lockPath, { force: true });
+          await breakLock(lockPath, host);
           continue;
         }
         if (Date.now() - waitStarted > lockWaitMs) {
@@ -218,6 +219,22 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
 }
 
 /** Whether a lock file was left by a dead process on this host, or is older than any update takes. */
+/**
+ * Takes an abandoned lock away by renaming it, not removing it: two waiters may both have judged it
+ * abandoned, and a plain remove by the second would remove the lock the first has just created.
+ * What the rename took is checked again; a live lock taken by mistake is put back.
+ */
+export async function breakLock(lockPath: string, host: string): Promise<void> {
+  const claimed = `${lockPath}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  try {
+    await rename(lockPath, claimed);
+  } catch {
+    return; // already broken or released by someone else: try to take it again
+  }
+  if (!(await lockAbandoned(claimed, host))) await link(claimed, lockPath).catch(() => undefined);
+  await rm(claimed, { force: true });
+}
+
 async function lockAbandoned(lockPath: string, host: string): Promise<boolean> {
   try {
     const [text, info] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)]);

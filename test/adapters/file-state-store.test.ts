@@ -1,10 +1,10 @@
 import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDirectorySink } from "../../lambda/adapters/directory-sink";
-import { createFileStateStore } from "../../lambda/adapters/file-state-store";
+import { breakLock, createFileStateStore } from "../../lambda/adapters/file-state-store";
 import { LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../../lambda/errors";
 
 let dir: string;
@@ -139,6 +139,24 @@ describe("file state store", () => {
       expect((error as Error).message).toContain("delete it and pass --start");
       expect(await readFile(path, "utf8")).toBe(text);
     }
+  });
+});
+
+describe("breaking an abandoned state lock", () => {
+  it("removes a lock whose holder is dead, and puts back a live one it took by mistake", async () => {
+    const root = await mkdtemp(join(dir, "lock-"));
+    const abandoned = join(root, "a.json.lock");
+    const live = join(root, "b.json.lock");
+    await writeFile(abandoned, JSON.stringify({ host: hostname(), pid: await deadPid() }));
+    const liveText = JSON.stringify({ host: hostname(), pid: process.pid });
+    await writeFile(live, liveText);
+
+    await breakLock(abandoned, hostname());
+    await breakLock(live, hostname());
+
+    await expect(readFile(abandoned, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await readFile(live, "utf8")).toBe(liveText);
+    expect((await readdir(root)).sort()).toEqual(["b.json.lock"]);
   });
 });
 

@@ -1,9 +1,9 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port";
 
 /**
  * A real Trino 476 (the engine of Athena engine version 3) for the Athena tests: one coordinator on
@@ -107,18 +107,6 @@ function javaMajor(java: string): number | undefined {
   const result = spawnSync(java, ["-XshowSettings:properties", "-version"], { encoding: "utf8" });
   const m = /java\.specification\.version = (\d+)/.exec(`${result.stdout ?? ""}${result.stderr ?? ""}`);
   return m ? Number(m[1]) : undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A `java` of version 24 or later. */

@@ -8,6 +8,8 @@ import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
+import { functionStreamTable, type ResolvedStream } from "../../infra/stream-settings";
+import { DEFAULT_REDIRECT_URI } from "../../lambda/adapters/docusign-endpoints";
 import { ENV } from "../../lambda/config";
 import { ConfigError } from "../../lambda/errors";
 import { createHandler } from "../../lambda/handler";
@@ -310,5 +312,25 @@ describe("stream settings", () => {
     expect(() => synth({ ...A, streams: streamsFile, organizationId: "o" })).toThrow(
       "with -c streams set them in each stream",
     );
+  });
+});
+
+describe("the function's stream table", () => {
+  it("gives a stream without a redirect URI DocuSign's page, not the first stream's own URI", () => {
+    const stream = (id: string, redirectUri?: string): ResolvedStream => ({
+      id,
+      integrationKey: `key-${id}`,
+      userId: "u",
+      environment: "demo",
+      schedule: "rate(5 minutes)",
+      ...(redirectUri === undefined ? {} : { redirectUri }),
+    });
+
+    const table = functionStreamTable(
+      [stream("a", "https://a.example/callback"), stream("b"), stream("c", "https://a.example/callback")],
+      new Map(),
+    );
+
+    expect(table.map((e) => e.redirectUri)).toEqual([undefined, DEFAULT_REDIRECT_URI, undefined]);
   });
 });
