@@ -3,9 +3,10 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../lambda/config";
 import { ConfigError, ErrorCode } from "../lambda/errors";
-import { createHandler, type HandlerResult, type LambdaContextLike } from "../lambda/handler";
+import { createHandler, type HandlerResult } from "../lambda/handler";
 import type { StreamEntry } from "../lambda/streams";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
+import { lambdaContext as context } from "./helpers/lambda-context";
 import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
 
 const clients = awsClients();
@@ -13,11 +14,6 @@ const started: SimulatorFixture[] = [];
 afterEach(async () => {
   await Promise.all(started.splice(0).map((f) => f.simulator.stop()));
 });
-
-function context(ms: number): LambdaContextLike {
-  const end = Date.now() + ms;
-  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => end - Date.now() };
-}
 
 function isSummary(r: HandlerResult): r is Extract<HandlerResult, { caughtUp: boolean }> {
   return !("leaseHeld" in r);

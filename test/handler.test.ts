@@ -1,12 +1,13 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../lambda/config";
 import { ErrorCode, StorageError } from "../lambda/errors";
-import { createHandler, type HandlerResult, type LambdaContextLike } from "../lambda/handler";
+import { createHandler, type HandlerResult } from "../lambda/handler";
 import { envForSimulator } from "../lambda/simulator/client-env";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
+import { lambdaContext as context } from "./helpers/lambda-context";
 import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
 
 const clients = awsClients();
@@ -17,11 +18,6 @@ afterEach(async () => {
 });
 
 /** A Lambda context with `ms` of time left. */
-function context(ms: number): LambdaContextLike {
-  const end = Date.now() + ms;
-  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => end - Date.now() };
-}
-
 interface Setup {
   readonly f: SimulatorFixture;
   readonly env: Record<string, string>;

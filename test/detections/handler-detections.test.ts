@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../../lambda/config";
@@ -6,9 +5,10 @@ import { parseEventTime } from "../../lambda/core/event-time";
 import { METRIC_MAX_AGE_MS } from "../../lambda/detections/emit";
 import { DETECTION_ENV, DETECTION_LOG_MESSAGE, DETECTION_METRIC } from "../../lambda/detections/rules";
 import { ConfigError, StorageError } from "../../lambda/errors";
-import { createHandler, type LambdaContextLike } from "../../lambda/handler";
+import { createHandler } from "../../lambda/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { awsClients, createBucket, createSecret, createStateTable } from "../helpers/aws";
+import { lambdaContext as context } from "../helpers/lambda-context";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 const clients = awsClients();
@@ -17,11 +17,6 @@ afterEach(async () => {
   await fixture?.simulator.stop();
   fixture = undefined;
 });
-
-function context(ms: number): LambdaContextLike {
-  const end = Date.now() + ms;
-  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => end - Date.now() };
-}
 
 async function setup(
   simulator: Parameters<typeof startSimulator>[0],
