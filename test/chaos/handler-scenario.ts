@@ -258,7 +258,7 @@ function simulatorFaults(rnd: Random): SimulatorFaults {
   });
   maybe(0.12, () => {
     faults.slowEvery = rnd.int(4, 9);
-    faults.slowMs = 400;
+    faults.slowMs = SLOW_MS;
   });
   maybe(0.15, () => {
     faults.tokenErrorEvery = rnd.int(2, 3);
@@ -311,6 +311,8 @@ const describe = (o: Outcome): string =>
       ? `error ${codeOf(o.error)}: ${(o.error as Error).message.slice(0, 300)}`
       : o.kind;
 const HOUR_MS = 3_600_000;
+/** How long a slow simulator answer takes (fault `slowEvery`). */
+const SLOW_MS = 400;
 
 export async function runHandlerScenario(seed: number, env: ChaosEnvironment): Promise<ScenarioResult> {
   const rnd = new Random(seed);
@@ -409,6 +411,7 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
     // Drain phase: no faults, fresh containers, until caught up.
     simulator.faults = {};
     let caughtUp = false;
+    let settled = false;
     let lastProblem = "";
     for (let i = 0; i < 25 && !caughtUp; i++) {
       invocations++;
@@ -420,6 +423,14 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       } else if (outcome.kind === "result" && "caughtUp" in outcome.result) {
         caughtUp = outcome.result.caughtUp;
         if (outcome.result.stoppedBy === "rate-limit") clock.offset += HOUR_MS;
+        if (caughtUp && (!settled || outcome.result.events > 0)) {
+          // A slow request that a client gave up on during the chaos phase is still answered by the
+          // simulator, and may append live events while or after this drain catches up (as DocuSign
+          // keeps ingesting): let such requests finish, then drain until a run finds nothing new.
+          if (!settled) await new Promise((r) => setTimeout(r, SLOW_MS + 200));
+          settled = true;
+          caughtUp = false;
+        }
       } else if (outcome.kind === "error") {
         lastProblem = `${codeOf(outcome.error)}: ${(outcome.error as Error).message}`;
         if (codeOf(outcome.error) === "RATE_LIMITED") clock.offset += HOUR_MS;
