@@ -1,14 +1,10 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { readFile } from "node:fs/promises";
 import { App } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
+import { cfnLint } from "../helpers/cfn-lint";
 
-const run = promisify(execFile);
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;
 };
@@ -128,19 +124,9 @@ describe("MonitorLake with a customer-managed KMS key (-c encryptionKey)", () =>
   });
 
   it("passes cfn-lint with the key policy", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "monitor-lake-cfn-kms-"));
-    try {
-      const file = join(dir, "template.json");
-      await writeFile(file, JSON.stringify(keyed.template.toJSON()));
-      const result = await run(join(inject("venvBin"), "cfn-lint"), ["--format", "parseable", file]).then(
-        (r) => ({ code: 0, out: r.stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-      );
-      expect(result.code & 3, result.out).toBe(0);
-      expect(result.out).not.toMatch(/:E\d{4}:/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const result = await cfnLint(keyed.template.toJSON(), inject("venvBin"));
+    expect(result.code & 3, result.out).toBe(0);
+    expect(result.out).not.toMatch(/:E\d{4}:/);
   });
 
   it("uses an imported key by ARN everywhere and warns that its key policy needs the service statements", () => {

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { App, Stack } from "aws-cdk-lib";
@@ -11,6 +10,7 @@ import { buildApp } from "../../infra/app";
 import { SAVED_QUERIES } from "../../infra/athena-schema";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { ENV } from "../../lambda/config";
+import { cfnLint } from "../helpers/cfn-lint";
 
 const run = promisify(execFile);
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -388,20 +388,10 @@ describe("MonitorLake stack", () => {
   });
 
   it("passes cfn-lint with zero errors", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "monitor-lake-cfn-"));
-    try {
-      const file = join(dir, "template.json");
-      await writeFile(file, JSON.stringify(template.toJSON()));
-      const result = await run(join(inject("venvBin"), "cfn-lint"), ["--format", "parseable", file]).then(
-        (r) => ({ code: 0, out: r.stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-      );
-      // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational (1: it failed to run).
-      expect(result.code & 3, result.out).toBe(0);
-      expect(result.out).not.toMatch(/:E\d{4}:/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const result = await cfnLint(template.toJSON(), inject("venvBin"));
+    // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational (1: it failed to run).
+    expect(result.code & 3, result.out).toBe(0);
+    expect(result.out).not.toMatch(/:E\d{4}:/);
   });
 
   it("fails synth with the -c flags to pass when required context is missing", () => {

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { App } from "aws-cdk-lib";
 import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -13,6 +11,7 @@ import { DEFAULT_REDIRECT_URI } from "../../lambda/adapters/docusign-endpoints";
 import { ENV } from "../../lambda/config";
 import { ConfigError } from "../../lambda/errors";
 import { createHandler } from "../../lambda/handler";
+import { cfnLint } from "../helpers/cfn-lint";
 
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;
@@ -193,16 +192,7 @@ describe("two streams, different integration keys and environments (-c streams=<
     const annotations = Annotations.fromStack(stack);
     expect(annotations.findError("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
     expect(annotations.findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"))).toEqual([]);
-    const file = join(dir, "template.json");
-    await writeFile(file, JSON.stringify(json));
-    const result = await promisify(execFile)(join(inject("venvBin"), "cfn-lint"), [
-      "--format",
-      "parseable",
-      file,
-    ]).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
-    );
+    const result = await cfnLint(json, inject("venvBin"));
     // cfn-lint's exit code is a bit mask: 2 errors, 4 warnings, 8 informational (1: it failed to run).
     expect(result.code & 3, result.out).toBe(0);
   });
