@@ -32,7 +32,11 @@ export async function coldStart(dir: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const inlineSdk of [false, true]) {
     const label = inlineSdk ? "SDK inlined" : "as deployed, SDK external";
-    const handler = await bundle("lambda/handler.ts", join(dir, `handler-${inlineSdk}.js`), inlineSdk);
+    const handler = await bundle(
+      "lambda/handler/handler.ts",
+      join(dir, `handler-${inlineSdk}.js`),
+      inlineSdk,
+    );
     const baseline = await bundle("bench/sdk-clients.ts", join(dir, `sdk-${inlineSdk}.js`), inlineSdk);
     const size = statSync(handler).size;
     const baseSize = statSync(baseline).size;

@@ -7,10 +7,10 @@
  * seed example and the Sentinel connector) are modelled as the loops they are, on the same account.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { DocuSignClient } from "../lambda/adapters/docusign-client";
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_PAGE_LIMIT, DEFAULT_RATE_LIMIT_RESERVE } from "../lambda/config";
 import type { LakeObject, ObjectSink } from "../lambda/core/ports";
 import { runIngest } from "../lambda/core/run-ingest";
+import { DocuSignClient } from "../lambda/docusign/docusign-client";
 import { createRandom } from "../lambda/simulator/dataset";
 import { FakeClock, MemoryStateStore } from "../test/core/fakes";
 
@@ -154,7 +154,7 @@ export async function drainMonitorLake(backlog: number, latency: Latency): Promi
   // The deployed function: timeout 5 minutes on a 5-minute schedule; the handler's margins.
   const periodMs = 5 * 60_000;
   const timeoutMs = 5 * 60_000;
-  const { EXIT_MARGIN_MS, FLUSH_RESERVE_MS } = await import("../lambda/handler");
+  const { EXIT_MARGIN_MS, FLUSH_RESERVE_MS } = await import("../lambda/handler/handler");
   let tick = START_MS;
   let invocation = 0;
   for (;;) {

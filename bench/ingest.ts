@@ -90,7 +90,7 @@ export async function ingestRuns(
   await new SecretsManagerClient(config).send(
     new CreateSecretCommand({ Name: secret, SecretString: privatePem }),
   );
-  const handlerBundle = await bundle("lambda/handler.ts", join(ctx.dir, "handler/index.js"));
+  const handlerBundle = await bundle("lambda/handler/handler.ts", join(ctx.dir, "handler/index.js"));
   const floorBundle = await bundle("bench/floor.ts", join(ctx.dir, "floor/index.js"));
   const nodePath = join(ROOT, "node_modules");
   const runs: IngestRun[] = [];
@@ -141,7 +141,7 @@ export async function ingestRuns(
         const lake = mkdtempSync(join(ctx.dir, "lake-"));
         const cli = await runNode(
           TSX,
-          "lambda/cli.ts",
+          "lambda/cli/main.ts",
           [
             "run",
             "--json",

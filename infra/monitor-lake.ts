@@ -19,8 +19,8 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/adapters/docusign-endpoints";
 import { ENV } from "../lambda/config";
+import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/docusign/docusign-endpoints";
 import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
 import { DetectionAlarms, type DetectionOptions } from "./detection-alarms";
 import { keyPolicyForServices } from "./key-policy";
@@ -222,7 +222,7 @@ export class MonitorLake extends Construct {
     });
     logGroup.grantWrite(role);
     this.function = new nodejs.NodejsFunction(this, "Ingester", {
-      entry: fileURLToPath(new URL("../lambda/handler.ts", import.meta.url)),
+      entry: fileURLToPath(new URL("../lambda/handler/handler.ts", import.meta.url)),
       handler: "handler",
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,

@@ -1,6 +1,6 @@
 import { Token } from "aws-cdk-lib";
-import { DEFAULT_REDIRECT_URI } from "../lambda/adapters/docusign-endpoints";
 import { STREAM_ID_PATTERN } from "../lambda/core/object-key";
+import { DEFAULT_REDIRECT_URI } from "../lambda/docusign/docusign-endpoints";
 import type { StreamEntry } from "../lambda/streams";
 
 /** One DocuSign organization (or legacy account stream) to ingest; unset fields take the construct's. */

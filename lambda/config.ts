@@ -1,11 +1,11 @@
+import { STREAM_ID_PATTERN } from "./core/object-key";
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   DEFAULT_REDIRECT_URI,
   DocuSignEnvironment,
   defaultMonitorUrl,
   defaultOAuthUrl,
-} from "./adapters/docusign-endpoints";
-import { STREAM_ID_PATTERN } from "./core/object-key";
+} from "./docusign/docusign-endpoints";
 import { ConfigError } from "./errors";
 
 /**

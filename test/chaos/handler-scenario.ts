@@ -6,7 +6,7 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { ENV } from "../../lambda/config";
-import { createHandler, type HandlerResult } from "../../lambda/handler";
+import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
 import { awsClientsFor, type ChaosEnvironment } from "./chaos-env";

@@ -5,7 +5,7 @@ import { parseEventTime } from "../../lambda/core/event-time";
 import { METRIC_MAX_AGE_MS } from "../../lambda/detections/emit";
 import { DETECTION_ENV, DETECTION_LOG_MESSAGE, DETECTION_METRIC } from "../../lambda/detections/rules";
 import { ConfigError, StorageError } from "../../lambda/errors";
-import { createHandler } from "../../lambda/handler";
+import { createHandler } from "../../lambda/handler/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { awsClients, createBucket, createSecret, createStateTable } from "../helpers/aws";
 import { lambdaContext as context } from "../helpers/lambda-context";

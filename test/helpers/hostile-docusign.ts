@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { DocuSignClient, type DocuSignClientOptions } from "../../lambda/adapters/docusign-client";
+import { DocuSignClient, type DocuSignClientOptions } from "../../lambda/docusign/docusign-client";
 import { testKeyPair } from "./simulator-fixture";
 
 /** What a hostile server saw: method, path and the body (the JWT assertion for the token request). */

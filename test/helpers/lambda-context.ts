@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { LambdaContextLike } from "../../lambda/handler";
+import type { LambdaContextLike } from "../../lambda/handler/handler";
 
 /** A Lambda context whose remaining time runs out `ms` from now, by the wall clock. */
 export function lambdaContext(ms: number): LambdaContextLike {

@@ -9,7 +9,7 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI as `npm start` does (tsx lambda/cli.ts), in its own process, with a clean environment. */
+/** Runs the CLI as `npm start` does (tsx lambda/cli/main.ts), in its own process, with a clean environment. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
@@ -27,7 +27,7 @@ export interface SpawnedCli {
 
 /** Starts the CLI like `runCli` but hands back the process, so a test can signal it mid-run. */
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}, cwd = root): SpawnedCli {
-  const child = spawn(`${root}/node_modules/.bin/tsx`, [`${root}/lambda/cli.ts`, ...args], {
+  const child = spawn(`${root}/node_modules/.bin/tsx`, [`${root}/lambda/cli/main.ts`, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

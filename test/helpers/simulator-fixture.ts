@@ -1,10 +1,10 @@
 import { generateKeyPairSync, type KeyObject, randomUUID } from "node:crypto";
+import type { Clock } from "../../lambda/core/ports";
 import {
   DocuSignClient,
   type DocuSignClientEvent,
   type DocuSignClientOptions,
-} from "../../lambda/adapters/docusign-client";
-import type { Clock } from "../../lambda/core/ports";
+} from "../../lambda/docusign/docusign-client";
 import { DocuSignSimulator, type SimulatorOptions } from "../../lambda/simulator/simulator";
 
 export interface KeyPair {

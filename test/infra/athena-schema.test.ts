@@ -9,8 +9,8 @@ import {
   SAVED_QUERIES,
   VIEW_COLUMNS,
 } from "../../infra/athena-schema";
+import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
-import { runLocalIngest } from "../../lambda/local-ingest";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { linesOf } from "../core/fakes";
 import { startSimulator } from "../helpers/simulator-fixture";

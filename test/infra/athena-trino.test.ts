@@ -6,8 +6,8 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app";
+import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
-import { runLocalIngest } from "../../lambda/local-ingest";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { PLANTED } from "../../lambda/simulator/planted-cases";
 import {

@@ -7,10 +7,10 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { functionStreamTable, type ResolvedStream } from "../../infra/stream-settings";
-import { DEFAULT_REDIRECT_URI } from "../../lambda/adapters/docusign-endpoints";
 import { ENV } from "../../lambda/config";
+import { DEFAULT_REDIRECT_URI } from "../../lambda/docusign/docusign-endpoints";
 import { ConfigError } from "../../lambda/errors";
-import { createHandler } from "../../lambda/handler";
+import { createHandler } from "../../lambda/handler/handler";
 import { cfnLint } from "../helpers/cfn-lint";
 
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkLakeRoot } from "../../lambda/cli-paths";
+import { checkLakeRoot } from "../../lambda/cli/paths";
 import { ConfigError } from "../../lambda/errors";
 import { runCli } from "../helpers/run-cli";
 
@@ -140,7 +140,7 @@ describe("hostile command lines", () => {
     await symlink(victim, join(tmp, `monitor-lake-simulator-${port}.pem`));
     const child = spawn(
       `${root}/node_modules/.bin/tsx`,
-      [`${root}/lambda/cli.ts`, "simulate", "--port", String(port)],
+      [`${root}/lambda/cli/main.ts`, "simulate", "--port", String(port)],
       {
         env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: tmp },
         stdio: ["ignore", "pipe", "pipe"],

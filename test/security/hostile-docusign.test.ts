@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createGzip } from "node:zlib";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parsePrivateKey } from "../../lambda/adapters/private-key";
+import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
+import { parsePrivateKey } from "../../lambda/docusign/private-key";
 import { ConfigError, DocuSignError, ErrorCode, PrivateKeyError } from "../../lambda/errors";
-import { runLocalIngest } from "../../lambda/local-ingest";
 import {
   answerLikeDocuSign,
   HOSTILE_ACCESS_TOKEN,

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DocuSignClientEvent } from "../../lambda/adapters/docusign-client";
 import { ENV } from "../../lambda/config";
-import { createHandler } from "../../lambda/handler";
+import type { DocuSignClientEvent } from "../../lambda/docusign/docusign-client";
+import { createHandler } from "../../lambda/handler/handler";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "../helpers/aws";
 import {
   answerLikeDocuSign,

@@ -1,8 +1,8 @@
 import type { KeyObject } from "node:crypto";
 import { GetSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Clock } from "../core/ports";
+import { parsePrivateKey } from "../docusign/private-key";
 import { describeError, ErrorCode, PrivateKeyError } from "../errors";
-import { parsePrivateKey } from "./private-key";
 
 export interface SecretKeySourceOptions {
   readonly secrets: SecretsManagerClient;

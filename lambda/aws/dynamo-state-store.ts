@@ -13,8 +13,8 @@ import type {
   StateStore,
   StreamState,
 } from "../core/ports";
+import { stateProblems, toStreamState } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
-import { stateProblems, toStreamState } from "./state-validation";
 
 export interface DynamoStateStoreOptions {
   readonly dynamo: DynamoDBClient;

@@ -4,9 +4,9 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AcquireRequest, CommitRequest, IntentRequest, StateStore, StreamState } from "../core/ports";
+import { stateProblems, toStreamState } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
-import { stateProblems, toStreamState } from "./state-validation";
 
 interface StateFile extends StreamState {
   readonly leaseOwner?: string;

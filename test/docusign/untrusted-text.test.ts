@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { quoteUntrusted, sanitizeUntrusted } from "../../lambda/adapters/untrusted-text";
+import { quoteUntrusted, sanitizeUntrusted } from "../../lambda/docusign/untrusted-text";
 
 describe("untrusted text", () => {
   it("drops CSI, OSC (BEL or ST terminated) and 8-bit C1 sequences whole", () => {

@@ -1,4 +1,4 @@
-import type { PendingChunk, StreamState } from "../core/ports";
+import type { PendingChunk, StreamState } from "./ports";
 
 /**
  * Checks a stored stream state field by field. Returns the problems found, each naming the field and

@@ -1,13 +1,13 @@
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
-import { ENV } from "../lambda/config";
-import { ConfigError, ErrorCode } from "../lambda/errors";
-import { createHandler, type HandlerResult } from "../lambda/handler";
-import type { StreamEntry } from "../lambda/streams";
-import { awsClients, createBucket, createSecret, createStateTable, readLake } from "./helpers/aws";
-import { lambdaContext as context } from "./helpers/lambda-context";
-import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
+import { ENV } from "../../lambda/config";
+import { ConfigError, ErrorCode } from "../../lambda/errors";
+import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
+import type { StreamEntry } from "../../lambda/streams";
+import { awsClients, createBucket, createSecret, createStateTable, readLake } from "../helpers/aws";
+import { lambdaContext as context } from "../helpers/lambda-context";
+import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 const clients = awsClients();
 const started: SimulatorFixture[] = [];

@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { DocuSignClient } from "../../lambda/adapters/docusign-client";
-import { parsePrivateKey } from "../../lambda/adapters/private-key";
 import type { MonitorEvent } from "../../lambda/core/ports";
+import type { DocuSignClient } from "../../lambda/docusign/docusign-client";
+import { parsePrivateKey } from "../../lambda/docusign/private-key";
 import { ConsentRequiredError, DeadlineError, DocuSignError, ErrorCode } from "../../lambda/errors";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 

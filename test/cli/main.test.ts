@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main, parseBudget } from "../lambda/cli";
-import { linesOf } from "./core/fakes";
-import { lastJsonLine, runCli, spawnCli } from "./helpers/run-cli";
-import { type SimulatorFixture, startSimulator } from "./helpers/simulator-fixture";
+import { main, parseBudget } from "../../lambda/cli/main";
+import { linesOf } from "../core/fakes";
+import { lastJsonLine, runCli, spawnCli } from "../helpers/run-cli";
+import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 let dir: string;
 let keyFile: string;

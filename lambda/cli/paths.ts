@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, parse, resolve } from "node:path";
-import { ConfigError } from "./errors";
+import { ConfigError } from "../errors";
 
 /**
  * Checks the CLI's `--out` before anything is written there. Accepted: a directory that does not exist

@@ -4,17 +4,17 @@ import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { DocuSignClient, type DocuSignClientOptions } from "./adapters/docusign-client";
-import { createDynamoStateStore } from "./adapters/dynamo-state-store";
-import { keyRotatingSource } from "./adapters/key-rotating-source";
-import { createS3Sink } from "./adapters/s3-sink";
-import { createSecretKeySource, type KeySource } from "./adapters/secret-key-source";
-import { type MonitorLakeConfig, parseConfig } from "./config";
-import type { Clock } from "./core/ports";
-import { type RunSummary, runIngest } from "./core/run-ingest";
-import { createLambdaDetections } from "./detections/emit";
-import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "./errors";
-import { defaultStreamId, StreamTableTarget, streamEnv, streamTableFromEnv } from "./streams";
+import { createDynamoStateStore } from "../aws/dynamo-state-store";
+import { keyRotatingSource } from "../aws/key-rotating-source";
+import { createS3Sink } from "../aws/s3-sink";
+import { createSecretKeySource, type KeySource } from "../aws/secret-key-source";
+import { type MonitorLakeConfig, parseConfig } from "../config";
+import type { Clock } from "../core/ports";
+import { type RunSummary, runIngest } from "../core/run-ingest";
+import { createLambdaDetections } from "../detections/emit";
+import { DocuSignClient, type DocuSignClientOptions } from "../docusign/docusign-client";
+import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "../errors";
+import { defaultStreamId, StreamTableTarget, streamEnv, streamTableFromEnv } from "../streams";
 
 /**
  * The scheduled Lambda: design steps 1-9 with the AWS adapters behind the same core as the CLI.

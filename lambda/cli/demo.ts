@@ -3,11 +3,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./cli-output";
-import { ENV, parseConfig } from "./config";
-import { runLocalIngest } from "./local-ingest";
-import { envForSimulator } from "./simulator/client-env";
-import { DocuSignSimulator } from "./simulator/simulator";
+import { ENV, parseConfig } from "../config";
+import { envForSimulator } from "../simulator/client-env";
+import { DocuSignSimulator } from "../simulator/simulator";
+import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./output";
+import { runLocalIngest } from "./run";
 
 const DEMO_STREAM = "demo";
 

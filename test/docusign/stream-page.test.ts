@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseStreamPage } from "../../lambda/adapters/stream-page";
+import { parseStreamPage } from "../../lambda/docusign/stream-page";
 
 describe("parseStreamPage", () => {
   it("keeps each event's original text: big integers and out-of-range numbers survive", () => {

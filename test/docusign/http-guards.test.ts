@@ -4,7 +4,7 @@ import {
   isBearerToken,
   redactCredentials,
   refuseRedirect,
-} from "../../lambda/adapters/http-guards";
+} from "../../lambda/docusign/http-guards";
 import { DocuSignError } from "../../lambda/errors";
 
 describe("http guards", () => {

@@ -2,9 +2,9 @@ import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
-import { createDynamoStateStore } from "../../lambda/adapters/dynamo-state-store";
-import { createS3Sink } from "../../lambda/adapters/s3-sink";
-import { createSecretKeySource } from "../../lambda/adapters/secret-key-source";
+import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
+import { createS3Sink } from "../../lambda/aws/s3-sink";
+import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
 import { Chunk } from "../../lambda/core/chunk";
 import {
   ErrorCode,

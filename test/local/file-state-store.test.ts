@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDirectorySink } from "../../lambda/adapters/directory-sink";
-import { breakLock, createFileStateStore } from "../../lambda/adapters/file-state-store";
 import { LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../../lambda/errors";
+import { createDirectorySink } from "../../lambda/local/directory-sink";
+import { breakLock, createFileStateStore } from "../../lambda/local/file-state-store";
 
 let dir: string;
 beforeAll(async () => {

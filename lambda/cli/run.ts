@@ -2,16 +2,16 @@ import { randomBytes } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
-import { createDirectorySink } from "./adapters/directory-sink";
-import { DocuSignClient, type DocuSignClientEvent } from "./adapters/docusign-client";
-import { createFileStateStore } from "./adapters/file-state-store";
-import { parsePrivateKey } from "./adapters/private-key";
-import type { MonitorLakeConfig } from "./config";
-import type { Clock, Reporter } from "./core/ports";
-import { type RunSummary, runIngest } from "./core/run-ingest";
-import type { DetectionSettings } from "./detections/rules";
-import { createRunDetections } from "./detections/run-detections";
-import { ErrorCode, PrivateKeyError } from "./errors";
+import type { MonitorLakeConfig } from "../config";
+import type { Clock, Reporter } from "../core/ports";
+import { type RunSummary, runIngest } from "../core/run-ingest";
+import type { DetectionSettings } from "../detections/rules";
+import { createRunDetections } from "../detections/run-detections";
+import { DocuSignClient, type DocuSignClientEvent } from "../docusign/docusign-client";
+import { parsePrivateKey } from "../docusign/private-key";
+import { ErrorCode, PrivateKeyError } from "../errors";
+import { createDirectorySink } from "../local/directory-sink";
+import { createFileStateStore } from "../local/file-state-store";
 
 /** The run summary plus what the DocuSign client counted. */
 export interface LocalRunSummary extends RunSummary {

@@ -1,6 +1,6 @@
-import type { DocuSignClientEvent } from "./adapters/docusign-client";
-import type { PageReport, Reporter } from "./core/ports";
-import type { LocalRunSummary } from "./local-ingest";
+import type { PageReport, Reporter } from "../core/ports";
+import type { DocuSignClientEvent } from "../docusign/docusign-client";
+import type { LocalRunSummary } from "./run";
 
 /** How far behind `now` an instant is, for people: "2d 4h", "3m 10s". */
 export function formatLag(ms: number): string {

@@ -1,21 +1,21 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { credentialsProblem, ENV, hasUserInfo, parseConfig } from "../config";
+import { detectionSettingsFromEnv } from "../detections/run-detections";
 import {
   consentUrl,
   DEFAULT_REDIRECT_URI,
   DocuSignEnvironment,
   defaultOAuthUrl,
-} from "./adapters/docusign-endpoints";
-import { runDetectCommand } from "./cli/detect";
-import { runDemo } from "./cli-demo";
-import { clientEventLine, progressReporter, summaryLines } from "./cli-output";
-import { checkLakeRoot, writePrivateTempFile } from "./cli-paths";
-import { credentialsProblem, ENV, hasUserInfo, parseConfig } from "./config";
-import { detectionSettingsFromEnv } from "./detections/run-detections";
-import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "./errors";
-import { runLocalIngest } from "./local-ingest";
-import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "./streams";
+} from "../docusign/docusign-endpoints";
+import { ConfigError, describeError, ErrorCode, LeaseHeldError, MonitorLakeError } from "../errors";
+import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "../streams";
+import { runDemo } from "./demo";
+import { runDetectCommand } from "./detect";
+import { clientEventLine, progressReporter, summaryLines } from "./output";
+import { checkLakeRoot, writePrivateTempFile } from "./paths";
+import { runLocalIngest } from "./run";
 
 const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
 
@@ -278,7 +278,7 @@ class LeaseHeldHint extends Error {}
 async function simulate(portText: string | undefined, stdout: (line: string) => void): Promise<number> {
   const port = portText === undefined ? 0 : Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port is "${portText}"`);
-  const { createSimulatorSetup } = await import("./cli-demo");
+  const { createSimulatorSetup } = await import("./demo");
   const setup = await createSimulatorSetup({ events: 20000, days: 5, port });
   const keyFile = await writePrivateTempFile(
     "monitor-lake-simulator-",
