@@ -89,7 +89,7 @@ class CountingSink implements ObjectSink {
     this.objects++;
     this.bytes += object.body.byteLength;
   }
-  async delete(): Promise<void> {}
+  async fence(): Promise<void> {}
 }
 
 const START_MS = Date.UTC(2026, 0, 5, 0, 0, 0);

@@ -257,11 +257,12 @@ export class MonitorLake extends Construct {
       // keepNames: error classes keep their names (ConfigError, DocuSignError) in logs and Lambda's errorType.
       bundling: { minify: true, keepNames: true, sourceMap: true, target: "node24" },
     });
-    // Least privilege: objects under events/ only (DeleteObject clears a failed attempt's objects, which the
-    // state recorded before writing), its stream items only, its secret only.
+    // Least privilege: objects under events/ only (puts are create-only; GetObject lets a refused create
+    // check by HeadObject whether the key holds its own bytes or a fence, DeleteObject clears a failed
+    // attempt's objects before fencing them), its stream items only, its secret only.
     role.addToPolicy(
       new iam.PolicyStatement({
-        actions: ["s3:PutObject", "s3:DeleteObject"],
+        actions: ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"],
         resources: [this.bucket.arnForObjects(`${prefix}events/*`)],
       }),
     );

@@ -158,27 +158,28 @@ export class Chunk {
     return [...new Set(this.parts.map((p) => p.day))].sort();
   }
 
-  /** Keys of the objects `finish` returns for this `version`, in the same order. */
-  keys(stream: string, version: number): string[] {
-    return this.sortedParts().map((p) => objectKey(stream, this.startCursor, version, p.day, p.index));
+  /** Keys of the objects `finish` returns for this `version` and `owner`, in the same order. */
+  keys(stream: string, version: number, owner = ""): string[] {
+    return this.sortedParts().map((p) => objectKey(stream, this.startCursor, version, p.day, p.index, owner));
   }
 
   /**
    * Ends every stream and returns the chunk's gzipped objects, one per (day, part), keyed for the state
-   * `version` the chunk's intent is recorded at. The chunk cannot take events afterwards.
+   * `version` the chunk's intent is recorded at by the run `owner`. The chunk cannot take events afterwards.
    */
   async finish(
     stream: string,
     version: number,
     endCursor: string,
     ingestedAt: string,
+    owner = "",
   ): Promise<LakeObject[]> {
     for (const part of this.openParts.values()) this.seal(part);
     const parts = this.sortedParts();
     await Promise.all(parts.map((p) => p.ended));
     if (this.failure) throw this.failure;
     return parts.map((part) => ({
-      key: objectKey(stream, this.startCursor, version, part.day, part.index),
+      key: objectKey(stream, this.startCursor, version, part.day, part.index, owner),
       body: Buffer.concat(part.output),
       metadata: { stream, startCursor: this.startCursor, endCursor, eventCount: part.events, ingestedAt },
     }));

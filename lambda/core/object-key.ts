@@ -4,13 +4,15 @@ import { createHash } from "node:crypto";
 export const STREAM_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
- * The chunk id in keys: a short hash of the chunk's start cursor and the state version its intent was
- * recorded at. Versions only grow, so two attempts never share a key, even from the same cursor: a
- * run that replaces a failed attempt writes new keys and deletes the recorded old ones, and a late
- * write by a run that lost its lease can never overwrite what a later run committed.
+ * The chunk id in keys: a short hash of the chunk's start cursor, the state version its intent was
+ * recorded at and the run (lease owner) that recorded it. Versions only grow while the state lives and
+ * owners are unique per run, so two attempts never share a key: not from the same cursor, not after
+ * the state was deleted or restored to an older version. A run that replaces a failed attempt writes
+ * new keys and fences the recorded old ones.
  */
-export function chunkId(startCursor: string, version: number): string {
-  return createHash("sha256").update(`${version}\n${startCursor}`).digest("hex").slice(0, 16);
+export function chunkId(startCursor: string, version: number, owner = ""): string {
+  const attempt = owner === "" ? `${version}\n${startCursor}` : `${version}\n${startCursor}\n${owner}`;
+  return createHash("sha256").update(attempt).digest("hex").slice(0, 16);
 }
 
 /**
@@ -23,6 +25,7 @@ export function objectKey(
   version: number,
   day: string,
   part: number,
+  owner = "",
 ): string {
-  return `events/dt=${day}/${stream}-${chunkId(startCursor, version)}-${String(part).padStart(3, "0")}.json.gz`;
+  return `events/dt=${day}/${stream}-${chunkId(startCursor, version, owner)}-${String(part).padStart(3, "0")}.json.gz`;
 }

@@ -68,17 +68,27 @@ export interface LakeObject {
   readonly metadata: ObjectMetadata;
 }
 
-/** Durable object storage. `put` resolves only once the object is durably stored, and overwrites. */
+/**
+ * Durable object storage that never overwrites. `put` resolves only once the object is durably stored;
+ * it creates the key or fails (S3 `If-None-Match: *`), and an object already there with the very same
+ * content counts as stored (a retried put whose first answer was lost).
+ */
 export interface ObjectSink {
+  /** Creates the object; a `StorageError` when the key holds other content (or a fence). */
   put(object: LakeObject, signal?: AbortSignal): Promise<void>;
-  /** Removes the object at `key` (relative to the lake's root); a key that does not exist is not an error. */
-  delete(key: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Makes sure no event is ever stored at `key` (relative to the lake's root): whatever is there is
+   * replaced by a fence, an object with no events, and every later `put` to the key fails. This is how
+   * the writes of an attempt that never committed are removed, even writes that land long after.
+   */
+  fence(key: string, signal?: AbortSignal): Promise<void>;
 }
 
 /**
  * A chunk whose objects may be (partly) written but whose cursor is not committed: recorded under the
  * lease before the first object is written (design step 7), cleared by the commit (step 8). A later run
- * that finds it deletes exactly these keys, so nothing of a failed attempt stays in the lake.
+ * that finds it fences exactly these keys, so nothing of a failed attempt stays in the lake, and nothing
+ * its writer may still send (a zombie) can land there afterwards.
  */
 export interface PendingChunk {
   /** The run that recorded it. */
@@ -104,17 +114,22 @@ export interface StreamState {
   /** The chunk being written, if a run recorded its intent and has not committed it. */
   readonly pending?: PendingChunk;
   /**
-   * Keys of failed attempts, already deleted once. A run whose lease expired while it was writing (a
-   * zombie) may still land a write after that; every run deletes these again until `staleUntil`.
+   * Keys of failed attempts that state schema 1 deleted for an hour; a run fences them at its start and
+   * its first write drops them. Schema 2 stores none: a fenced key needs no remembering.
    */
   readonly staleKeys?: readonly string[];
-  /** Epoch ms after which `staleKeys` are forgotten. */
-  readonly staleUntil?: number;
+  /** The state's shape: absent for schema 1 (before fencing), `STATE_SCHEMA` when written now. */
+  readonly schema?: number;
 }
 
+/**
+ * Taking the lease moves the version on: the version is the run's fencing token. Every later write of
+ * the run (intent, commit) is a compare-and-swap on it, so a run that lost the lease (or a second copy
+ * of it) can never write the state again, and every key of its objects names the version and owner.
+ */
 export interface AcquireRequest {
   readonly stream: string;
-  /** Unique per run. */
+  /** Unique per run instance (never reused, not even by a second delivery of one invocation). */
   readonly owner: string;
   readonly now: number;
   /** Epoch ms the lease lasts until unless renewed by a commit. */
@@ -128,9 +143,6 @@ export interface IntentRequest {
   /** The state's current version; the intent moves it to `expectedVersion + 1`. */
   readonly expectedVersion: number;
   readonly pending: PendingChunk;
-  /** The stale keys to keep (replaces the stored list). */
-  readonly staleKeys: readonly string[];
-  readonly staleUntil?: number;
   readonly now: number;
   readonly leaseUntil: number;
 }
@@ -146,18 +158,16 @@ export interface CommitRequest {
   readonly events: number;
   /** The last event ids stored (bounded by count and bytes), oldest first. */
   readonly recentEventIds: readonly string[];
-  /** The stale keys to keep (replaces the stored list). */
-  readonly staleKeys: readonly string[];
-  readonly staleUntil?: number;
   readonly now: number;
   readonly leaseUntil: number;
 }
 
 /**
  * Cursor and lease per stream. `acquire` throws `LeaseHeldError` when a live run holds the lease and
- * `StateInvalidError` when the stored state is corrupt (without taking the lease); `recordIntent` and
- * `commit` throw `LeaseLostError` when this run lost the lease or the version moved. Both bump the
- * version; `commit` sets the cursor and clears `pending`.
+ * `StateInvalidError` when the stored state is corrupt (without taking the lease); it moves the version
+ * on (the fencing token). `recordIntent` and `commit` throw `LeaseLostError` when this run lost the
+ * lease or the version moved. Both bump the version and write `schema: STATE_SCHEMA` (dropping schema
+ * 1's stale keys); `commit` sets the cursor and clears `pending`.
  */
 export interface StateStore {
   acquire(request: AcquireRequest): Promise<StreamState>;

@@ -50,7 +50,10 @@ export interface IngestPorts {
 export interface IngestOptions {
   /** The stream's id: names its state and its objects. */
   readonly stream: string;
-  /** Unique id of this run, the lease owner. */
+  /**
+   * Unique id of this run instance, the lease owner; it names the run's objects. Never reuse one, not
+   * even for a second delivery of the same invocation.
+   */
   readonly owner: string;
   /** Where a stream with no committed cursor starts: a cursor or an ISO-8601 date-time. @default seven days ago */
   readonly startCursor?: string;
@@ -137,7 +140,7 @@ class IngestRun {
   private chunk: Chunk;
   private chunkOpenedAt: number;
   private newestMs: number | undefined;
-  /** Keys of failed attempts, deleted before writing. */
+  /** Keys of failed attempts, fenced before writing. */
   private readonly stale: StaleKeys;
   private readonly totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
   private readonly days = new Set<string>();
@@ -158,7 +161,7 @@ class IngestRun {
     this.chunkOpenedAt = started;
     // The same range rules as an event's own time: a far-future value stored before they existed never pins the lag.
     this.newestMs = eventTime({ timestamp: acquired.newestEventTime }, started);
-    this.stale = new StaleKeys(acquired, started);
+    this.stale = new StaleKeys(acquired);
   }
 
   dispose(): void {
@@ -171,7 +174,7 @@ class IngestRun {
     const { stream } = options;
     const trail = new CursorTrail(stream, this.startCursor);
     // Storage is never aborted (invariant 4 cuts fetches only): a stop must still be able to commit.
-    await this.stale.deleteAtStart(this.ports.sink);
+    await this.stale.fenceAll(this.ports.sink);
     let stoppedBy: StoppedBy | undefined;
     let failure: unknown;
     let slowestPageMs = 0;
@@ -287,10 +290,8 @@ class IngestRun {
     const now = clock.now();
     // The intent moves the state to this version; the keys carry it, so they are this attempt's alone.
     const version = this.current.version + 1;
-    const objects = await chunk.finish(stream, version, this.cursor, new Date(now).toISOString());
+    const objects = await chunk.finish(stream, version, this.cursor, new Date(now).toISOString(), owner);
     if (objects.length > 0) {
-      // A zombie's write may have landed since the last deletion: delete again before recording.
-      await this.stale.deleteKept(sink);
       this.current = await state.recordIntent({
         stream,
         owner,
@@ -301,13 +302,12 @@ class IngestRun {
           endCursor: this.cursor,
           keys: objects.map((o) => o.key),
         },
-        ...this.stale.state(),
         now,
         leaseUntil: leaseUntil(this.options, now),
       });
       // Every object must be durable before the cursor moves past its events (invariant 1).
-      // Settle every put before failing: a put still inside the SDK's retries would otherwise land after
-      // the next run's clean-up of this intent and store its events twice.
+      // Settle every put before failing, so that the run stops only once its writes are over; a write
+      // that lands later anyway finds its key fenced by the next run and is refused.
       await settleAll(objects.map((object) => sink.put(object)));
     }
     this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
@@ -320,7 +320,6 @@ class IngestRun {
       ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
       events: chunk.events,
       recentEventIds: chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES),
-      ...this.stale.state(),
       now: committedAt,
       leaseUntil: leaseUntil(this.options, committedAt),
     });

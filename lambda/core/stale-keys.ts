@@ -1,72 +1,36 @@
 import type { ObjectSink, StreamState } from "./ports";
 import { settleAll } from "./settle-all";
+import { STATE_SCHEMA } from "./state-validation";
 
-/** How long keys of failed attempts are deleted again: a zombie run's last write lands well within it. */
-export const STALE_KEYS_GRACE_MS = 60 * 60 * 1000;
-/** Bound on the stale keys kept in the state (a DynamoDB item holds at most 400 KB). */
-export const STALE_KEYS_MAX_BYTES = 32 * 1024;
+/** Fences sent at once. */
+const FENCE_BATCH = 16;
 
 /**
- * Keys written by attempts that never committed. The run that finds a pending chunk deletes its keys
- * at once; a run that lost its lease while writing (a zombie) may still land a write afterwards, so
- * the keys are kept in the state and deleted again before every chunk for an hour, and once more by
- * the first run after that hour. Keys carry the intent's version, so none of them is ever reused for
- * a committed chunk: deleting them can never remove stored events.
+ * Keys written by attempts that never committed: the pending chunk's, and the stale keys a state of
+ * schema 1 still lists. The run that finds them fences every one before it writes anything: the key
+ * then holds an object with no events, and S3 refuses every later create at that key (`If-None-Match`),
+ * so a write of the failed attempt that lands afterwards, however late (a frozen run thawed, a
+ * PutObject that completes on the server after its caller died), can never store its events. Nothing
+ * is kept for later: the list is never truncated because nothing of it is stored after the fencing.
+ * Keys carry the intent's version and owner, so none of them is ever a committed chunk's.
  */
 export class StaleKeys {
-  private readonly atStart: string[];
-  private keys: string[];
-  private until: number | undefined;
-  /** The stored list differs from what is to be kept: the next commit must write it. */
+  private readonly keys: readonly string[];
+  /** The stored state still names keys to fence (or is of an older schema): the next write clears it. */
   dirty: boolean;
 
-  constructor(state: StreamState, now: number) {
-    const stored = state.staleKeys ?? [];
-    const live = state.staleUntil !== undefined && state.staleUntil > now;
-    this.keys = live ? [...stored] : [];
-    this.until = live ? state.staleUntil : undefined;
-    this.dirty = stored.length !== this.keys.length;
-    const pending = state.pending?.keys ?? [];
-    if (state.pending !== undefined) {
-      this.keys = bounded([...pending, ...this.keys]);
-      this.until = now + STALE_KEYS_GRACE_MS;
-      this.dirty = true;
+  constructor(state: StreamState) {
+    this.keys = [...new Set([...(state.pending?.keys ?? []), ...(state.staleKeys ?? [])])];
+    this.dirty =
+      state.pending !== undefined ||
+      (state.staleKeys !== undefined && state.staleKeys.length > 0) ||
+      (state.schema !== undefined && state.schema !== STATE_SCHEMA);
+  }
+
+  /** At the start of a run, before anything is written: every key of a failed attempt. */
+  async fenceAll(sink: ObjectSink): Promise<void> {
+    for (let i = 0; i < this.keys.length; i += FENCE_BATCH) {
+      await settleAll(this.keys.slice(i, i + FENCE_BATCH).map((key) => sink.fence(key)));
     }
-    this.atStart = [...new Set([...pending, ...stored])];
   }
-
-  /** At the start of a run: the pending chunk's keys and every stored stale key, expired ones included. */
-  deleteAtStart(sink: ObjectSink): Promise<void> {
-    return deleteAll(sink, this.atStart);
-  }
-
-  /** Before each chunk's intent: the keys still within their grace. */
-  deleteKept(sink: ObjectSink): Promise<void> {
-    return deleteAll(sink, this.keys);
-  }
-
-  /** What the state keeps, for the intent and the commit. */
-  state(): { staleKeys: readonly string[]; staleUntil?: number } {
-    return this.keys.length === 0 || this.until === undefined
-      ? { staleKeys: [] }
-      : { staleKeys: this.keys, staleUntil: this.until };
-  }
-}
-
-async function deleteAll(sink: ObjectSink, keys: readonly string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 16) {
-    await settleAll(keys.slice(i, i + 16).map((key) => sink.delete(key)));
-  }
-}
-
-/** The newest keys (first in the list) within the byte budget, without repeats. */
-function bounded(keys: readonly string[]): string[] {
-  const kept: string[] = [];
-  let size = 0;
-  for (const key of new Set(keys)) {
-    size += Buffer.byteLength(key) + 3;
-    if (size > STALE_KEYS_MAX_BYTES) break;
-    kept.push(key);
-  }
-  return kept;
 }

@@ -1,6 +1,14 @@
 import type { PendingChunk, StreamState } from "./ports";
 
 /**
+ * The state's shape, stored as `schema` by every write. 1 (no field): stale keys deleted for an hour;
+ * 2: the version is a fencing token moved on by every acquire, failed attempts' keys are fenced.
+ * A state of schema 1 is read as is (its pending chunk and stale keys are fenced by the next run) and
+ * written back as schema 2; a schema newer than this is refused rather than misread.
+ */
+export const STATE_SCHEMA = 2;
+
+/**
  * Checks a stored stream state field by field. Returns the problems found, each naming the field and
  * what it holds; an empty list means the state can be trusted. Shared by the file and DynamoDB stores.
  */
@@ -11,6 +19,15 @@ export function stateProblems(state: Readonly<Record<string, unknown>>): string[
   };
   const optional = (field: string, test: (v: unknown) => boolean, expected: string): void =>
     check(field, state[field] === undefined || test(state[field]), expected);
+  const schema = state.schema;
+  if (schema !== undefined && !(Number.isSafeInteger(schema) && (schema as number) >= 1)) {
+    check("schema", false, `a state schema number (1 to ${STATE_SCHEMA}, or no field)`);
+  } else if (typeof schema === "number" && schema > STATE_SCHEMA) {
+    problems.push(
+      `"schema" is ${schema}: it was written by a newer monitor-lake (this one reads schema 1 to ${STATE_SCHEMA}); ` +
+        "upgrade monitor-lake rather than change the state",
+    );
+  }
   check("version", isCount(state.version), "a whole number from 0");
   check("totalEvents", isCount(state.totalEvents), "a whole number from 0");
   optional("cursor", (v) => typeof v === "string" && v !== "", "a non-empty string (or no field)");
@@ -37,7 +54,7 @@ export function toStreamState(state: Readonly<Record<string, unknown>>): StreamS
     ...(s.recentEventIds === undefined ? {} : { recentEventIds: s.recentEventIds }),
     ...(s.pending === undefined ? {} : { pending: s.pending }),
     ...(s.staleKeys === undefined ? {} : { staleKeys: s.staleKeys }),
-    ...(s.staleUntil === undefined ? {} : { staleUntil: s.staleUntil }),
+    ...(s.schema === undefined ? {} : { schema: s.schema }),
   };
 }
 

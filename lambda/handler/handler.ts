@@ -1,4 +1,4 @@
-import type { KeyObject } from "node:crypto";
+import { type KeyObject, randomBytes } from "node:crypto";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -266,7 +266,8 @@ export function createHandler(
         },
         {
           stream,
-          owner: `lambda-${context.awsRequestId}`,
+          // Unique per run instance: AWS may deliver one event twice, with the same request id.
+          owner: `lambda-${context.awsRequestId}-${randomBytes(4).toString("hex")}`,
           ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
           deadline,
           flushReserveMs,

@@ -1,5 +1,7 @@
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { link, mkdir, open, readFile, rm } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
 import type { LakeObject, ObjectSink } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
@@ -9,41 +11,80 @@ export interface DirectorySinkOptions {
   readonly root: string;
 }
 
+/** The body of a fence: a gzip stream of no lines. */
+const FENCE_BODY = gzipSync(Buffer.alloc(0));
+const FENCE_ATTEMPTS = 8;
+
 /**
- * The lake on a local disk. Provenance goes to `<root>/.meta/<key>.json`, outside `events/`. Objects are
- * replaced atomically, so a reader never sees part of one.
+ * The lake on a local disk. Provenance goes to `<root>/.meta/<key>.json`, outside `events/`. An object
+ * is created whole or not at all and never overwritten: a synced temp file hard-linked to its key,
+ * which fails when the key exists (a key that already holds the same bytes counts as written). A
+ * fence is a gzip file of no lines.
  */
 export function createDirectorySink({ root }: DirectorySinkOptions): ObjectSink {
   return {
     async put(object: LakeObject): Promise<void> {
       const path = join(root, object.key);
+      let created: boolean;
       try {
-        await writeFileAtomic(path, object.body);
         await writeFileAtomic(
           join(root, ".meta", `${object.key}.json`),
           `${JSON.stringify(object.metadata)}\n`,
         );
+        created = await createOnly(path, object.body);
       } catch (error) {
         throw new StorageError(
           `Could not write ${path}: ${describeError(error)}. Check that the --out directory is writable and the disk has space.`,
           { cause: error },
         );
       }
+      if (!created && !Buffer.from(object.body).equals(await readFile(path))) {
+        throw new StorageError(
+          `Could not write ${path}: the file already holds other content or a fence. monitor-lake never overwrites ` +
+            "an object; a key is fenced when a later run took over this attempt, whose events that run stores again.",
+        );
+      }
     },
 
-    async delete(key: string): Promise<void> {
+    async fence(key: string): Promise<void> {
       const path = join(root, key);
       try {
-        // force: a key that does not exist (already deleted, never written) is not an error.
-        await rm(path, { force: true });
+        for (let attempt = 0; attempt < FENCE_ATTEMPTS; attempt++) {
+          if (await createOnly(path, FENCE_BODY)) break;
+          if (FENCE_BODY.equals(await readFile(path).catch(() => Buffer.alloc(0)))) break;
+          await rm(path, { force: true });
+        }
         await rm(join(root, ".meta", `${key}.json`), { force: true });
       } catch (error) {
         throw new StorageError(
-          `Could not delete ${path}: ${describeError(error)}. It holds events of an attempt that was never committed; ` +
-            "check the --out directory's permissions, the next run deletes it again.",
+          `Could not fence ${path}: ${describeError(error)}. It holds events of an attempt that was never committed; ` +
+            "check the --out directory's permissions, the next run fences it again.",
           { cause: error },
         );
       }
     },
   };
+}
+
+/** Writes `data` to `path` whole, unless `path` exists: false then, and nothing is changed. */
+async function createOnly(path: string, data: Uint8Array): Promise<boolean> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
 }

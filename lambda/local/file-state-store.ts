@@ -1,20 +1,21 @@
-import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, realpath } from "node:fs/promises";
 import { hostname } from "node:os";
-import { dirname, join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { join } from "node:path";
 import type { AcquireRequest, CommitRequest, IntentRequest, StateStore, StreamState } from "../core/ports";
-import { stateProblems, toStreamState } from "../core/state-validation";
+import { STATE_SCHEMA, stateProblems, toStreamState } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
+import { type ProcessLock, tryLock } from "./process-lock";
 
 interface StateFile extends StreamState {
   readonly leaseOwner?: string;
   readonly leaseUntil?: number;
-  /** Host and process id of the lease holder, so that a run on the same host can see it died. */
+  /** Host and process id of the lease holder, shown when the lease is refused. */
   readonly leaseHost?: string;
   readonly leasePid?: number;
   readonly lastCommitAt?: string;
+  /** Schema 1's expiry of its stale keys, dropped by every write. */
+  readonly staleUntil?: number;
 }
 
 export interface FileStateStoreOptions {
@@ -24,72 +25,124 @@ export interface FileStateStoreOptions {
   readonly host?: string;
   /** This process's id, recorded with the lease. @default process.pid */
   readonly pid?: number;
-  /** How long an update waits for another process's update of the same state file. @default 10 s */
-  readonly lockWaitMs?: number;
 }
 
-const LOCK_WAIT_MS = 10_000;
-/** A lock this old was left by a process killed during an update (updates take milliseconds). */
-const LOCK_STALE_MS = 30_000;
-
 /**
- * Cursor and lease in `<root>/state/<stream>.json`, outside `events/`, written atomically. Each
- * read-check-write (acquire, intent, commit, release) holds `<stream>.json.lock`, created exclusively,
- * so that a run whose lease expired cannot overwrite the state of the run that took over between its
- * read and its write. A lease whose holder was a process on this host that no longer exists (killed,
- * crashed) is taken over at once.
+ * Cursor and lease in `<root>/state/<stream>.json`, outside `events/`, written atomically. The lease
+ * is an operating-system lock on the state file's path (see `tryLock`), taken by `acquire` and held
+ * until `release` or the death of the process: a paused run keeps it however long it is paused, a
+ * killed one (even an unreaped zombie) loses it at once, and no timer ever breaks it. Only the holder
+ * writes, and each of its writes is a compare-and-swap on the version, the fencing token that
+ * `acquire` moves on. The lock covers the processes of one host (one network namespace: one
+ * container); a lease another host recorded is refused until it expires.
  */
 export function createFileStateStore(options: FileStateStoreOptions): StateStore {
-  const { root } = options;
-  const host = options.host ?? hostname();
-  const pid = options.pid ?? process.pid;
-  const lockWaitMs = options.lockWaitMs ?? LOCK_WAIT_MS;
-  const pathOf = (stream: string): string => join(root, "state", `${stream}.json`);
-
-  const read = async (stream: string): Promise<StateFile> => {
-    const path = pathOf(stream);
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 0, totalEvents: 0 };
-      throw new StorageError(`Could not read ${path}: ${describeError(error)}.`, { cause: error });
-    }
-    const fix =
-      "Restore it from a backup, or delete it and pass --start with the day after the newest dt= partition " +
-      "to resume without a gap. Nothing was ingested.";
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (error) {
-      throw new StateInvalidError(`${path} is not valid JSON, so the stream's cursor is unknown. ${fix}`, {
-        cause: error,
-      });
-    }
-    const record = (
-      typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed : {}
-    ) as Record<string, unknown>;
-    const problems =
-      record === parsed ? [...stateProblems(record), ...leaseProblems(record)] : ["it is not a JSON object"];
-    if (problems.length > 0) {
-      throw new StateInvalidError(
-        `${path} is corrupt (${problems.join("; ")}), so the stream's cursor cannot be trusted. ${fix}`,
-      );
-    }
-    return record as unknown as StateFile;
+  const store = new FileStore(options.root, options.host ?? hostname(), options.pid ?? process.pid);
+  return {
+    acquire: (request) => store.acquire(request),
+    recordIntent: (request) => store.recordIntent(request),
+    commit: (request) => store.commit(request),
+    release: (request) => store.release(request),
   };
+}
 
-  const write = async (stream: string, state: StateFile): Promise<void> => {
-    try {
-      await writeFileAtomic(pathOf(stream), `${JSON.stringify(state, null, 2)}\n`);
-    } catch (error) {
-      throw new StorageError(`Could not write ${pathOf(stream)}: ${describeError(error)}.`, { cause: error });
+class FileStore {
+  /** The locks this store holds, per stream, with the run that holds each. */
+  private readonly held = new Map<string, { readonly owner: string; readonly lock: ProcessLock }>();
+
+  constructor(
+    private readonly root: string,
+    private readonly host: string,
+    private readonly pid: number,
+  ) {}
+
+  private pathOf(stream: string): string {
+    return join(this.root, "state", `${stream}.json`);
+  }
+
+  async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
+    const lock = await tryLock(await this.lockResource(stream));
+    if (lock === undefined) {
+      const state = await this.read(stream).catch(() => undefined);
+      throw new LeaseHeldError(stream, state?.leaseOwner, state?.leaseUntil);
     }
-  };
+    try {
+      const state = await this.read(stream);
+      const elsewhere = state.leaseHost !== undefined && state.leaseHost !== this.host;
+      if (state.leaseOwner !== undefined && elsewhere && (state.leaseUntil ?? 0) > now) {
+        throw new LeaseHeldError(stream, state.leaseOwner, state.leaseUntil);
+      }
+      const next: StateFile = { ...state, version: state.version + 1, ...this.lease(owner, leaseUntil) };
+      await this.write(stream, next);
+      this.held.set(stream, { owner, lock });
+      return toStreamState(next as unknown as Record<string, unknown>);
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
+  }
 
-  /** Reads the state and checks that `owner` still holds it at `expectedVersion`. */
-  const readOwned = async (stream: string, owner: string, expectedVersion: number): Promise<StateFile> => {
-    const state = await read(stream);
+  async recordIntent(request: IntentRequest): Promise<StreamState> {
+    const state = await this.readOwned(request.stream, request.owner, request.expectedVersion);
+    const { staleKeys: _keys, staleUntil: _until, ...rest } = state;
+    const next: StateFile = {
+      ...rest,
+      schema: STATE_SCHEMA,
+      version: state.version + 1,
+      pending: request.pending,
+      ...this.lease(request.owner, request.leaseUntil),
+    };
+    await this.write(request.stream, next);
+    return toStreamState(next as unknown as Record<string, unknown>);
+  }
+
+  async commit(request: CommitRequest): Promise<StreamState> {
+    const state = await this.readOwned(request.stream, request.owner, request.expectedVersion);
+    const next: StateFile = {
+      schema: STATE_SCHEMA,
+      cursor: request.cursor,
+      version: state.version + 1,
+      totalEvents: state.totalEvents + request.events,
+      recentEventIds: request.recentEventIds,
+      ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
+      lastCommitAt: new Date(request.now).toISOString(),
+      ...this.lease(request.owner, request.leaseUntil),
+    };
+    await this.write(request.stream, next);
+    return toStreamState(next as unknown as Record<string, unknown>);
+  }
+
+  async release({ stream, owner }: { readonly stream: string; readonly owner: string }): Promise<void> {
+    const held = this.held.get(stream);
+    if (held === undefined || held.owner !== owner) return;
+    try {
+      const state = await this.read(stream);
+      if (state.leaseOwner !== owner) return;
+      const { leaseOwner: _owner, leaseUntil: _until, leaseHost: _host, leasePid: _pid, ...rest } = state;
+      await this.write(stream, rest);
+    } finally {
+      this.held.delete(stream);
+      await held.lock.release();
+    }
+  }
+
+  /** The lock's resource: the state file's real path, so that every way of naming the lake meets. */
+  private async lockResource(stream: string): Promise<string> {
+    const dir = join(this.root, "state");
+    try {
+      await mkdir(dir, { recursive: true });
+      return join(await realpath(dir), `${stream}.json`);
+    } catch (error) {
+      throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });
+    }
+  }
+
+  /** Reads the state and checks that `owner` holds the lock and the state is still at `expectedVersion`. */
+  private async readOwned(stream: string, owner: string, expectedVersion: number): Promise<StateFile> {
+    if (this.held.get(stream)?.owner !== owner) {
+      throw new LeaseLostError(stream, `this process does not hold the lease for ${owner}`);
+    }
+    const state = await this.read(stream);
     if (state.leaseOwner !== owner) {
       throw new LeaseLostError(stream, `the lease now belongs to ${state.leaseOwner ?? "nobody"}`);
     }
@@ -97,154 +150,58 @@ export function createFileStateStore(options: FileStateStoreOptions): StateStore
       throw new LeaseLostError(stream, `the state moved to version ${state.version}`);
     }
     return state;
-  };
+  }
 
-  const lease = (owner: string, leaseUntil: number): Partial<StateFile> => ({
-    leaseOwner: owner,
-    leaseUntil,
-    leaseHost: host,
-    leasePid: pid,
-  });
+  private lease(owner: string, leaseUntil: number): Partial<StateFile> {
+    return { leaseOwner: owner, leaseUntil, leaseHost: this.host, leasePid: this.pid };
+  }
 
-  const stale = (request: IntentRequest | CommitRequest): Partial<StateFile> => ({
-    staleKeys: request.staleKeys,
-    ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
-  });
-
-  /** Runs `update` holding the state file's lock. */
-  const locked = async <T>(stream: string, update: () => Promise<T>): Promise<T> => {
-    const lockPath = `${pathOf(stream)}.lock`;
-    const waitStarted = Date.now();
-    for (;;) {
-      try {
-        await mkdir(dirname(lockPath), { recursive: true });
-        const handle = await open(lockPath, "wx");
-        await handle.writeFile(JSON.stringify({ host, pid }));
-        await handle.close();
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
-          throw new StorageError(`Could not create ${lockPath}: ${describeError(error)}.`, { cause: error });
-        }
-        if (await lockAbandoned(lockPath, host)) {
-          await breakLock(lockPath, host);
-          continue;
-        }
-        if (Date.now() - waitStarted > lockWaitMs) {
-          throw new StorageError(
-            `${lockPath} has been held for over ${lockWaitMs / 1000} s by another update of the state. ` +
-              "If no monitor-lake run is using this directory, delete the lock file and run again.",
-          );
-        }
-        await sleep(10);
-      }
-    }
+  private async read(stream: string): Promise<StateFile> {
+    const path = this.pathOf(stream);
+    let text: string;
     try {
-      return await update();
-    } finally {
-      await rm(lockPath, { force: true });
+      text = await readFile(path, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 0, totalEvents: 0 };
+      throw new StorageError(`Could not read ${path}: ${describeError(error)}.`, { cause: error });
     }
-  };
+    return parseState(path, text);
+  }
 
-  async function acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
-    const state = await read(stream);
-    const held = state.leaseOwner && state.leaseOwner !== owner && (state.leaseUntil ?? 0) > now;
-    if (
-      held &&
-      !(state.leaseHost === host && state.leasePid !== undefined && !processAlive(state.leasePid))
-    ) {
-      throw new LeaseHeldError(stream, state.leaseOwner, state.leaseUntil);
+  private async write(stream: string, state: StateFile): Promise<void> {
+    try {
+      await writeFileAtomic(this.pathOf(stream), `${JSON.stringify(state, null, 2)}\n`);
+    } catch (error) {
+      throw new StorageError(`Could not write ${this.pathOf(stream)}: ${describeError(error)}.`, {
+        cause: error,
+      });
     }
-    await write(stream, { ...state, ...lease(owner, leaseUntil) });
-    return toStreamState(state as unknown as Record<string, unknown>);
   }
-
-  async function recordIntent(request: IntentRequest): Promise<StreamState> {
-    const state = await readOwned(request.stream, request.owner, request.expectedVersion);
-    const { staleUntil: _until, ...rest } = state;
-    const next: StateFile = {
-      ...rest,
-      version: state.version + 1,
-      pending: request.pending,
-      ...stale(request),
-      ...lease(request.owner, request.leaseUntil),
-    };
-    await write(request.stream, next);
-    return toStreamState(next as unknown as Record<string, unknown>);
-  }
-
-  async function commit(request: CommitRequest): Promise<StreamState> {
-    const state = await readOwned(request.stream, request.owner, request.expectedVersion);
-    const next: StateFile = {
-      cursor: request.cursor,
-      version: state.version + 1,
-      totalEvents: state.totalEvents + request.events,
-      recentEventIds: request.recentEventIds,
-      ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
-      ...stale(request),
-      lastCommitAt: new Date(request.now).toISOString(),
-      ...lease(request.owner, request.leaseUntil),
-    };
-    await write(request.stream, next);
-    return toStreamState(next as unknown as Record<string, unknown>);
-  }
-
-  async function release({
-    stream,
-    owner,
-  }: {
-    readonly stream: string;
-    readonly owner: string;
-  }): Promise<void> {
-    const state = await read(stream);
-    if (state.leaseOwner !== owner) return;
-    const { leaseOwner: _owner, leaseUntil: _until, leaseHost: _host, leasePid: _pid, ...rest } = state;
-    await write(stream, rest);
-  }
-
-  return {
-    async acquire(request: AcquireRequest): Promise<StreamState> {
-      return locked(request.stream, () => acquire(request));
-    },
-    async recordIntent(request: IntentRequest): Promise<StreamState> {
-      return locked(request.stream, () => recordIntent(request));
-    },
-    async commit(request: CommitRequest): Promise<StreamState> {
-      return locked(request.stream, () => commit(request));
-    },
-    async release(request: { readonly stream: string; readonly owner: string }): Promise<void> {
-      return locked(request.stream, () => release(request));
-    },
-  };
 }
 
-/** Whether a lock file was left by a dead process on this host, or is older than any update takes. */
-/**
- * Takes an abandoned lock away by renaming it, not removing it: two waiters may both have judged it
- * abandoned, and a plain remove by the second would remove the lock the first has just created.
- * What the rename took is checked again; a live lock taken by mistake is put back.
- */
-export async function breakLock(lockPath: string, host: string): Promise<void> {
-  const claimed = `${lockPath}.${process.pid}.${randomBytes(4).toString("hex")}`;
+function parseState(path: string, text: string): StateFile {
+  const fix =
+    "Restore it from a backup, or delete it and pass --start with the day after the newest dt= partition " +
+    "to resume without a gap. Nothing was ingested.";
+  let parsed: unknown;
   try {
-    await rename(lockPath, claimed);
-  } catch {
-    return; // already broken or released by someone else: try to take it again
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new StateInvalidError(`${path} is not valid JSON, so the stream's cursor is unknown. ${fix}`, {
+      cause: error,
+    });
   }
-  if (!(await lockAbandoned(claimed, host))) await link(claimed, lockPath).catch(() => undefined);
-  await rm(claimed, { force: true });
-}
-
-async function lockAbandoned(lockPath: string, host: string): Promise<boolean> {
-  try {
-    const [text, info] = await Promise.all([readFile(lockPath, "utf8"), stat(lockPath)]);
-    if (Date.now() - info.mtimeMs > LOCK_STALE_MS) return true;
-    const holder = JSON.parse(text) as { host?: unknown; pid?: unknown };
-    return holder.host === host && typeof holder.pid === "number" && !processAlive(holder.pid);
-  } catch {
-    // Removed meanwhile (try again at once), or written but not yet filled: wait for it.
-    return false;
+  const record = (
+    typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed : {}
+  ) as Record<string, unknown>;
+  const problems =
+    record === parsed ? [...stateProblems(record), ...leaseProblems(record)] : ["it is not a JSON object"];
+  if (problems.length > 0) {
+    throw new StateInvalidError(
+      `${path} is corrupt (${problems.join("; ")}), so the stream's cursor cannot be trusted. ${fix}`,
+    );
   }
+  return record as unknown as StateFile;
 }
 
 function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
@@ -259,15 +216,4 @@ function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
   )
     problems.push('"leasePid" is not a process id');
   return problems;
-}
-
-/** Whether a process with this id exists on this host (signal 0 checks without signalling). */
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -14,6 +14,7 @@ import type {
   StateStore,
   StreamState,
 } from "../../lambda/core/ports";
+import { STATE_SCHEMA } from "../../lambda/core/state-validation";
 import { DeadlineError, LeaseHeldError, LeaseLostError } from "../../lambda/errors";
 
 /** A clock the test moves; the fake source advances it per page to model time spent fetching. */
@@ -115,14 +116,21 @@ export class ScriptedSource implements EventSource {
   }
 }
 
+/** What a fenced key holds: no events, and every later put to it is refused. */
+export const FENCE = new Uint8Array(0);
+
 /**
- * Objects in memory, last write wins like S3; `failOnPut(n)` makes the n-th put from now fail and
- * `stallOnPut(n)` holds the n-th put until the returned function is called (a run that stops mid-write).
+ * Objects in memory, create-only like the S3 sink (`If-None-Match: *`): a put to a key that holds other
+ * bytes fails, one that holds the same bytes succeeds; `fence` replaces what a key holds by `FENCE`.
+ * `failOnPut(n)` makes the n-th put from now fail and `stallOnPut(n)` holds the n-th put until the
+ * returned function is called (a run that stops mid-write).
  */
 export class MemorySink implements ObjectSink {
   readonly objects = new Map<string, LakeObject>();
   puts = 0;
-  deletes = 0;
+  fences = 0;
+  /** Puts refused because the key held other content or a fence. */
+  refused = 0;
   private failAt: number | undefined;
   private stall: { readonly at: number; readonly gate: Promise<void> } | undefined;
 
@@ -149,23 +157,37 @@ export class MemorySink implements ObjectSink {
       this.failAt = undefined;
       throw new Error("injected sink failure");
     }
+    const existing = this.objects.get(object.key);
+    if (existing !== undefined && !Buffer.from(existing.body).equals(object.body)) {
+      this.refused++;
+      throw new Error(`refused: ${object.key} already holds other content or a fence`);
+    }
     this.objects.set(object.key, object);
   }
 
-  async delete(key: string): Promise<void> {
-    this.deletes++;
-    this.log?.step(`delete ${key}`);
-    this.objects.delete(key);
+  async fence(key: string): Promise<void> {
+    this.fences++;
+    this.log?.step(`fence ${key}`);
+    this.objects.set(key, {
+      key,
+      body: FENCE,
+      metadata: { stream: "", startCursor: "", endCursor: "", eventCount: 0, ingestedAt: "" },
+    });
+  }
+
+  /** Objects that hold events (not fences). */
+  stored(): LakeObject[] {
+    return [...this.objects.values()].filter((o) => o.body !== FENCE);
   }
 
   /** Every stored event, parsed from the gzipped NDJSON objects. */
   events(): Record<string, unknown>[] {
-    return [...this.objects.values()].flatMap((o) => linesOf(o.body));
+    return this.stored().flatMap((o) => linesOf(o.body));
   }
 
   /** Every stored line, as text. */
   lines(): string[] {
-    return [...this.objects.values()].flatMap((o) => rawLinesOf(o.body));
+    return this.stored().flatMap((o) => rawLinesOf(o.body));
   }
 }
 
@@ -205,26 +227,28 @@ export class MemoryStateStore implements StateStore {
     if (!item || item.owner !== request.owner || item.version !== request.expectedVersion) {
       throw new LeaseLostError(request.stream, "the lease or version changed");
     }
-    const { staleUntil: _s, ...rest } = item;
+    const { staleKeys: _s, ...rest } = item;
     const next: Item = {
       ...rest,
+      schema: STATE_SCHEMA,
       version: item.version + 1,
       pending: request.pending,
-      staleKeys: request.staleKeys,
-      ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
       leaseUntil: request.leaseUntil,
     };
     this.items.set(request.stream, next);
     return next;
   }
 
+  /** Like the real stores: refuses a live lease (whoever holds it) and moves the version on (the fencing token). */
   async acquire({ stream, owner, now, leaseUntil }: AcquireRequest): Promise<StreamState> {
     const item = this.items.get(stream) ?? { version: 0, totalEvents: 0 };
-    if (item.owner && item.owner !== owner && (item.leaseUntil ?? 0) > now) {
+    if (item.owner && (item.leaseUntil ?? 0) > now) {
       throw new LeaseHeldError(stream, item.owner, item.leaseUntil);
     }
-    this.items.set(stream, { ...item, owner, leaseUntil });
-    return item;
+    const next = { ...item, version: item.version + 1, owner, leaseUntil };
+    this.items.set(stream, next);
+    const { owner: _o, leaseUntil: _l, ...state } = next;
+    return state;
   }
 
   async commit(request: CommitRequest): Promise<StreamState> {
@@ -244,8 +268,7 @@ export class MemoryStateStore implements StateStore {
       totalEvents: item.totalEvents + request.events,
       recentEventIds: request.recentEventIds,
       ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
-      staleKeys: request.staleKeys,
-      ...(request.staleUntil === undefined ? {} : { staleUntil: request.staleUntil }),
+      schema: STATE_SCHEMA,
       owner: request.owner,
       leaseUntil: request.leaseUntil,
     };

@@ -234,7 +234,7 @@ describe("MonitorLake stack", () => {
     }
     const ingester = statements.filter((s) => JSON.stringify(s.Action).includes("s3:PutObject"));
     expect(ingester).toHaveLength(1);
-    expect(ingester[0]?.Action).toEqual(["s3:PutObject", "s3:DeleteObject"]);
+    expect(ingester[0]?.Action).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:GetObject"]);
     expect(JSON.stringify(ingester[0]?.Resource)).toContain("/events/*");
     const dynamo = statements.find((s) =>
       JSON.stringify(s.Action).includes("dynamodb:UpdateItem"),
