@@ -102,7 +102,9 @@ class DynamoStore {
             ":until": { N: String(leaseUntil) },
             ":next": { N: String(read.version + 1) },
             ":zero": { N: "0" },
-            ...(item === undefined ? {} : { ":read": { N: String(read.version) }, ":now": { N: String(now) } }),
+            ...(item === undefined
+              ? {}
+              : { ":read": { N: String(read.version) }, ":now": { N: String(now) } }),
           },
           ReturnValues: "ALL_NEW",
         }),

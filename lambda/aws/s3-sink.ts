@@ -34,7 +34,10 @@ export function createS3Sink({ s3, bucket, prefix }: S3SinkOptions): ObjectSink 
   const at = (key: string): string => `s3://${bucket}/${prefix}${key}`;
 
   /** Creates the key; false when something is already there (412, or 409 for a concurrent create). */
-  const create = async (input: Omit<PutObjectCommandInput, "Bucket">, signal?: AbortSignal): Promise<boolean> => {
+  const create = async (
+    input: Omit<PutObjectCommandInput, "Bucket">,
+    signal?: AbortSignal,
+  ): Promise<boolean> => {
     try {
       await s3.send(
         new PutObjectCommand({ ...input, Bucket: bucket, IfNoneMatch: "*" }),
@@ -102,9 +105,12 @@ export function createS3Sink({ s3, bucket, prefix }: S3SinkOptions): ObjectSink 
           name === "AccessDenied"
             ? `The function's role needs s3:PutObject and s3:DeleteObject on arn:aws:s3:::${bucket}/${prefix}events/* to fence objects of a failed attempt.`
             : "The key belongs to an attempt that was never committed; the next run fences it again.";
-        throw new StorageError(`S3 fencing of ${at(relativeKey)} failed: ${name}: ${describeError(error)}. ${fix}`, {
-          cause: error,
-        });
+        throw new StorageError(
+          `S3 fencing of ${at(relativeKey)} failed: ${name}: ${describeError(error)}. ${fix}`,
+          {
+            cause: error,
+          },
+        );
       }
       throw new StorageError(
         `S3 fencing of ${at(relativeKey)} did not settle after ${FENCE_ATTEMPTS} attempts: writes keep landing at the key. ` +

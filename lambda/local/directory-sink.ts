@@ -25,20 +25,24 @@ export function createDirectorySink({ root }: DirectorySinkOptions): ObjectSink 
   return {
     async put(object: LakeObject): Promise<void> {
       const path = join(root, object.key);
-      let created: boolean;
+      let stored: boolean;
       try {
-        await writeFileAtomic(
-          join(root, ".meta", `${object.key}.json`),
-          `${JSON.stringify(object.metadata)}\n`,
-        );
-        created = await createOnly(path, object.body);
+        stored =
+          (await createOnly(path, object.body)) || Buffer.from(object.body).equals(await readFile(path));
+        // The object first: a refused write (a fenced key) leaves no provenance behind.
+        if (stored) {
+          await writeFileAtomic(
+            join(root, ".meta", `${object.key}.json`),
+            `${JSON.stringify(object.metadata)}\n`,
+          );
+        }
       } catch (error) {
         throw new StorageError(
           `Could not write ${path}: ${describeError(error)}. Check that the --out directory is writable and the disk has space.`,
           { cause: error },
         );
       }
-      if (!created && !Buffer.from(object.body).equals(await readFile(path))) {
+      if (!stored) {
         throw new StorageError(
           `Could not write ${path}: the file already holds other content or a fence. monitor-lake never overwrites ` +
             "an object; a key is fenced when a later run took over this attempt, whose events that run stores again.",

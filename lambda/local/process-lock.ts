@@ -21,7 +21,7 @@ export function lockName(resource: string, platform: NodeJS.Platform = process.p
     `The local state store needs a lock that the operating system releases when its holder dies, and this ` +
       `platform (${platform}) has none monitor-lake can use (it binds a Linux abstract Unix socket or a Windows ` +
       "named pipe; a lock file with a staleness timer could let a paused run overwrite the state). Run the CLI " +
-      "on Linux or Windows, or in a Linux container (docker run -v \"$PWD/lake:/lake\" node:24 ...).",
+      'on Linux or Windows, or in a Linux container (docker run -v "$PWD/lake:/lake" node:24 ...).',
   );
 }
 
@@ -35,7 +35,8 @@ export async function tryLock(resource: string): Promise<ProcessLock | undefined
   const bound = await new Promise<boolean>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "EADDRINUSE") resolve(false);
-      else reject(new StorageError(`Could not take the state lock ${JSON.stringify(name)}: ${error.message}.`));
+      else
+        reject(new StorageError(`Could not take the state lock ${JSON.stringify(name)}: ${error.message}.`));
     });
     server.listen({ path: name, exclusive: true }, () => resolve(true));
   });

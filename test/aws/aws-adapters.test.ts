@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
@@ -40,7 +41,27 @@ describe("S3 sink (moto)", () => {
       "end-cursor": "end-cursor",
       "event-count": "20",
       "ingested-at": "2024-01-10T00:00:00.000Z",
+      "content-sha256": createHash("sha256").update(object!.body).digest("hex"),
     });
+  });
+
+  it("never overwrites: a second put of the same bytes succeeds, of other bytes fails and changes nothing", async () => {
+    const bucket = await createBucket(s3);
+    const sink = createS3Sink({ s3, bucket, prefix: "" });
+    const chunk = new Chunk("c", [], 1000);
+    chunk.add(received(makeEvents(1)[0]!), Date.now());
+    const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
+    await sink.put(object!);
+
+    await sink.put(object!); // a retry whose first answer was lost
+    const error = await sink
+      .put({ ...object!, body: Buffer.concat([object!.body, Buffer.from([0])]) })
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain("already holds other content or a fence");
+    const [stored] = await readLake(s3, bucket);
+    expect(stored?.events).toHaveLength(1);
   });
 
   it("fails with a StorageError naming the bucket and the fix when the bucket does not exist", async () => {
@@ -73,8 +94,8 @@ describe("S3 sink (moto)", () => {
   });
 });
 
-describe("S3 sink deletes (moto)", () => {
-  it("deletes an object under the prefix; deleting a missing key is not an error", async () => {
+describe("S3 sink fences (moto)", () => {
+  it("replaces a failed attempt's object by a fence that refuses every later put, and fences a missing key", async () => {
     const bucket = await createBucket(s3);
     const sink = createS3Sink({ s3, bucket, prefix: "monitor/" });
     const chunk = new Chunk("c", [], 1000);
@@ -82,20 +103,27 @@ describe("S3 sink deletes (moto)", () => {
     const [object] = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00.000Z");
     await sink.put(object!);
 
-    await sink.delete(object!.key);
-    await sink.delete(object!.key);
+    await sink.fence(object!.key);
+    await sink.fence(object!.key);
+    await sink.fence("events/dt=2024-01-01/never-written.json.gz");
+    const late = await sink.put(object!).catch((e: unknown) => e); // a zombie's write, however late
 
-    expect(await readLake(s3, bucket)).toHaveLength(0);
+    expect(late).toBeInstanceOf(StorageError);
+    const lake = await readLake(s3, bucket);
+    expect(lake.map((o) => o.key).sort()).toEqual(
+      [`monitor/${object!.key}`, "monitor/events/dt=2024-01-01/never-written.json.gz"].sort(),
+    );
+    expect(lake.every((o) => o.events.length === 0 && o.metadata.fenced === "true")).toBe(true);
   });
 
-  it("names the bucket and the fix when a delete fails", async () => {
+  it("names the bucket and the fix when fencing fails", async () => {
     const sink = createS3Sink({ s3, bucket: "no-such-bucket-here", prefix: "" });
 
-    const error = await sink.delete("events/dt=2024-01-01/x.json.gz").catch((e: unknown) => e);
+    const error = await sink.fence("events/dt=2024-01-01/x.json.gz").catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toContain(
-      "S3 DeleteObject s3://no-such-bucket-here/events/dt=2024-01-01/x.json.gz",
+      "S3 fencing of s3://no-such-bucket-here/events/dt=2024-01-01/x.json.gz failed",
     );
   });
 });
@@ -114,26 +142,25 @@ describe("DynamoDB state store (moto)", () => {
     const now = Date.now();
 
     const state = await store.acquire(lease("a", now));
-    expect(state).toEqual({ version: 0, totalEvents: 0 });
+    expect(state).toEqual({ version: 1, totalEvents: 0 }); // every acquire moves the fencing token on
     const committed = await store.commit({
       stream: "s1",
       owner: "a",
-      expectedVersion: 0,
+      expectedVersion: 1,
       cursor: "c1",
       newestEventTime: "2024-01-01T00:00:00.000Z",
       events: 5,
       recentEventIds: ["x", "y"],
-      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     });
     expect(committed).toEqual({
-      version: 1,
+      schema: 2,
+      version: 2,
       totalEvents: 5,
       cursor: "c1",
       newestEventTime: "2024-01-01T00:00:00.000Z",
       recentEventIds: ["x", "y"],
-      staleKeys: [],
     });
     await store.release({ stream: "s1", owner: "a" });
 
@@ -142,7 +169,7 @@ describe("DynamoDB state store (moto)", () => {
     expect(item?.leaseOwner).toBeUndefined();
     expect(item?.cursor?.S).toBe("c1");
     expect(item?.lastCommitAt?.S).toBe(new Date(now).toISOString());
-    expect(await store.acquire(lease("b", now))).toMatchObject({ cursor: "c1", version: 1 });
+    expect(await store.acquire(lease("b", now))).toMatchObject({ cursor: "c1", version: 3 });
   });
 
   it("refuses a lease held by a live run, and takes over an expired one", async () => {
@@ -156,7 +183,70 @@ describe("DynamoDB state store (moto)", () => {
     expect((held as LeaseHeldError).holder).toBe("a");
     expect((held as LeaseHeldError).expiresAt).toBe(now + 10_000);
 
-    expect(await store.acquire(lease("b", now + 10_001))).toMatchObject({ version: 0 });
+    expect(await store.acquire(lease("b", now + 10_001))).toMatchObject({ version: 2 });
+  });
+
+  it("refuses a second acquire by the same owner while its lease lives (two copies of one delivery)", async () => {
+    const table = await createStateTable(dynamo);
+    const store = createDynamoStateStore({ dynamo, table });
+    const now = Date.now();
+    await store.acquire(lease("lambda-req-1", now));
+
+    const again = await store.acquire(lease("lambda-req-1", now)).catch((e: unknown) => e);
+
+    expect(again).toBeInstanceOf(LeaseHeldError);
+  });
+
+  it("upgrades a schema 1 item: reads its stale keys, and the next write drops them and records schema 2", async () => {
+    const table = await createStateTable(dynamo);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          streamId: { S: "s1" },
+          version: { N: "4" },
+          totalEvents: { N: "5" },
+          cursor: { S: "c5" },
+          staleKeys: { L: [{ S: "events/dt=2024-01-01/s1-old-000.json.gz" }] },
+          staleUntil: { N: "1" },
+        },
+      }),
+    );
+    const store = createDynamoStateStore({ dynamo, table });
+    const now = Date.now();
+
+    const state = await store.acquire(lease("a", now));
+    expect(state).toMatchObject({ version: 5, staleKeys: ["events/dt=2024-01-01/s1-old-000.json.gz"] });
+    expect(state.schema).toBeUndefined();
+    const committed = await store.commit({
+      stream: "s1",
+      owner: "a",
+      expectedVersion: 5,
+      cursor: "c5",
+      events: 0,
+      recentEventIds: [],
+      now,
+      leaseUntil: now + 60_000,
+    });
+
+    expect(committed).toEqual({ schema: 2, version: 6, totalEvents: 5, cursor: "c5", recentEventIds: [] });
+  });
+
+  it("refuses a state written by a newer schema, naming the upgrade", async () => {
+    const table = await createStateTable(dynamo);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { streamId: { S: "s1" }, version: { N: "4" }, totalEvents: { N: "5" }, schema: { N: "3" } },
+      }),
+    );
+
+    const error = await createDynamoStateStore({ dynamo, table })
+      .acquire(lease("a", Date.now()))
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StateInvalidError);
+    expect((error as Error).message).toContain("written by a newer monitor-lake");
   });
 
   it("rejects a commit from a run that lost its lease or read an old version", async () => {
@@ -167,18 +257,17 @@ describe("DynamoDB state store (moto)", () => {
     await store.acquire(lease("b", now + 2000)); // a's lease expired; b took over
     const commit = {
       stream: "s1",
-      expectedVersion: 0,
+      expectedVersion: 2, // b's fencing token
       cursor: "c",
       events: 1,
       recentEventIds: [],
-      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     };
 
     await expect(store.commit({ ...commit, owner: "a" })).rejects.toBeInstanceOf(LeaseLostError);
     await store.commit({ ...commit, owner: "b" });
-    await expect(store.commit({ ...commit, owner: "b" })).rejects.toBeInstanceOf(LeaseLostError); // version 0 is stale
+    await expect(store.commit({ ...commit, owner: "b" })).rejects.toBeInstanceOf(LeaseLostError); // version 2 is stale
     await store.release({ stream: "s1", owner: "a" }); // not a's: a no-op
     await expect(store.acquire(lease("c", now + 2001))).rejects.toBeInstanceOf(LeaseHeldError);
   });
@@ -195,40 +284,28 @@ describe("DynamoDB state store (moto)", () => {
       keys: ["events/dt=2024-01-01/s1-k-000.json.gz"],
     };
 
-    const intent = await store.recordIntent({
-      ...lease("a", now),
-      expectedVersion: 0,
-      pending,
-      staleKeys: ["old-key"],
-      staleUntil: now + 5000,
-    });
-    expect(intent).toMatchObject({ version: 1, pending, staleKeys: ["old-key"], staleUntil: now + 5000 });
-    expect(await store.acquire(lease("a", now))).toMatchObject({ pending });
+    const intent = await store.recordIntent({ ...lease("a", now), expectedVersion: 1, pending });
+    expect(intent).toMatchObject({ schema: 2, version: 2, pending });
     await expect(
-      store.recordIntent({ ...lease("b", now), expectedVersion: 1, pending, staleKeys: [] }),
+      store.recordIntent({ ...lease("b", now), expectedVersion: 2, pending }),
     ).rejects.toBeInstanceOf(LeaseLostError);
 
     const committed = await store.commit({
       stream: "s1",
       owner: "a",
-      expectedVersion: 1,
+      expectedVersion: 2,
       cursor: "c9",
       events: 9,
       recentEventIds: [],
-      staleKeys: [],
       now,
       leaseUntil: now + 60_000,
     });
-    expect(committed).toEqual({
-      version: 2,
-      totalEvents: 9,
-      cursor: "c9",
-      recentEventIds: [],
-      staleKeys: [],
-    });
+    expect(committed).toEqual({ schema: 2, version: 3, totalEvents: 9, cursor: "c9", recentEventIds: [] });
+    await store.release({ stream: "s1", owner: "a" });
+    expect(await store.acquire(lease("b", now))).not.toHaveProperty("pending");
   });
 
-  it("refuses a corrupt item with the table, the item and the fix, and releases the lease", async () => {
+  it("refuses a corrupt item with the table, the item and the fix, without taking the lease", async () => {
     const table = await createStateTable(dynamo);
     await dynamo.send(
       new PutItemCommand({

@@ -113,7 +113,10 @@ describe("exactly once on S3 and DynamoDB (moto), under adversarial timing", () 
     firstPuts.open();
     await Promise.allSettled([first, second]);
     // Whatever each copy reported, the next run leaves every event exactly once.
-    await runIngest({ source: new FakeSource(events, 100), sink, state, clock }, { ...options, owner: "next" });
+    await runIngest(
+      { source: new FakeSource(events, 100), sink, state, clock },
+      { ...options, owner: "next" },
+    );
 
     const counts = await copies(bucket);
     expect(counts.size).toBe(30);

@@ -6,6 +6,7 @@ import { CursorError, ErrorCode } from "../../lambda/errors";
 import {
   FakeClock,
   FakeSource,
+  FENCE,
   MemorySink,
   MemoryStateStore,
   makeEvents,
@@ -34,6 +35,11 @@ function scripted(script: Record<string, readonly EventPage[]>) {
   return { clock, source, sink, state, ports: { source, sink, state, clock } };
 }
 
+/** The key of the one object with events the sink holds. */
+function objectKeyOf(sink: MemorySink): string {
+  return sink.stored()[0]?.key ?? "none";
+}
+
 function duplicates(ids: unknown[]): number {
   return ids.length - new Set(ids).size;
 }
@@ -50,7 +56,7 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
         if (signal?.aborted) throw new DOMException("aborted", "AbortError");
         await memory.put(object);
       },
-      delete: (key) => memory.delete(key),
+      fence: (key) => memory.fence(key),
     };
     const reporter = { page: () => stop.abort() }; // Ctrl-C right after the first page
 
@@ -219,7 +225,7 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
     expect(reference.steps.filter((x) => x === "intent")).toHaveLength(4);
   });
 
-  it("deletes what a zombie run wrote after its lease expired, so the lake ends exactly once", async () => {
+  it("refuses what a zombie run writes after its lease expired, however late, so the lake ends exactly once", async () => {
     const clock = new FakeClock();
     const source = new FakeSource(makeEvents(200, 2), 50, clock, 100);
     const sink = new MemorySink();
@@ -230,18 +236,13 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
     const zombie = runIngest(ports, { ...options, startCursor: "c0", leaseMs: 60_000 });
     await new Promise((r) => setTimeout(r, 20));
     expect(state.items.get("s1")?.pending?.owner).toBe("run-1");
-    clock.advance(61_000); // A's lease expires; B takes over and drains the stream
+    clock.advance(61_000); // A's lease expires; B takes over, fences A's keys and drains the stream
     await runIngest(ports, { ...options, owner: "run-2" });
     expect(new Set(sink.events().map((e) => e.eventId)).size).toBe(200);
-    release(); // A's write lands late, after B deleted A's recorded keys
-    await expect(zombie).rejects.toMatchObject({
-      code: ErrorCode.LeaseLost,
-      message: expect.stringContaining("the next runs delete them and store those events again"),
-    });
-    expect(duplicates(sink.events().map((e) => e.eventId))).toBeGreaterThan(0);
-
-    clock.advance(5 * 60_000);
-    await runIngest(ports, { ...options, owner: "run-3" }); // within the grace, it deletes them again
+    clock.advance(24 * 3600_000); // any delay: no grace period to outlive
+    release(); // A's write lands now, on a fenced key
+    await expect(zombie).rejects.toThrow(/already holds other content or a fence/);
+    expect(sink.refused).toBe(1);
 
     const ids = sink.events().map((e) => e.eventId);
     expect(new Set(ids).size).toBe(200);
@@ -249,21 +250,67 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
     expect(state.items.get("s1")?.cursor).toBe("c200");
   });
 
-  it("deletes stale keys once more after the grace period, then forgets them", async () => {
+  it("fences every key of a pending chunk of 700 objects, so none of its late writes stays (no list is cut)", async () => {
     const s = scripted({ a: [page([e1!], "a")] });
+    const keys = Array.from(
+      { length: 700 },
+      (_, i) =>
+        `events/dt=2024-01-${String(1 + (i % 28)).padStart(2, "0")}/s1-${"f".repeat(40)}-${i}.json.gz`,
+    );
     s.state.items.set("s1", {
       version: 4,
       totalEvents: 0,
       cursor: "a",
-      staleKeys: ["events/dt=2024-01-01/s1-0000000000000000-000.json.gz"],
-      staleUntil: s.clock.now() - 1,
+      pending: { owner: "zombie", startCursor: "a", endCursor: "b", keys },
     });
 
     await runIngest(s.ports, options);
+    // The zombie thaws after the take-over and writes all 700 objects of its attempt.
+    const late = await Promise.allSettled(
+      keys.map((key) =>
+        s.sink.put({
+          key,
+          body: new Uint8Array([1]),
+          metadata: { stream: "s1", startCursor: "a", endCursor: "b", eventCount: 1, ingestedAt: "" },
+        }),
+      ),
+    );
     await runIngest(s.ports, { ...options, owner: "run-2" });
 
-    expect(s.sink.deletes).toBe(1); // the first run after the hour: a zombie's write is surely landed
-    expect(s.state.items.get("s1")?.staleKeys).toEqual([]);
+    expect(late.filter((r) => r.status === "fulfilled")).toHaveLength(0);
+    expect(s.sink.stored().map((o) => o.key)).toEqual([objectKeyOf(s.sink)]);
+    expect(s.state.items.get("s1")?.pending).toBeUndefined();
+  });
+
+  it("upgrades a state of schema 1: fences its stale keys and its pending chunk, then drops them", async () => {
+    const s = scripted({ a: [page([e1!], "a")] });
+    const old = "events/dt=2024-01-01/s1-0000000000000000-000.json.gz";
+    const attempt = "events/dt=2024-01-01/s1-1111111111111111-000.json.gz";
+    for (const key of [old, attempt]) {
+      await s.sink.put({
+        key,
+        body: new Uint8Array([7]),
+        metadata: { stream: "s1", startCursor: "", endCursor: "", eventCount: 1, ingestedAt: "" },
+      });
+    }
+    // As the first core versions left it: no schema, stale keys with an expiry long past.
+    s.state.items.set("s1", {
+      version: 4,
+      totalEvents: 0,
+      cursor: "a",
+      staleKeys: [old],
+      staleUntil: 1,
+      pending: { owner: "old-run", startCursor: "a", endCursor: "b", keys: [attempt] },
+    } as never);
+
+    await runIngest(s.ports, options);
+
+    expect(s.sink.objects.get(old)?.body).toBe(FENCE);
+    expect(s.sink.objects.get(attempt)?.body).toBe(FENCE);
+    const item = s.state.items.get("s1");
+    expect(item).toMatchObject({ schema: 2 });
+    expect(item?.staleKeys).toBeUndefined();
+    expect(item?.pending).toBeUndefined();
   });
 
   it("commits a chunk once it is older than chunkMaxAgeMs, even when it is small", async () => {

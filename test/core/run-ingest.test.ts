@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { objectKey } from "../../lambda/core/object-key";
 import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
 import { DeadlineError, DocuSignError, ErrorCode, LeaseHeldError } from "../../lambda/errors";
-import { FakeClock, FakeSource, linesOf, MemorySink, MemoryStateStore, makeEvents, WriteLog } from "./fakes";
+import {
+  FakeClock,
+  FakeSource,
+  FENCE,
+  linesOf,
+  MemorySink,
+  MemoryStateStore,
+  makeEvents,
+  WriteLog,
+} from "./fakes";
 
 const baseOptions: IngestOptions = {
   stream: "s1",
@@ -161,19 +170,20 @@ describe("runIngest", () => {
     }
   });
 
-  it("keys carry the intent's version: a retry never reuses a failed attempt's keys, it deletes them", async () => {
+  it("keys carry the intent's version and owner: a retry never reuses a failed attempt's keys, it fences them", async () => {
     const first = setup();
     first.state.failOnCommit(1);
     await expect(runIngest(first.ports, baseOptions)).rejects.toThrow();
     const keysAfterCrash = [...first.sink.objects.keys()];
     const pending = first.state.items.get("s1")?.pending;
     expect(pending?.keys).toEqual(keysAfterCrash);
-    expect(keysAfterCrash[0]).toBe(objectKey("s1", "c0", 1, "2024-01-01", 0));
+    // acquire moved the version to 1, the intent records the chunk at 2
+    expect(keysAfterCrash[0]).toBe(objectKey("s1", "c0", 2, "2024-01-01", 0, baseOptions.owner));
 
     await runIngest(first.ports, { ...baseOptions, owner: "run-2" });
 
-    for (const key of keysAfterCrash) expect(first.sink.objects.has(key)).toBe(false);
-    expect(first.sink.objects.has(objectKey("s1", "c0", 2, "2024-01-01", 0))).toBe(true);
+    for (const key of keysAfterCrash) expect(first.sink.objects.get(key)?.body).toBe(FENCE);
+    expect(first.sink.objects.has(objectKey("s1", "c0", 4, "2024-01-01", 0, "run-2"))).toBe(true);
     expect(first.sink.events()).toHaveLength(300);
   });
 

@@ -1,11 +1,12 @@
-import { spawn } from "node:child_process";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../../lambda/errors";
 import { createDirectorySink } from "../../lambda/local/directory-sink";
-import { breakLock, createFileStateStore } from "../../lambda/local/file-state-store";
+import { createFileStateStore } from "../../lambda/local/file-state-store";
+import { lockName } from "../../lambda/local/process-lock";
 
 let dir: string;
 beforeAll(async () => {
@@ -15,82 +16,43 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The id of a process that has exited. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
-  await new Promise((resolve) => child.on("exit", resolve));
-  return child.pid as number;
-}
-
 const now = Date.UTC(2024, 0, 10);
 const lease = (owner: string) => ({ stream: "s1", owner, now, leaseUntil: now + 15 * 60_000 });
 
 describe("file state store", () => {
-  it("takes over at once a lease whose holder is a dead process on this host", async () => {
-    const root = await mkdtemp(join(dir, "dead-"));
-    const killed = createFileStateStore({ root, pid: await deadPid() });
-    await killed.acquire(lease("cli-killed"));
+  it("moves the version on at every acquire (the fencing token) and records the holder", async () => {
+    const root = await mkdtemp(join(dir, "fence-"));
+    const store = createFileStateStore({ root });
 
-    const state = await createFileStateStore({ root }).acquire(lease("cli-next"));
+    expect((await store.acquire(lease("a"))).version).toBe(1);
+    await store.release({ stream: "s1", owner: "a" });
+    expect((await store.acquire(lease("b"))).version).toBe(2);
 
-    expect(state.version).toBe(0);
     const file = JSON.parse(await readFile(join(root, "state", "s1.json"), "utf8"));
-    expect(file).toMatchObject({ leaseOwner: "cli-next", leaseHost: hostname(), leasePid: process.pid });
+    expect(file).toMatchObject({ leaseOwner: "b", leaseHost: hostname(), leasePid: process.pid });
   });
 
-  it("still refuses a lease held by a live process, or by a process on another host", async () => {
+  it("refuses a lease held in this process, or recorded by a process on another host until it expires", async () => {
     const root = await mkdtemp(join(dir, "live-"));
-    const pid = await deadPid();
-    await createFileStateStore({ root, host: "other-host", pid }).acquire(lease("cli-elsewhere"));
+    await createFileStateStore({ root }).acquire(lease("cli-alive"));
     await expect(createFileStateStore({ root }).acquire(lease("cli-next"))).rejects.toBeInstanceOf(
       LeaseHeldError,
     );
 
-    const root2 = await mkdtemp(join(dir, "live2-"));
-    await createFileStateStore({ root: root2, pid: process.pid }).acquire(lease("cli-alive"));
-    await expect(createFileStateStore({ root: root2 }).acquire(lease("cli-next"))).rejects.toBeInstanceOf(
-      LeaseHeldError,
+    const root2 = await mkdtemp(join(dir, "elsewhere-"));
+    await mkdir(join(root2, "state"));
+    const elsewhere = { leaseOwner: "cli-elsewhere", leaseHost: "other-host", leasePid: 1 };
+    await writeFile(
+      join(root2, "state", "s1.json"),
+      JSON.stringify({ version: 1, totalEvents: 0, ...elsewhere, leaseUntil: now + 60_000 }),
     );
+    const store = createFileStateStore({ root: root2 });
+    await expect(store.acquire(lease("cli-next"))).rejects.toBeInstanceOf(LeaseHeldError);
+    const later = { ...lease("cli-next"), now: now + 61_000 };
+    expect((await store.acquire(later)).version).toBe(2);
   });
 
-  it("records the intent, then the commit clears it; a lost lease refuses both", async () => {
-    const root = await mkdtemp(join(dir, "intent-"));
-    const store = createFileStateStore({ root });
-    await store.acquire(lease("a"));
-    const pending = {
-      owner: "a",
-      startCursor: "c0",
-      endCursor: "c5",
-      keys: ["events/dt=2024-01-01/s1-x-000.json.gz"],
-    };
-
-    const intent = await store.recordIntent({ ...lease("a"), expectedVersion: 0, pending, staleKeys: [] });
-    expect(intent).toMatchObject({ version: 1, pending });
-    const commit = {
-      ...lease("a"),
-      expectedVersion: 1,
-      cursor: "c5",
-      events: 5,
-      recentEventIds: ["e1"],
-      staleKeys: ["k"],
-      staleUntil: now + 1000,
-    };
-    const committed = await store.commit(commit);
-    expect(committed).toEqual({
-      version: 2,
-      totalEvents: 5,
-      cursor: "c5",
-      recentEventIds: ["e1"],
-      staleKeys: ["k"],
-      staleUntil: now + 1000,
-    });
-    await expect(store.commit(commit)).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(
-      store.recordIntent({ ...lease("b"), expectedVersion: 2, pending, staleKeys: [] }),
-    ).rejects.toBeInstanceOf(LeaseLostError);
-  });
-
-  it("lets exactly one of many concurrent runs take the lease (updates hold a lock file)", async () => {
+  it("lets exactly one of many concurrent runs take the lease", async () => {
     const root = await mkdtemp(join(dir, "race-"));
     const store = createFileStateStore({ root });
 
@@ -103,32 +65,87 @@ describe("file state store", () => {
     expect(refused.every((r) => r.reason instanceof LeaseHeldError)).toBe(true);
   });
 
-  it("breaks a lock left by a dead process, and names a lock held too long", async () => {
-    const root = await mkdtemp(join(dir, "lock-"));
-    const lockPath = join(root, "state", "s1.json.lock");
-    await mkdir(join(root, "state"), { recursive: true });
-    await writeFile(lockPath, JSON.stringify({ host: hostname(), pid: await deadPid() }));
-    await createFileStateStore({ root }).acquire(lease("a"));
+  it("records the intent, then the commit clears it; every write is a compare-and-swap on the version", async () => {
+    const root = await mkdtemp(join(dir, "intent-"));
+    const store = createFileStateStore({ root });
+    await store.acquire(lease("a"));
+    const pending = {
+      owner: "a",
+      startCursor: "c0",
+      endCursor: "c5",
+      keys: ["events/dt=2024-01-01/s1-x-000.json.gz"],
+    };
 
-    await writeFile(lockPath, JSON.stringify({ host: hostname(), pid: process.pid }));
-    const error = await createFileStateStore({ root, lockWaitMs: 50 })
-      .release({ stream: "s1", owner: "a" })
-      .catch((e: unknown) => e);
+    const intent = await store.recordIntent({ ...lease("a"), expectedVersion: 1, pending });
+    expect(intent).toMatchObject({ schema: 2, version: 2, pending });
+    const commit = {
+      ...lease("a"),
+      expectedVersion: 2,
+      cursor: "c5",
+      events: 5,
+      recentEventIds: ["e1"],
+    };
+    const committed = await store.commit(commit);
+    expect(committed).toEqual({
+      schema: 2,
+      version: 3,
+      totalEvents: 5,
+      cursor: "c5",
+      recentEventIds: ["e1"],
+    });
+    await expect(store.commit(commit)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(store.recordIntent({ ...lease("b"), expectedVersion: 3, pending })).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
+  });
 
-    expect(error).toBeInstanceOf(StorageError);
-    expect((error as Error).message).toContain(`${lockPath} has been held`);
-    expect((error as Error).message).toContain("delete the lock file");
+  it("refuses the holder's write once the state file was deleted or replaced under it", async () => {
+    const root = await mkdtemp(join(dir, "reset-"));
+    const store = createFileStateStore({ root });
+    await store.acquire(lease("a"));
+    await rm(join(root, "state", "s1.json"));
+
+    await expect(
+      store.commit({ ...lease("a"), expectedVersion: 1, cursor: "c1", events: 1, recentEventIds: [] }),
+    ).rejects.toBeInstanceOf(LeaseLostError);
+  });
+
+  it("upgrades a schema 1 file: its stale keys are read, the next write drops them and records schema 2", async () => {
+    const root = await mkdtemp(join(dir, "upgrade-"));
+    await mkdir(join(root, "state"));
+    const path = join(root, "state", "s1.json");
+    await writeFile(
+      path,
+      JSON.stringify({ version: 3, totalEvents: 2, cursor: "c2", staleKeys: ["k"], staleUntil: 1 }),
+    );
+    const store = createFileStateStore({ root });
+
+    expect(await store.acquire(lease("b"))).toEqual({
+      version: 4,
+      totalEvents: 2,
+      cursor: "c2",
+      staleKeys: ["k"],
+    });
+    await store.commit({ ...lease("b"), expectedVersion: 4, cursor: "c2", events: 0, recentEventIds: [] });
+
+    const file = JSON.parse(await readFile(path, "utf8"));
+    expect(file).toMatchObject({ schema: 2, version: 5, cursor: "c2" });
+    expect(file).not.toHaveProperty("staleKeys");
+    expect(file).not.toHaveProperty("staleUntil");
   });
 
   it("names the file and the fix when the state is corrupt, without taking the lease", async () => {
     const root = await mkdtemp(join(dir, "corrupt-"));
     const path = join(root, "state", "s1.json");
-    await createFileStateStore({ root }).acquire(lease("a"));
+    const first = createFileStateStore({ root });
+    await first.acquire(lease("a"));
+    await first.release({ stream: "s1", owner: "a" });
     for (const text of [
       '{"version":"1","totalEvents":0}',
       "[]",
       "{not json",
       '{"version":1,"totalEvents":0,"pending":{}}',
+      '{"version":1,"totalEvents":0,"schema":3}',
     ]) {
       await writeFile(path, text);
       const error = await createFileStateStore({ root })
@@ -142,39 +159,45 @@ describe("file state store", () => {
   });
 });
 
-describe("breaking an abandoned state lock", () => {
-  it("removes a lock whose holder is dead, and puts back a live one it took by mistake", async () => {
-    const root = await mkdtemp(join(dir, "lock-"));
-    const abandoned = join(root, "a.json.lock");
-    const live = join(root, "b.json.lock");
-    await writeFile(abandoned, JSON.stringify({ host: hostname(), pid: await deadPid() }));
-    const liveText = JSON.stringify({ host: hostname(), pid: process.pid });
-    await writeFile(live, liveText);
-
-    await breakLock(abandoned, hostname());
-    await breakLock(live, hostname());
-
-    await expect(readFile(abandoned, "utf8")).rejects.toMatchObject({ code: "ENOENT" });
-    expect(await readFile(live, "utf8")).toBe(liveText);
-    expect((await readdir(root)).sort()).toEqual(["b.json.lock"]);
+describe("the process lock", () => {
+  it("is an abstract socket on Linux and a named pipe on Windows; elsewhere it fails, naming what to do", () => {
+    expect(lockName("/lake/state/s1.json", "linux")).toMatch(/^\0monitor-lake-[0-9a-f]{32}$/);
+    expect(lockName("/lake/state/s1.json", "win32")).toMatch(/^\\\\\.\\pipe\\monitor-lake-[0-9a-f]{32}$/);
+    expect(() => lockName("/lake/state/s1.json", "darwin")).toThrow(StorageError);
+    expect(() => lockName("/lake/state/s1.json", "darwin")).toThrow(/Run the CLI on Linux or Windows/);
   });
 });
 
 describe("directory sink", () => {
-  it("deletes an object and its provenance; deleting a missing key is not an error", async () => {
+  const object = (body: Uint8Array) => ({
+    key: "events/dt=2024-01-01/s1-0123456789abcdef-000.json.gz",
+    body,
+    metadata: { stream: "s1", startCursor: "a", endCursor: "b", eventCount: 1, ingestedAt: "x" },
+  });
+
+  it("never overwrites: the same bytes again succeed, other bytes fail and change nothing", async () => {
     const root = await mkdtemp(join(dir, "sink-"));
     const sink = createDirectorySink({ root });
-    const key = "events/dt=2024-01-01/s1-0123456789abcdef-000.json.gz";
-    await sink.put({
-      key,
-      body: new Uint8Array([1, 2, 3]),
-      metadata: { stream: "s1", startCursor: "a", endCursor: "b", eventCount: 1, ingestedAt: "x" },
-    });
+    await sink.put(object(new Uint8Array([1, 2, 3])));
 
-    await sink.delete(key);
-    await sink.delete(key);
+    await sink.put(object(new Uint8Array([1, 2, 3])));
+    await expect(sink.put(object(new Uint8Array([9])))).rejects.toThrow(/already holds other content/);
 
-    await expect(readFile(join(root, key))).rejects.toMatchObject({ code: "ENOENT" });
+    expect([...(await readFile(join(root, object(new Uint8Array()).key)))]).toEqual([1, 2, 3]);
+  });
+
+  it("fences a key: its object is replaced by one with no lines, and later puts are refused", async () => {
+    const root = await mkdtemp(join(dir, "fence-"));
+    const sink = createDirectorySink({ root });
+    const { key } = object(new Uint8Array());
+    await sink.put(object(new Uint8Array([1, 2, 3])));
+
+    await sink.fence(key);
+    await sink.fence(key);
+    await sink.fence("events/dt=2024-01-01/never-written.json.gz");
+
+    await expect(sink.put(object(new Uint8Array([1, 2, 3])))).rejects.toBeInstanceOf(StorageError);
+    expect(gunzipSync(await readFile(join(root, key))).byteLength).toBe(0);
     await expect(readFile(join(root, ".meta", `${key}.json`))).rejects.toMatchObject({ code: "ENOENT" });
   });
 });
