@@ -1,11 +1,11 @@
 import { DeleteItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
+import { FakeClock, FakeSource, makeEvents, rawLinesOf } from "../../dev/fakes";
 import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
 import { createS3Sink } from "../../lambda/aws/s3-sink";
 import type { ObjectSink, StateStore } from "../../lambda/core/ports";
 import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
-import { FakeClock, FakeSource, makeEvents, rawLinesOf } from "../core/fakes";
 import { awsClients, createBucket, createStateTable } from "../helpers/aws";
 
 const { s3, dynamo } = awsClients();

@@ -1,7 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { objectKey } from "../../lambda/core/object-key";
-import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
-import { DeadlineError, DocuSignError, ErrorCode, LeaseHeldError } from "../../lambda/errors";
 import {
   FakeClock,
   FakeSource,
@@ -11,7 +8,10 @@ import {
   MemoryStateStore,
   makeEvents,
   WriteLog,
-} from "./fakes";
+} from "../../dev/fakes";
+import { objectKey } from "../../lambda/core/object-key";
+import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
+import { DeadlineError, DocuSignError, ErrorCode, LeaseHeldError } from "../../lambda/errors";
 
 const baseOptions: IngestOptions = {
   stream: "s1",

@@ -13,9 +13,9 @@ import type {
   ReceivedEvent,
   StateStore,
   StreamState,
-} from "../../lambda/core/ports";
-import { STATE_SCHEMA } from "../../lambda/core/state-validation";
-import { DeadlineError, LeaseHeldError, LeaseLostError } from "../../lambda/errors";
+} from "../lambda/core/ports";
+import { STATE_SCHEMA } from "../lambda/core/state-validation";
+import { DeadlineError, LeaseHeldError, LeaseLostError } from "../lambda/errors";
 
 /** A clock the test moves; the fake source advances it per page to model time spent fetching. */
 export class FakeClock implements Clock {
