@@ -68,7 +68,8 @@ class FileStore {
     }
     try {
       const state = await this.read(stream);
-      const elsewhere = state.leaseHost !== undefined && state.leaseHost !== this.host;
+      // A lease recorded without a host (or by another host) is not this host's lock to judge: it lasts until it expires.
+      const elsewhere = state.leaseHost !== this.host;
       if (state.leaseOwner !== undefined && elsewhere && (state.leaseUntil ?? 0) > now) {
         throw new LeaseHeldError(stream, state.leaseOwner, state.leaseUntil);
       }

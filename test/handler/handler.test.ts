@@ -149,8 +149,9 @@ describe("Lambda handler against moto and the simulator", () => {
 
     await expect(handler({}, context(60_000))).rejects.toBeInstanceOf(StorageError);
     const committed = await stateItem(s.table);
-    // The first chunk's intent and commit (versions 1, 2), the second's intent (3), not its commit.
-    expect(committed?.version?.N).toBe("3");
+    // The acquire (version 1, the fencing token), the first chunk's intent and commit (2, 3), the
+    // second's intent (4), not its commit.
+    expect(committed?.version?.N).toBe("4");
     expect(committed?.pending?.M?.keys?.L?.length).toBeGreaterThan(0);
     expect(committed?.leaseOwner).toBeUndefined();
     const resumed = await handler({}, context(60_000));
