@@ -5,7 +5,7 @@ import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
 import { makeEvents, received } from "../../dev/fakes";
 import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
-import { createS3Sink } from "../../lambda/aws/s3-sink";
+import { createS3Sink, FENCE_BODY } from "../../lambda/aws/s3-sink";
 import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
 import { Chunk } from "../../lambda/core/chunk";
 import {
@@ -114,6 +114,7 @@ describe("S3 sink fences (moto)", () => {
       [`monitor/${object!.key}`, "monitor/events/dt=2024-01-01/never-written.json.gz"].sort(),
     );
     expect(lake.every((o) => o.events.length === 0 && o.metadata.fenced === "true")).toBe(true);
+    expect(FENCE_BODY.byteLength).toBe(20); // the README's size of a fence
   });
 
   it("names the bucket and the fix when fencing fails", async () => {

@@ -237,7 +237,18 @@ describe("runIngest: nothing lost, nothing stored twice", () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(state.items.get("s1")?.pending?.owner).toBe("run-1");
     clock.advance(61_000); // A's lease expires; B takes over, fences A's keys and drains the stream
-    await runIngest(ports, { ...options, owner: "run-2" });
+    // What a reader sees mid-run: before each of B's writes, no event is in the lake twice.
+    const midRun: number[] = [];
+    const watched = {
+      put: async (object: Parameters<MemorySink["put"]>[0]) => {
+        midRun.push(duplicates(sink.events().map((e) => e.eventId)));
+        await sink.put(object);
+      },
+      fence: (key: string) => sink.fence(key),
+    };
+    await runIngest({ ...ports, sink: watched }, { ...options, owner: "run-2" });
+    expect(midRun.length).toBeGreaterThan(0);
+    expect(midRun.every((n) => n === 0)).toBe(true);
     expect(new Set(sink.events().map((e) => e.eventId)).size).toBe(200);
     clock.advance(24 * 3600_000); // any delay: no grace period to outlive
     release(); // A's write lands now, on a fenced key
