@@ -37,6 +37,12 @@ export interface RunSummary {
   readonly untimedEvents: number;
   /** The newest event timestamp the stream has stored (ISO-8601), if any. */
   readonly newestEventTime?: string;
+  /**
+   * Present (true) when DocuSign answered the cursor sent with events that were all stored already and
+   * the same cursor again: the stream cannot advance (the run also warns, the Lambda counts the
+   * `StreamNotAdvancing` metric).
+   */
+  readonly notAdvancing?: true;
 }
 
 export interface IngestPorts {
@@ -80,16 +86,19 @@ export interface IngestOptions {
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 /**
- * How many of the last stored event ids are kept with the cursor. DocuSign may deliver an event twice
- * (monitor-api.md); a repeat within this window is dropped even across chunks and runs, an older one
- * is left to the Athena view `events_dedup`.
+ * How many of the last stored event ids are kept with the cursor: twice the largest page DocuSign
+ * serves (`limit` up to 2,000), so that a page repeated whole (the same cursor answered again, or a
+ * cycle that spans runs) is dropped whole. DocuSign may deliver an event twice (monitor-api.md); a
+ * repeat within this window is dropped even across chunks and runs, an older one is left to the
+ * Athena view `events_dedup`.
  */
-export const RECENT_EVENT_IDS = 1000;
+export const RECENT_EVENT_IDS = 4000;
 /**
  * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
- * DocuSign's to choose. 48 KiB keeps 1,000 GUID ids (about 39 KB) and fewer long ones.
+ * DocuSign's to choose. 176 KiB keeps 4,000 GUID ids (about 156 KB) and fewer long ones, beside at
+ * most 8 KiB of cursor and the intent's keys.
  */
-export const RECENT_EVENT_IDS_MAX_BYTES = 48 * 1024;
+export const RECENT_EVENT_IDS_MAX_BYTES = 176 * 1024;
 /** A chunk with this many objects (days x parts) is flushed, so its intent stays small in the state. */
 export const MAX_CHUNK_OBJECTS = 256;
 /** @see IngestOptions.chunkMaxAgeMs */
@@ -143,6 +152,7 @@ class IngestRun {
   /** Keys of failed attempts, fenced before writing. */
   private readonly stale: StaleKeys;
   private readonly totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
+  private notAdvancing = false;
   private readonly days = new Set<string>();
 
   constructor(
@@ -219,7 +229,16 @@ class IngestRun {
         break;
       }
       const ingestMs = clock.now();
-      for (const event of page.events) this.chunk.add(event, ingestMs);
+      let added = 0;
+      for (const event of page.events) if (this.chunk.add(event, ingestMs)) added++;
+      if (page.events.length > 0 && added === 0 && endCursor === cursorSent) {
+        this.notAdvancing = true;
+        reporter?.warning?.(
+          `Stream "${stream}" is not advancing: DocuSign answered cursor ${cursorSent} with ${page.events.length} events ` +
+            "already stored and the same cursor again, so every run fetches them again and stores nothing new. " +
+            "Nothing is lost or stored twice; report the cursor to DocuSign support if it persists.",
+        );
+      }
       await this.chunk.compress();
       this.cursor = endCursor;
       const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
@@ -278,6 +297,7 @@ class IngestRun {
       duplicatesDropped: t.duplicates,
       untimedEvents: t.untimed,
       ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
+      ...(this.notAdvancing ? { notAdvancing: true as const } : {}),
     };
   }
 
@@ -286,7 +306,12 @@ class IngestRun {
     const { sink, state, clock, reporter } = this.ports;
     const { stream, owner } = this.options;
     const chunk = this.chunk;
-    if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stale.dirty) return;
+    if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stale.dirty) {
+      // Nothing to commit, but what was dropped is still reported.
+      this.totals.duplicates += chunk.duplicatesDropped;
+      chunk.duplicatesDropped = 0;
+      return;
+    }
     const now = clock.now();
     // The intent moves the state to this version; the keys carry it, so they are this attempt's alone.
     const version = this.current.version + 1;

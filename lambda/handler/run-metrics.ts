@@ -31,6 +31,8 @@ export function recordRunMetrics(
   metrics.addMetric("AuthFailures", MetricUnit.Count, 0);
   metrics.addMetric("LeaseHeld", MetricUnit.Count, 0);
   metrics.addMetric("CaughtUp", MetricUnit.Count, summary.caughtUp ? 1 : 0);
+  // 1 when DocuSign keeps answering the cursor with events already stored: the stream cannot advance.
+  metrics.addMetric("StreamNotAdvancing", MetricUnit.Count, summary.notAdvancing ? 1 : 0);
   metrics.addMetric("IngestLagSeconds", MetricUnit.Seconds, Math.round(lagSeconds));
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
@@ -8,6 +8,9 @@ import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
 import { createS3Sink, FENCE_BODY } from "../../lambda/aws/s3-sink";
 import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
 import { Chunk } from "../../lambda/core/chunk";
+import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
+import { objectKey } from "../../lambda/core/object-key";
+import { MAX_CHUNK_OBJECTS, RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
 import {
   ErrorCode,
   LeaseHeldError,
@@ -231,6 +234,37 @@ describe("DynamoDB state store (moto)", () => {
     });
 
     expect(committed).toEqual({ schema: 2, version: 6, totalEvents: 5, cursor: "c5", recentEventIds: [] });
+  });
+
+  it("fits the largest state in one item: 4,000 GUID ids, an 8 KiB cursor and an intent of 256 long keys", async () => {
+    const table = await createStateTable(dynamo);
+    const store = createDynamoStateStore({ dynamo, table });
+    const now = Date.now();
+    const stream = `s${"x".repeat(63)}`;
+    const cursor = "c".repeat(MAX_CURSOR_BYTES);
+    const ids = Array.from({ length: RECENT_EVENT_IDS }, () => randomUUID());
+    const state = await store.acquire({ ...lease("a", now), stream });
+    const committed = await store.commit({
+      ...lease("a", now),
+      stream,
+      expectedVersion: state.version,
+      cursor,
+      events: ids.length,
+      recentEventIds: ids,
+    });
+    const keys = Array.from({ length: MAX_CHUNK_OBJECTS }, (_, i) =>
+      objectKey(stream, cursor, committed.version + 1, "2024-01-01", i, `lambda-${randomUUID()}-abcd1234`),
+    );
+
+    const intent = await store.recordIntent({
+      ...lease("a", now),
+      stream,
+      expectedVersion: committed.version,
+      pending: { owner: "a", startCursor: cursor, endCursor: cursor, keys },
+    });
+
+    expect(intent.recentEventIds).toHaveLength(RECENT_EVENT_IDS);
+    expect(intent.pending?.keys).toHaveLength(MAX_CHUNK_OBJECTS);
   });
 
   it("refuses a state written by a newer schema, naming the upgrade", async () => {

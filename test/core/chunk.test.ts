@@ -139,13 +139,13 @@ describe("Chunk", () => {
     expect(lines.sort()).toEqual(order.map((e) => JSON.stringify(e)).sort());
   });
 
-  it("keeps the last 1,000 GUID event ids within the byte bound", () => {
+  it("keeps the last 4,000 GUID event ids (twice the largest page) within the byte bound", () => {
     const chunk = new Chunk("c0", [], 1_000_000);
-    for (let i = 0; i < 1500; i++) {
+    for (let i = 0; i < 5000; i++) {
       chunk.add(received({ eventId: randomUUID(), timestamp: "2024-01-01T00:00:00Z" }), INGEST_MS);
     }
 
-    expect(chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES)).toHaveLength(1000);
+    expect(chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES)).toHaveLength(4000);
   });
 
   it("keeps recent ids bounded by bytes as well as by count", () => {

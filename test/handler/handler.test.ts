@@ -363,6 +363,7 @@ describe("Lambda handler against moto and the simulator", () => {
       CaughtUp: 1,
       IngestLagSeconds: 0,
       LeaseHeld: 0,
+      StreamNotAdvancing: 0,
       stream: "org1",
     });
     expect((emf.Retries as number) > 0 && (emf.Throttled as number) > 0).toBe(true);
