@@ -44,7 +44,7 @@ export interface LocalRunOptions {
 /** One ingest run on a laptop: key file, directory lake, state file. */
 export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRunSummary> {
   const { config } = options;
-  const clock = options.clock ?? { now: () => Date.now() };
+  const clock = options.clock ?? { now: () => Date.now(), monotonic: () => performance.now() };
   const root = resolve(options.out);
   if (!("file" in config.privateKey)) throw new Error("a local run reads its key from a file");
   const privateKey = await readKeyFile(config.privateKey.file, options.warn);

@@ -176,9 +176,16 @@ export interface StateStore {
   release(request: { readonly stream: string; readonly owner: string }): Promise<void>;
 }
 
-/** The wall clock, so that the core never reads it directly. */
+/** The clocks, so that the core never reads them directly. */
 export interface Clock {
+  /** Wall-clock epoch ms: for timestamps, leases and deadlines other processes compare. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never jump (`performance.now()`): for ages, durations and
+   * budgets within the run, which a wall-clock step (NTP, a VM resumed, a container's skew) must not
+   * stretch or shrink. @default now() (a clock without it gets no protection against steps)
+   */
+  monotonic?(): number;
 }
 
 /** After every page: what the CLI prints and the Lambda logs. */

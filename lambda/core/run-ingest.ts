@@ -103,6 +103,11 @@ export const RECENT_EVENT_IDS_MAX_BYTES = 176 * 1024;
 export const MAX_CHUNK_OBJECTS = 256;
 /** @see IngestOptions.chunkMaxAgeMs */
 export const DEFAULT_CHUNK_MAX_AGE_MS = 60_000;
+/**
+ * Shortest bound on one page's fetch (its retries and backoff included): a page may take the chunk's
+ * maximum age, but no less than this, so that a commit is never far away whatever DocuSign does.
+ */
+export const MIN_PAGE_BOUND_MS = 30_000;
 const DEFAULT_LEASE_MS = 15 * 60 * 1000;
 
 /**
@@ -160,6 +165,8 @@ class IngestRun {
     private readonly options: IngestOptions,
     acquired: StreamState,
     private readonly started: number,
+    /** `monotonic()` when the run started: ages, durations and budgets are measured on it. */
+    private readonly startedMono = monotonic(ports.clock),
   ) {
     this.current = acquired;
     this.startCursor =
@@ -168,7 +175,7 @@ class IngestRun {
       new Date(started - SEVEN_DAYS_MS).toISOString().replace(/\.\d+Z$/, "Z");
     this.cursor = this.startCursor;
     this.chunk = this.newChunk();
-    this.chunkOpenedAt = started;
+    this.chunkOpenedAt = this.startedMono;
     // The same range rules as an event's own time: a far-future value stored before they existed never pins the lag.
     this.newestMs = eventTime({ timestamp: acquired.newestEventTime }, started);
     this.stale = new StaleKeys(acquired);
@@ -190,7 +197,12 @@ class IngestRun {
     let slowestPageMs = 0;
     const fetchDeadline =
       options.deadline === undefined ? undefined : options.deadline - options.flushReserveMs;
+    // The same instant on the monotonic clock, which a wall-clock step does not move.
+    const fetchDeadlineMono =
+      fetchDeadline === undefined ? undefined : fetchDeadline - this.started + this.startedMono;
     const maxAgeMs = options.chunkMaxAgeMs ?? DEFAULT_CHUNK_MAX_AGE_MS;
+    const pageBoundMs = Math.max(maxAgeMs, MIN_PAGE_BOUND_MS);
+    const mono = (): number => monotonic(clock);
 
     for (;;) {
       if (options.signal?.aborted) {
@@ -198,17 +210,19 @@ class IngestRun {
         break;
       }
       // Do not start a page that the slowest page so far says cannot finish in time.
-      if (fetchDeadline !== undefined && clock.now() + slowestPageMs >= fetchDeadline) {
+      if (fetchDeadlineMono !== undefined && mono() + slowestPageMs >= fetchDeadlineMono) {
         stoppedBy = StoppedBy.Budget;
         break;
       }
       const cursorSent = this.cursor;
-      const fetchStarted = clock.now();
+      const fetchStarted = mono();
+      // One page (its retries included) may take pageBoundMs at most: a commit is never far away.
+      const pageDeadline = Math.min(fetchDeadline ?? Number.POSITIVE_INFINITY, clock.now() + pageBoundMs);
       let page: EventPage;
       try {
         page = await source.fetchPage({
           cursor: cursorSent,
-          ...(fetchDeadline === undefined ? {} : { deadline: fetchDeadline }),
+          deadline: pageDeadline,
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
       } catch (error) {
@@ -218,7 +232,7 @@ class IngestRun {
         } else failure = error;
         break;
       }
-      slowestPageMs = Math.max(slowestPageMs, clock.now() - fetchStarted);
+      slowestPageMs = Math.max(slowestPageMs, mono() - fetchStarted);
       this.totals.pages++;
       const endCursor = page.endCursor;
       try {
@@ -254,7 +268,7 @@ class IngestRun {
       if (
         this.chunk.bytes >= options.chunkMaxBytes ||
         this.chunk.objectCount >= MAX_CHUNK_OBJECTS ||
-        clock.now() - this.chunkOpenedAt >= maxAgeMs
+        mono() - this.chunkOpenedAt >= maxAgeMs
       ) {
         await this.flushAndCommit();
       }
@@ -291,7 +305,7 @@ class IngestRun {
       cursor: this.cursor,
       caughtUp: stoppedBy === StoppedBy.CaughtUp,
       stoppedBy: stoppedBy ?? StoppedBy.Budget,
-      durationMs: clock.now() - this.started,
+      durationMs: monotonic(clock) - this.startedMono,
       startCursor: this.startCursor,
       days: [...this.days].sort(),
       duplicatesDropped: t.duplicates,
@@ -365,7 +379,7 @@ class IngestRun {
       cursor: this.cursor,
     });
     this.chunk = this.newChunk();
-    this.chunkOpenedAt = clock.now();
+    this.chunkOpenedAt = monotonic(clock);
   }
 
   private newChunk(): Chunk {
@@ -375,6 +389,10 @@ class IngestRun {
       this.options.partMaxBytes ?? this.options.chunkMaxBytes,
     );
   }
+}
+
+function monotonic(clock: Clock): number {
+  return clock.monotonic?.() ?? clock.now();
 }
 
 function errorText(error: unknown): string {

@@ -61,7 +61,7 @@ export interface HandlerDependencies {
 export function createHandler(
   deps: HandlerDependencies,
 ): (event: unknown, context: LambdaContextLike) => Promise<HandlerResult> {
-  const clock = deps.clock ?? { now: () => Date.now() };
+  const clock = deps.clock ?? { now: () => Date.now(), monotonic: () => performance.now() };
   const logger = deps.logger ?? new Logger({ serviceName: "monitor-lake" });
   const metrics = deps.metrics ?? new Metrics({ namespace: "MonitorLake", serviceName: "monitor-lake" });
   // Dimensioned by stream only: drop Powertools' default `service` dimension.
