@@ -1,7 +1,8 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
 import type { ChaosEnvironment } from "./chaos-env";
 import { awkwardEvents, FaultCounter } from "./faults";
@@ -27,12 +28,14 @@ function runCli(
   args: readonly string[],
   stopAfterMs?: number,
   signal?: NodeJS.Signals,
+  spawned?: (child: ChildProcess) => void,
 ) {
   return new Promise<CliRun>((resolve, reject) => {
     const child = spawn(env.cli.command, [...env.cli.args, ...args], {
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "" },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    spawned?.(child);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -122,6 +125,10 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
       if (fault !== "slowMs" && fault !== "retryAfterSeconds")
         faults.count(`cli: simulator fault on: ${fault}`);
     }
+    if (seed % 3 === 1) {
+      invocations += 2;
+      await pausedOverlap(env, args, rnd, faults);
+    }
     const runs = rnd.int(2, 5);
     for (let i = 0; i < runs; i++) {
       const action = rnd.pick(["SIGKILL", "SIGKILL", "SIGTERM", "finish"] as const);
@@ -179,6 +186,46 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
     await simulator.stop();
     await rm(out, { recursive: true, force: true });
   }
+}
+
+/**
+ * A run paused with SIGSTOP (a closed laptop lid) while a second run starts on the same lake: the
+ * paused one keeps its lease however long it is stopped, so the second is locked out; then the first
+ * resumes and finishes.
+ */
+async function pausedOverlap(
+  env: ChaosEnvironment,
+  args: readonly string[],
+  rnd: Random,
+  faults: FaultCounter,
+): Promise<void> {
+  let child: ChildProcess | undefined;
+  let exited = false;
+  const first = runCli(env, [...args, "--budget", "3"], undefined, undefined, (c) => {
+    child = c;
+  }).finally(() => {
+    exited = true;
+  });
+  await sleep(rnd.int(300, 1_200));
+  if (exited || child?.pid === undefined) {
+    await first;
+    return;
+  }
+  child.kill("SIGSTOP");
+  faults.count("cli SIGSTOPped mid-run while another run starts");
+  try {
+    const second = await runCli(env, [...args, "--budget", "1"]);
+    if (second.stderr.includes("is being ingested by another run")) {
+      faults.count("cli: a SIGSTOPped holder kept its lease");
+    } else if (second.code === 0) {
+      faults.count("cli: overlapping run went ahead (the first had not taken the lease yet)");
+    }
+    await sleep(rnd.int(0, 1_500));
+  } finally {
+    child.kill("SIGCONT");
+  }
+  const resumed = await first;
+  if (resumed.code === 1) faults.count(`cli run failed: ${failureKind(resumed.stderr)}`);
 }
 
 function firstLine(text: string): string {

@@ -361,8 +361,15 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       },
     );
     let containers = 0;
-    const container = (): Container =>
-      new Container(++containers, seed, handlerEnv, env.motoEndpoint, clock, faults);
+    // Clock skew between containers: each chaos container's clock is off by up to ±3 s (beyond the
+    // lease slack), so one may think a live lease expired; fencing must still keep the lake exact.
+    const skewed = seed % 4 === 1;
+    const container = (skew = false): Container => {
+      const offMs = skew ? Math.round((rnd.next() * 2 - 1) * 3_000) : 0;
+      if (offMs !== 0) faults.count("clock skew between containers (up to ±3 s)");
+      const own = offMs === 0 ? clock : { now: (): number => clock.now() + offMs };
+      return new Container(++containers, seed, handlerEnv, env.motoEndpoint, own, faults);
+    };
 
     // Chaos phase.
     if (rnd.chance(0.3)) {
@@ -372,10 +379,25 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
     }
     simulator.faults = simulatorFaults(rnd);
     const maxRemaining = 4_000;
-    let warm = container();
+    let warm = container(skewed);
     const chaosRuns = rnd.int(2, 7);
     for (let i = 0; i < chaosRuns; i++) {
-      if (warm.isDead || rnd.chance(0.25)) warm = container();
+      if (warm.isDead || rnd.chance(0.25)) warm = container(skewed);
+      if (i === 0 && seed % 4 === 2) {
+        // AWS delivered the asynchronous event twice: two containers run it at once, same request id.
+        invocations += 2;
+        faults.count("duplicate delivery: two runs at once with the same request id");
+        const twin = container(skewed);
+        const id = `chaos-${seed}-twice`;
+        const { pauseAt: _never, ...plan } = instancePlan(rnd);
+        const both = await Promise.all([
+          warm.invoke(plan, rnd.int(1_200, maxRemaining), id),
+          twin.invoke(NO_FAULTS, rnd.int(1_200, maxRemaining), id),
+        ]);
+        for (const outcome of both) await settle(Promise.resolve(outcome), clock, faults);
+        warm = container(skewed);
+        continue;
+      }
       if (rnd.chance(0.06)) {
         simulator.rotateKey(rotated.publicKey);
         await admin.secrets.send(new PutSecretValueCommand({ SecretId: name, SecretString: rotated.pem }));
@@ -394,9 +416,20 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
         // The frozen run's lease expires; a second run starts and works; then the first wakes up.
         const frozen = warm;
         clock.offset += maxRemaining + LEASE_SLACK_MS;
-        const other = container();
+        const other = container(skewed);
         invocations++;
         await settle(other.invoke(NO_FAULTS, maxRemaining, `chaos-${seed}-${i}-other`), clock, faults);
+        if (seed % 4 === 3) {
+          // The zombie wakes only after hours and another run: no grace period may have outlived it.
+          clock.offset += 3 * HOUR_MS;
+          invocations++;
+          await settle(
+            container(skewed).invoke(NO_FAULTS, maxRemaining, `chaos-${seed}-${i}-later`),
+            clock,
+            faults,
+          );
+          faults.count("zombie thawed hours later, after another run");
+        }
         const woke = await Promise.race([
           frozen.thaw(),
           new Promise<Outcome>((r) => setTimeout(() => r({ kind: "killed" }), 10_000)),
