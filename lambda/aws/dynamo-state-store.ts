@@ -113,8 +113,12 @@ class DynamoStore {
     } catch (error) {
       if (error instanceof StateInvalidError) throw error;
       if (error instanceof ConditionalCheckFailedException) {
-        // Another run took the lease between the read and the update.
         const current = await this.read(stream).catch(() => undefined);
+        // The SDK retried an update that had applied (its answer was lost): owners are unique per
+        // run, so the lease at the next version under this owner is this run's own.
+        const mine = this.ownWrite(current, owner, read.version + 1, stream);
+        if (mine !== undefined) return mine;
+        // Another run took the lease between the read and the update.
         throw new LeaseHeldError(stream, current?.leaseOwner?.S, numberOf(current?.leaseUntil));
       }
       return this.fail("lease acquire", error);
@@ -130,6 +134,9 @@ class DynamoStore {
         ":pending": { M: pendingItem(request.pending) },
       },
       "chunk intent",
+      (state) =>
+        state.pending?.endCursor === request.pending.endCursor &&
+        state.pending.keys.join() === request.pending.keys.join(),
     );
   }
 
@@ -148,7 +155,13 @@ class DynamoStore {
       values[":newest"] = { S: request.newestEventTime };
     }
     update += ` REMOVE pending, ${DROP_OLD_FIELDS}`;
-    return this.conditionalUpdate(request, update, values, "cursor commit");
+    return this.conditionalUpdate(
+      request,
+      update,
+      values,
+      "cursor commit",
+      (state) => state.cursor === request.cursor && state.pending === undefined,
+    );
   }
 
   async release({ stream, owner }: { readonly stream: string; readonly owner: string }): Promise<void> {
@@ -175,6 +188,7 @@ class DynamoStore {
     update: string,
     values: Record<string, AttributeValue>,
     what: string,
+    sameWrite: (state: StreamState) => boolean,
   ): Promise<StreamState> {
     try {
       const result = await this.dynamo.send(
@@ -201,6 +215,11 @@ class DynamoStore {
     } catch (error) {
       if (error instanceof StateInvalidError) throw error;
       if (error instanceof ConditionalCheckFailedException) {
+        // A retried update whose first attempt applied: only the holder writes, so the next version
+        // under this owner is this very update.
+        const current = await this.read(request.stream).catch(() => undefined);
+        const mine = this.ownWrite(current, request.owner, request.expectedVersion + 1, request.stream);
+        if (mine !== undefined && sameWrite(mine)) return mine;
         throw new LeaseLostError(
           request.stream,
           `this run (${request.owner}) no longer holds the lease at version ${request.expectedVersion}`,
@@ -209,6 +228,18 @@ class DynamoStore {
       }
       return this.fail(what, error);
     }
+  }
+
+  /** The state in `item` when it is this owner's write at `version`, else undefined. */
+  private ownWrite(
+    item: Record<string, AttributeValue> | undefined,
+    owner: string,
+    version: number,
+    stream: string,
+  ): StreamState | undefined {
+    if (item?.leaseOwner?.S !== owner || numberOf(item.version) !== version) return undefined;
+    const state = validState(item, this.table, stream);
+    return state instanceof StateInvalidError ? undefined : state;
   }
 
   private stateOf(attributes: Record<string, AttributeValue> | undefined, stream: string): StreamState {

@@ -42,6 +42,8 @@ export class Chunk {
   /** Every part in creation order; the last one of each day is its open one. */
   private readonly parts: Part[] = [];
   private readonly openParts = new Map<string, Part>();
+  /** Parts sealed whose gzip stream has not ended yet: each still holds its zlib state. */
+  private readonly closing = new Set<Part>();
   private readonly seen: Set<string>;
   /** Ids in arrival order: the previous chunk's recent ids, then this chunk's. */
   private readonly ids: string[];
@@ -148,6 +150,25 @@ export class Chunk {
     return this.openParts.size;
   }
 
+  /** Gzip streams holding zlib state: open ones and sealed ones not yet ended. */
+  get liveStreams(): number {
+    return this.openParts.size + this.closing.size;
+  }
+
+  /**
+   * True when `MAX_OPEN_PARTS` sealed streams are still ending: the caller awaits `relieve()` before
+   * adding more, so that a page whose events span thousands of days never holds thousands of zlib
+   * states (about 256 KB each) at once.
+   */
+  get mustRelieve(): boolean {
+    return this.closing.size >= MAX_OPEN_PARTS;
+  }
+
+  /** Waits until the sealed streams have ended. */
+  async relieve(): Promise<void> {
+    await Promise.all([...this.closing].map((p) => p.ended));
+  }
+
   /** Objects the chunk will write: one per (day, part). */
   get objectCount(): number {
     return this.parts.length;
@@ -244,6 +265,8 @@ export class Chunk {
     if (!part.open) return;
     part.open = false;
     this.openParts.delete(part.day);
+    this.closing.add(part);
+    void part.ended.then(() => this.closing.delete(part));
     if (part.pending.length === 0) part.gzip.end();
     else part.gzip.end(takePending(part));
   }

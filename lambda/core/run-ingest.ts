@@ -244,7 +244,10 @@ class IngestRun {
       }
       const ingestMs = clock.now();
       let added = 0;
-      for (const event of page.events) if (this.chunk.add(event, ingestMs)) added++;
+      for (const event of page.events) {
+        if (this.chunk.add(event, ingestMs)) added++;
+        if (this.chunk.mustRelieve) await this.chunk.relieve();
+      }
       if (page.events.length > 0 && added === 0 && endCursor === cursorSent) {
         this.notAdvancing = true;
         reporter?.warning?.(

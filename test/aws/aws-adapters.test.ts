@@ -267,6 +267,39 @@ describe("DynamoDB state store (moto)", () => {
     expect(intent.pending?.keys).toHaveLength(MAX_CHUNK_OBJECTS);
   });
 
+  it("recognises its own applied update when the SDK retries it after a lost answer", async () => {
+    const table = await createStateTable(dynamo);
+    const lossy = awsClients().dynamo;
+    let lose = 0;
+    lossy.middlewareStack.add(
+      (next) => async (args) => {
+        const output = await next(args);
+        if (lose > 0) {
+          lose--;
+          throw Object.assign(new Error("response lost"), { name: "TimeoutError", $metadata: {} });
+        }
+        return output;
+      },
+      { step: "deserialize", name: "loseAnswers" },
+    );
+    const store = createDynamoStateStore({ dynamo: lossy, table });
+    const now = Date.now();
+
+    lose = 1;
+    const acquired = await store.acquire(lease("a", now));
+    lose = 1;
+    const committed = await store.commit({
+      ...lease("a", now),
+      expectedVersion: acquired.version,
+      cursor: "c1",
+      events: 1,
+      recentEventIds: [],
+    });
+
+    expect(acquired.version).toBe(1);
+    expect(committed).toMatchObject({ version: 2, cursor: "c1", totalEvents: 1 });
+  });
+
   it("refuses a state written by a newer schema, naming the upgrade", async () => {
     const table = await createStateTable(dynamo);
     await dynamo.send(
@@ -302,7 +335,10 @@ describe("DynamoDB state store (moto)", () => {
 
     await expect(store.commit({ ...commit, owner: "a" })).rejects.toBeInstanceOf(LeaseLostError);
     await store.commit({ ...commit, owner: "b" });
-    await expect(store.commit({ ...commit, owner: "b" })).rejects.toBeInstanceOf(LeaseLostError); // version 2 is stale
+    // version 2 is stale (the same commit again would be a retry of b's own, and resolves)
+    await expect(store.commit({ ...commit, owner: "b", cursor: "c2" })).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
     await store.release({ stream: "s1", owner: "a" }); // not a's: a no-op
     await expect(store.acquire(lease("c", now + 2001))).rejects.toBeInstanceOf(LeaseHeldError);
   });

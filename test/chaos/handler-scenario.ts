@@ -394,7 +394,10 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
           warm.invoke(plan, rnd.int(1_200, maxRemaining), id),
           twin.invoke(NO_FAULTS, rnd.int(1_200, maxRemaining), id),
         ]);
-        for (const outcome of both) await settle(Promise.resolve(outcome), clock, faults);
+        for (const outcome of both) {
+          trace(`twice ${JSON.stringify(plan)} -> ${describe(outcome)}`);
+          await settle(Promise.resolve(outcome), clock, faults);
+        }
         warm = container(skewed);
         continue;
       }

@@ -118,6 +118,24 @@ describe("Chunk", () => {
     expect(keys[1]).toMatch(/^events\/dt=2024-01-01\/s1-[0-9a-f]{16}-001\.json\.gz$/);
   });
 
+  it("holds at most twice MAX_OPEN_PARTS zlib states when a page's 2,000 events span 2,000 days", async () => {
+    const chunk = new Chunk("c0", [], 1_000_000);
+    const events = makeEvents(2000, 2000); // one event a day
+    let most = 0;
+    for (const event of events) {
+      chunk.add(received(event), Date.UTC(2030, 0, 1));
+      most = Math.max(most, chunk.liveStreams);
+      if (chunk.mustRelieve) await chunk.relieve(); // as runIngest does
+    }
+    await chunk.compress();
+    const objects = await chunk.finish("s1", 1, "c1", "2024-01-10T00:00:00Z");
+
+    expect(most).toBeLessThanOrEqual(2 * MAX_OPEN_PARTS);
+    expect(objects).toHaveLength(new Set(events.map((e) => String(e.timestamp).slice(0, 10))).size);
+    expect(objects.length).toBeGreaterThan(1900);
+    expect(chunk.liveStreams).toBe(0);
+  });
+
   it("keeps at most MAX_OPEN_PARTS gzip streams open when a page spans many days", async () => {
     const chunk = new Chunk("c0", [], 1_000_000);
     const events = makeEvents(2000, 400); // 5 events a day over 400 days, interleaved twice
