@@ -125,7 +125,7 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
       if (fault !== "slowMs" && fault !== "retryAfterSeconds")
         faults.count(`cli: simulator fault on: ${fault}`);
     }
-    if (seed % 3 === 1) {
+    if (seed % 2 === 0) {
       invocations += 2;
       await pausedOverlap(env, args, rnd, faults);
     }
