@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { FakeClock, FakeSource, MemorySink, MemoryStateStore, makeEvents, WriteLog } from "../../dev/fakes";
 import type { MonitorEvent } from "../../lambda/core/ports";
 import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
 import { createMatcher, type Matcher, RecentIds } from "../../lambda/detections/match";
 import { createDetectionObserver, type DetectionFailure } from "../../lambda/detections/observer";
 import { DEFAULT_RULES } from "../../lambda/detections/rules";
-import { FakeClock, FakeSource, MemorySink, MemoryStateStore, makeEvents, WriteLog } from "../core/fakes";
 
 const options: IngestOptions = {
   stream: "s1",

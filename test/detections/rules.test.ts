@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { FakeSource } from "../../dev/fakes";
 import type { MonitorEvent } from "../../lambda/core/ports";
 import { createMatcher, RecentIds } from "../../lambda/detections/match";
 import {
