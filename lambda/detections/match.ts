@@ -52,6 +52,13 @@ function reader(field: FieldRef): (event: MonitorEvent) => unknown {
 }
 
 function compileCondition(condition: Condition, settings: DetectionSettings): Test {
+  if ("anyOf" in condition) {
+    const tests = condition.anyOf.map((c) => compileCondition(c, settings));
+    return (event) => {
+      for (const test of tests) if (test(event)) return true;
+      return false;
+    };
+  }
   const read = reader(condition.field);
   if ("equals" in condition) {
     const wanted = typeof condition.equals === "string" ? [condition.equals] : condition.equals;
@@ -96,7 +103,8 @@ function compileAll(conditions: readonly Condition[], settings: DetectionSetting
 /** The exact `object` values a rule requires, or undefined when it can match any object. */
 function requiredObjects(rule: Rule): readonly string[] | undefined {
   for (const c of rule.when)
-    if (c.field === "object" && "equals" in c) return typeof c.equals === "string" ? [c.equals] : c.equals;
+    if ("field" in c && c.field === "object" && "equals" in c)
+      return typeof c.equals === "string" ? [c.equals] : c.equals;
   return undefined;
 }
 

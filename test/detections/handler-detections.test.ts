@@ -1,10 +1,16 @@
+import { readFile } from "node:fs/promises";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { ENV } from "../../lambda/config";
 import { parseEventTime } from "../../lambda/core/event-time";
 import { DETECTION_ERRORS_METRIC, METRIC_MAX_AGE_MS } from "../../lambda/detections/emit";
-import { DETECTION_ENV, DETECTION_LOG_MESSAGE, DETECTION_METRIC } from "../../lambda/detections/rules";
+import {
+  DEFAULT_RULES,
+  DETECTION_ENV,
+  DETECTION_LOG_MESSAGE,
+  DETECTION_METRIC,
+} from "../../lambda/detections/rules";
 import { ConfigError, StorageError } from "../../lambda/errors";
 import { createHandler } from "../../lambda/handler/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
@@ -247,6 +253,35 @@ describe("Lambda detections against moto and the simulator", () => {
     expect(errors.reduce((n, l) => n + (l[DETECTION_ERRORS_METRIC] as number), 0)).toBe(failures.length);
     expect(errors[0]).toMatchObject({ stream: "org1" });
   });
+
+  it("over the demo's events, logs and counts per rule what the README's worked example shows", async () => {
+    const { env } = await setup(
+      {
+        seed: 42,
+        events: 30_000,
+        days: 5,
+        lateShare: 0.01,
+        untimedShare: 0.0005,
+        plantCases: true,
+        faults: { duplicateEvery: 3 },
+      },
+      { [DETECTION_ENV.allowedCountries]: "US,GB,DE,FR" },
+    );
+    const lines = await captureJson(async () => {
+      expect(await createHandler({ env, ...clients })({}, context(120_000))).toMatchObject({
+        caughtUp: true,
+      });
+    });
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const block = /<!-- detect-demo -->\n```\n([\s\S]*?)```/.exec(readme)?.[1] ?? "";
+    const expected = Object.fromEntries(
+      [...block.matchAll(/^ {2}\w+ +([a-z-]+) +(\d+) match/gm)].map((m) => [m[1] as string, Number(m[2])]),
+    );
+    expect(Object.keys(expected)).toHaveLength(DEFAULT_RULES.length);
+    const logged: Record<string, number> = {};
+    for (const l of detectionLogs(lines)) logged[String(l.rule)] = (logged[String(l.rule)] ?? 0) + 1;
+    expect(logged).toEqual(expected);
+  }, 120_000);
 
   it("fails every invocation with a ConfigError naming a bad detection setting", async () => {
     const { env } = await setup({ events: 10 }, { [DETECTION_ENV.allowedCountries]: "USA" });
