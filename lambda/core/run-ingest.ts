@@ -2,7 +2,17 @@ import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
 import { Chunk } from "./chunk";
 import { CursorTrail } from "./cursor-checks";
 import { eventTime } from "./event-time";
-import type { Clock, EventPage, EventSource, ObjectSink, Reporter, StateStore, StreamState } from "./ports";
+import type {
+  ChunkObserver,
+  Clock,
+  EventPage,
+  EventSource,
+  MonitorEvent,
+  ObjectSink,
+  Reporter,
+  StateStore,
+  StreamState,
+} from "./ports";
 import { settleAll } from "./settle-all";
 import { StaleKeys } from "./stale-keys";
 
@@ -51,6 +61,8 @@ export interface IngestPorts {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly reporter?: Reporter;
+  /** Told what each chunk accepted and when it commits (detections). @default none */
+  readonly observer?: ChunkObserver;
 }
 
 export interface IngestOptions {
@@ -186,7 +198,7 @@ class IngestRun {
   }
 
   async execute(): Promise<RunSummary> {
-    const { source, clock, reporter } = this.ports;
+    const { source, clock } = this.ports;
     const options = this.options;
     const { stream } = options;
     const trail = new CursorTrail(stream, this.startCursor);
@@ -242,32 +254,7 @@ class IngestRun {
         failure = error;
         break;
       }
-      const ingestMs = clock.now();
-      let added = 0;
-      for (const event of page.events) {
-        if (this.chunk.add(event, ingestMs)) added++;
-        if (this.chunk.mustRelieve) await this.chunk.relieve();
-      }
-      if (page.events.length > 0 && added === 0 && endCursor === cursorSent) {
-        this.notAdvancing = true;
-        reporter?.warning?.(
-          `Stream "${stream}" is not advancing: DocuSign answered cursor ${cursorSent} with ${page.events.length} events ` +
-            "already stored and the same cursor again, so every run fetches them again and stores nothing new. " +
-            "Nothing is lost or stored twice; report the cursor to DocuSign support if it persists.",
-        );
-      }
-      await this.chunk.compress();
-      this.cursor = endCursor;
-      const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
-      reporter?.page?.({
-        stream,
-        pages: this.totals.pages,
-        pageEvents: page.events.length,
-        events: this.totals.events + this.chunk.events,
-        ...(newest === undefined ? {} : { newestEventMs: newest }),
-        now: ingestMs,
-        ...(page.rateLimit === undefined ? {} : { rateLimit: page.rateLimit }),
-      });
+      await this.accept(page, cursorSent);
       if (
         this.chunk.bytes >= options.chunkMaxBytes ||
         this.chunk.objectCount >= MAX_CHUNK_OBJECTS ||
@@ -298,9 +285,46 @@ class IngestRun {
     }
     if (failure !== undefined) throw failure;
 
+    return this.summary(stoppedBy);
+  }
+
+  /** Adds a page's events to the chunk and moves the cursor to its end. */
+  private async accept(page: EventPage, cursorSent: string): Promise<void> {
+    const { clock, reporter } = this.ports;
+    const { stream } = this.options;
+    const ingestMs = clock.now();
+    const accepted: MonitorEvent[] = [];
+    for (const event of page.events) {
+      if (this.chunk.add(event, ingestMs)) accepted.push(event.event);
+      if (this.chunk.mustRelieve) await this.chunk.relieve();
+    }
+    if (page.events.length > 0 && accepted.length === 0 && page.endCursor === cursorSent) {
+      this.notAdvancing = true;
+      reporter?.warning?.(
+        `Stream "${stream}" is not advancing: DocuSign answered cursor ${cursorSent} with ${page.events.length} events ` +
+          "already stored and the same cursor again, so every run fetches them again and stores nothing new. " +
+          "Nothing is lost or stored twice; report the cursor to DocuSign support if it persists.",
+      );
+    }
+    await this.chunk.compress();
+    this.cursor = page.endCursor;
+    this.observe((o) => o.accepted(accepted));
+    const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
+    reporter?.page?.({
+      stream,
+      pages: this.totals.pages,
+      pageEvents: page.events.length,
+      events: this.totals.events + this.chunk.events,
+      ...(newest === undefined ? {} : { newestEventMs: newest }),
+      now: ingestMs,
+      ...(page.rateLimit === undefined ? {} : { rateLimit: page.rateLimit }),
+    });
+  }
+
+  private summary(stoppedBy: StoppedBy | undefined): RunSummary {
     const t = this.totals;
     return {
-      stream,
+      stream: this.options.stream,
       events: t.events,
       pages: t.pages,
       objects: t.objects,
@@ -308,7 +332,7 @@ class IngestRun {
       cursor: this.cursor,
       caughtUp: stoppedBy === StoppedBy.CaughtUp,
       stoppedBy: stoppedBy ?? StoppedBy.Budget,
-      durationMs: monotonic(clock) - this.startedMono,
+      durationMs: monotonic(this.ports.clock) - this.startedMono,
       startCursor: this.startCursor,
       days: [...this.days].sort(),
       duplicatesDropped: t.duplicates,
@@ -366,6 +390,7 @@ class IngestRun {
       leaseUntil: leaseUntil(this.options, committedAt),
     });
     this.stale.dirty = false;
+    this.observe((o) => o.committed());
     const bytes = objects.reduce((sum, o) => sum + o.body.byteLength, 0);
     const t = this.totals;
     t.events += chunk.events;
@@ -383,6 +408,18 @@ class IngestRun {
     });
     this.chunk = this.newChunk();
     this.chunkOpenedAt = monotonic(clock);
+  }
+
+  /** Ingestion first: the observer's failure is a warning, never the run's. */
+  private observe(call: (observer: ChunkObserver) => void): void {
+    const observer = this.ports.observer;
+    if (observer === undefined) return;
+    try {
+      call(observer);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : "it threw a value that is not an Error";
+      this.ports.reporter?.warning?.(`the chunk observer (detections) failed: ${why}`);
+    }
   }
 
   private newChunk(): Chunk {
