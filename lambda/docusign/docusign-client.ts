@@ -7,6 +7,7 @@ import type { ExchangeSettings } from "./http-exchange";
 import { hasCredentials } from "./http-guards";
 import { JwtGrant } from "./jwt-grant";
 import { MonitorStream } from "./monitor-stream";
+import { quoteUntrusted } from "./untrusted-text";
 
 export type { DocuSignClientEvent } from "./client-events";
 
@@ -64,6 +65,16 @@ export class DocuSignClient implements EventSource {
           "authenticates with the JWT grant; credentials in a URL would be sent to the host and printed.",
       ]);
     }
+    const { organizationId } = options;
+    if (organizationId !== undefined && !GUID.test(organizationId)) {
+      // Checked before any request: "..", "." or "a/b" would leave /v1/organizations/ after URL
+      // normalisation and send the access token to another endpoint.
+      throw new ConfigError([
+        `the organization id ${JSON.stringify(quoteUntrusted(organizationId, 60))} is not a GUID: set ` +
+          'DOCUSIGN_ORGANIZATION_ID (--organization-id, or "organizationId" in the stream table) to the ' +
+          "organization's id from DocuSign Admin, e.g. 7f46f1ee-828e-41d4-9d85-755fa1814fd4.",
+      ]);
+    }
     let grant: JwtGrant | undefined;
     const http: ExchangeSettings = {
       fetch: options.fetch ?? globalThis.fetch,
@@ -94,6 +105,9 @@ export class DocuSignClient implements EventSource {
     return this.stream.fetchPage(request);
   }
 }
+
+/** An organization id as DocuSign writes it. */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

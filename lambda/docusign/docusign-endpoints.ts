@@ -36,6 +36,15 @@ export function defaultMonitorUrl(env: DocuSignEnvironment, organizationId: stri
   return organizationId === undefined ? HOSTS[env].lens : HOSTS[env].organization;
 }
 
+/**
+ * An OAuth endpoint under the configured OAuth URL: its path prefix (a proxy's, say) is kept, as for
+ * the consent URL and the stream, so one rule holds for every URL monitor-lake builds.
+ */
+export function oauthEndpoint(oauthUrl: string, path: `/${string}`): string {
+  const base = new URL(trimSlash(oauthUrl));
+  return `${base.origin}${trimSlash(base.pathname)}${path}`;
+}
+
 /** The page the impersonated user opens once to grant the integration consent. */
 export function consentUrl(oauthUrl: string, integrationKey: string, redirectUri: string): string {
   const query = new URLSearchParams({
