@@ -3,12 +3,12 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../dev/free-port";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
 import type { DocuSignClientEvent } from "../../lambda/docusign/docusign-client";
 import { parsePrivateKey } from "../../lambda/docusign/private-key";
 import { ConfigError, CursorError, type DocuSignError, ErrorCode } from "../../lambda/errors";
-import { freePort } from "../helpers/free-port";
 import {
   answerLikeDocuSign,
   HOSTILE_ACCESS_TOKEN,
