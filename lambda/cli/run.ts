@@ -8,6 +8,7 @@ import { type RunSummary, runIngest } from "../core/run-ingest";
 import type { DetectionSettings } from "../detections/rules";
 import { createRunDetections } from "../detections/run-detections";
 import { DocuSignClient, type DocuSignClientEvent } from "../docusign/docusign-client";
+import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parsePrivateKey } from "../docusign/private-key";
 import { ErrorCode, PrivateKeyError } from "../errors";
 import { createDirectorySink } from "../local/directory-sink";
@@ -19,6 +20,8 @@ export interface LocalRunSummary extends RunSummary {
   readonly throttled: number;
   /** Absolute path of the lake's root. */
   readonly out: string;
+  /** The Monitor stream API read: `organization` or `lens`; absent when no page was asked for. */
+  readonly streamApi?: StreamApi;
   /** Matches per detection rule among the events this run fetched. */
   readonly detections: Record<string, number>;
 }
@@ -85,7 +88,14 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
   );
-  return { ...summary, ...counts, out: root, detections: detections.counts() };
+  const streamApi = source.streamApi;
+  return {
+    ...summary,
+    ...counts,
+    out: root,
+    detections: detections.counts(),
+    ...(streamApi === undefined ? {} : { streamApi }),
+  };
 }
 
 /** Reads the PEM key file; warns when other users can read it. */

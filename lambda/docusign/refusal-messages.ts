@@ -163,3 +163,18 @@ export function streamError(
       );
   }
 }
+
+/** userinfo refused: the stream cannot be chosen without the organization. */
+export function userInfoError(
+  label: string,
+  answer: QuotedAnswer,
+  accessToken: string | undefined,
+): DocuSignError {
+  return new DocuSignError(
+    answer.status === 401 ? ErrorCode.AuthFailed : ErrorCode.BadRequest,
+    `${head(label, answer, accessToken)} Could not look up the user's organization to choose the Monitor ` +
+      "stream. Set DOCUSIGN_ORGANIZATION_ID (--organization-id) to use the organization stream, or " +
+      "DOCUSIGN_STREAM_API=lens (--stream-api lens) to read the legacy lens stream; both skip this lookup.",
+    details(label, answer, false, accessToken),
+  );
+}

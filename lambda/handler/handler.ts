@@ -124,7 +124,13 @@ export function createHandler(
         throttled: used.reduce((n, e) => n + e.counts.throttled, 0),
       };
       recordRunMetrics(metrics, clock, summary, counts);
-      const result = { ...summary, retries: counts.retries, throttled: counts.throttled };
+      const streamApi = used.at(-1)?.client.streamApi;
+      const result = {
+        ...summary,
+        retries: counts.retries,
+        throttled: counts.throttled,
+        ...(streamApi === undefined ? {} : { streamApi }),
+      };
       logger.info("run finished", { summary: result });
       return result;
     } catch (error) {

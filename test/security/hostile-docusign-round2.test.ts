@@ -64,7 +64,8 @@ async function storedObjects(out: string): Promise<string[]> {
 }
 
 const event = () => ({ eventId: randomUUID(), timestamp: new Date().toISOString(), action: "Login" });
-const gets = () => server.requests.filter((r) => r.method === "GET");
+/** The stream requests the server saw (a run also asks userinfo which stream to read). */
+const gets = () => server.requests.filter((r) => r.method === "GET" && !r.url.startsWith("/oauth/"));
 
 describe("hostile DocuSign answers, round 2", () => {
   it("a cycling endCursor with terminal escapes is quoted without its control characters", async () => {
@@ -263,6 +264,20 @@ describe("hostile DocuSign answers, round 2", () => {
       expect(server.requests).toHaveLength(0);
     },
   );
+
+  it("a userinfo answer naming an organization id that is not a GUID is refused before any stream request", async () => {
+    server = await startHostileServer(
+      answerLikeDocuSign({
+        userinfo: (_q, res) => json(res, 200, { accounts: [{ organization: { organization_id: "../.." } }] }),
+      }),
+    );
+
+    const error = await rejection(ingest("lake-userinfo"));
+
+    expect((error as DocuSignError).code).toBe(ErrorCode.BadResponse);
+    expect(error.message).toContain('userinfo names the organization id "../..", which is not a GUID');
+    expect(gets()).toHaveLength(0);
+  });
 
   it("a page with both data and resultData holding events is refused; nothing is stored", async () => {
     server = await startHostileServer(
