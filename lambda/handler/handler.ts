@@ -11,6 +11,7 @@ import type { MonitorLakeConfig } from "../config";
 import type { Clock, EventSource } from "../core/ports";
 import { type RunSummary, runIngest } from "../core/run-ingest";
 import { createLambdaDetections } from "../detections/emit";
+import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parseInvocationPayload } from "./invocation-payload";
 import { invocationTime } from "./invocation-time";
 import { type LeaseHeldResult, mapRunFailure } from "./run-failure";
@@ -39,7 +40,12 @@ export interface LambdaContextLike {
 }
 
 export type HandlerResult =
-  | (RunSummary & { readonly retries: number; readonly throttled: number })
+  | (RunSummary & {
+      readonly retries: number;
+      readonly throttled: number;
+      /** The Monitor stream API read, once a page was asked for. */
+      readonly streamApi?: StreamApi;
+    })
   | LeaseHeldResult;
 
 export interface HandlerDependencies {

@@ -2,8 +2,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ENV } from "../../lambda/config";
 import type { DocuSignClient } from "../../lambda/docusign/docusign-client";
 import { ConfigError } from "../../lambda/errors";
+import { createHandler } from "../../lambda/handler/handler";
+import { envForSimulator } from "../../lambda/simulator/client-env";
+import { awsClients, createBucket, createSecret, createStateTable } from "../helpers/aws";
+import { lambdaContext } from "../helpers/lambda-context";
 import { runCli } from "../helpers/run-cli";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
@@ -158,5 +163,59 @@ describe("choosing the Monitor stream", () => {
     expect(f.simulator.stats.userInfoRequests).toBe(1);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('DOCUSIGN_STREAM_API is "v2": use "organization" or "lens" (--stream-api)');
+  }, 60_000);
+
+  it("the CLI exits 2 for a user of several organizations", async () => {
+    fixture = await startSimulator({ events: 5, userInfoOrganizations: [ORG_A, ORG_B] });
+    const keyFile = join(dir, "key-several.pem");
+    await writeFile(keyFile, fixture.keys.pkcs1Pem, { mode: 0o600 });
+
+    const result = await runCli([
+      "run",
+      ...[
+        "--oauth-url",
+        fixture.url,
+        "--monitor-url",
+        fixture.url,
+        "--integration-key",
+        fixture.integrationKey,
+      ],
+      ...["--user-id", fixture.userId, "--key-file", keyFile, "--out", join(dir, "lake-several")],
+    ]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`administers 2 organizations (${ORG_A}, ${ORG_B})`);
+  }, 30_000);
+
+  it("the Lambda's run summary names the stream API read, and its log says how it was chosen", async () => {
+    fixture = await startSimulator({ events: 30, organizationId: ORG_A });
+    const clients = awsClients();
+    const env = envForSimulator(fixture, {
+      [ENV.privateKeySecret]: await createSecret(clients.secrets, fixture.keys.pkcs1Pem),
+      [ENV.bucket]: await createBucket(clients.s3),
+      [ENV.stateTable]: await createStateTable(clients.dynamo),
+      [ENV.startCursor]: "2000-01-01T00:00:00Z",
+      [ENV.stream]: "org-a",
+    });
+    const output: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      output.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      return true;
+    }) as typeof process.stdout.write;
+    let result: Awaited<ReturnType<ReturnType<typeof createHandler>>>;
+    try {
+      result = await createHandler({ env, ...clients })({}, lambdaContext(30_000));
+    } finally {
+      process.stdout.write = write;
+    }
+
+    expect(result).toMatchObject({ events: 30, streamApi: "organization" });
+    const chosen = output
+      .join("")
+      .split("\n")
+      .find((line) => line.includes('"DocuSign stream chosen"'));
+    expect(chosen).toContain(`"organizationId":"${ORG_A}"`);
+    expect(chosen).toContain('"streamApi":"organization"');
   }, 60_000);
 });
