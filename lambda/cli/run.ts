@@ -10,6 +10,7 @@ import { createRunDetections } from "../detections/run-detections";
 import { DocuSignClient, type DocuSignClientEvent } from "../docusign/docusign-client";
 import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parsePrivateKey } from "../docusign/private-key";
+import { quoteUntrusted } from "../docusign/untrusted-text";
 import { ErrorCode, PrivateKeyError } from "../errors";
 import { createDirectorySink } from "../local/directory-sink";
 import { createFileStateStore } from "../local/file-state-store";
@@ -22,8 +23,10 @@ export interface LocalRunSummary extends RunSummary {
   readonly out: string;
   /** The Monitor stream API read: `organization` or `lens`; absent when no page was asked for. */
   readonly streamApi?: StreamApi;
-  /** Matches per detection rule among the events this run fetched. */
+  /** Matches per detection rule among the events this run stored. */
   readonly detections: Record<string, number>;
+  /** Events the detections could not match (they are stored all the same). */
+  readonly detectionErrors: number;
 }
 
 export interface LocalRunOptions {
@@ -64,12 +67,17 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       options.onClientEvent?.(event);
     },
   });
-  const detections = createRunDetections(options.detections);
+  const detections = createRunDetections(options.detections, (failure) =>
+    options.warn?.(
+      `warning: detection failed on event "${quoteUntrusted(failure.eventId, 80)}" (${quoteUntrusted(failure.message)}); the event is stored, ingestion goes on`,
+    ),
+  );
   const started = clock.now();
   const budgetMs = options.budgetSeconds === undefined ? undefined : options.budgetSeconds * 1000;
   const summary = await runIngest(
     {
-      source: detections.wrap(source),
+      source,
+      observer: detections.observer,
       sink: createDirectorySink({ root }),
       state: createFileStateStore({ root }),
       clock,
@@ -94,6 +102,7 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
     ...counts,
     out: root,
     detections: detections.counts(),
+    detectionErrors: detections.errors(),
     ...(streamApi === undefined ? {} : { streamApi }),
   };
 }
