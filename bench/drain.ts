@@ -141,6 +141,8 @@ export async function drainMonitorLake(backlog: number, latency: Latency): Promi
   const client = new DocuSignClient({
     oauthUrl: "https://account-d.docusign.com",
     monitorUrl: "https://lens-d.docusign.net",
+    // The model serves the lens stream: chosen explicitly, so no userinfo lookup is counted.
+    streamApi: "lens",
     integrationKey: "bench",
     userId: "bench",
     privateKey,

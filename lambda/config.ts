@@ -5,6 +5,8 @@ import {
   DocuSignEnvironment,
   defaultMonitorUrl,
   defaultOAuthUrl,
+  defaultOrganizationMonitorUrl,
+  StreamApi,
 } from "./docusign/docusign-endpoints";
 import { ConfigError } from "./errors";
 
@@ -15,6 +17,8 @@ import { ConfigError } from "./errors";
 export const ENV = {
   docusignEnv: "DOCUSIGN_ENV",
   organizationId: "DOCUSIGN_ORGANIZATION_ID",
+  /** `lens` or `organization`; unset: the organization userinfo names, else the lens stream. */
+  streamApi: "DOCUSIGN_STREAM_API",
   monitorUrl: "DOCUSIGN_MONITOR_URL",
   oauthUrl: "DOCUSIGN_OAUTH_URL",
   integrationKey: "DOCUSIGN_INTEGRATION_KEY",
@@ -42,10 +46,17 @@ export type ConfigTarget = "local" | "aws";
 export interface DocuSignConfig {
   /** @default "demo" */
   readonly environment: DocuSignEnvironment;
-  /** Set: the organization stream API; unset: the legacy lens stream. */
+  /**
+   * Set: the organization stream API; unset: the one organization `GET /oauth/userinfo` names, else
+   * the legacy lens stream.
+   */
   readonly organizationId?: string;
+  /** `lens`: the legacy lens stream, no userinfo lookup; `organization`: no lens fallback. @default unset */
+  readonly streamApi?: StreamApi;
   /** @default the environment's Monitor host for the selected API generation */
   readonly monitorUrl: string;
+  /** Where a looked-up organization's stream is read. @default DOCUSIGN_MONITOR_URL, else the organization host */
+  readonly organizationMonitorUrl: string;
   /** @default the environment's account server */
   readonly oauthUrl: string;
   readonly integrationKey: string;
@@ -107,6 +118,13 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
   else problems.push(`${ENV.docusignEnv} is "${envName}": use "demo" or "production".`);
 
   const organizationId = get(ENV.organizationId);
+  const streamApi = get(ENV.streamApi);
+  if (streamApi !== undefined && streamApi !== StreamApi.Lens && streamApi !== StreamApi.Organization) {
+    problems.push(
+      `${ENV.streamApi} is "${streamApi}": use "organization" or "lens" (--stream-api), or leave it unset to ` +
+        "read the organization userinfo names (else the lens stream).",
+    );
+  }
   const integrationKey = required(
     ENV.integrationKey,
     "set it to the integration key (a GUID) from DocuSign Apps and Keys (--integration-key)",
@@ -126,6 +144,8 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     ENV.monitorUrl,
     problems,
   );
+  const organizationMonitorUrl =
+    get(ENV.monitorUrl) === undefined ? defaultOrganizationMonitorUrl(environment) : monitorUrl;
   const redirectUri = get(ENV.redirectUri) ?? DEFAULT_REDIRECT_URI;
   if (hasUserInfo(redirectUri)) problems.push(credentialsProblem(ENV.redirectUri));
 
@@ -212,7 +232,9 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     docusign: Object.freeze({
       environment,
       ...(organizationId === undefined ? {} : { organizationId }),
+      ...(streamApi === StreamApi.Lens || streamApi === StreamApi.Organization ? { streamApi } : {}),
       monitorUrl,
+      organizationMonitorUrl,
       oauthUrl,
       integrationKey,
       userId,

@@ -21,7 +21,10 @@ Usage:
 
 Options of run (each also read from the environment variable in brackets):
   --env demo|production     [${ENV.docusignEnv}] (default demo)
-  --organization-id ID      [${ENV.organizationId}] use the organization stream API
+  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
+                            one GET /oauth/userinfo names; none named: the legacy lens stream)
+  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
+                            never fall back to lens
   --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
   --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
   --integration-key KEY     [${ENV.integrationKey}]

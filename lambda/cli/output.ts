@@ -46,6 +46,7 @@ export function clientEventLine(event: DocuSignClientEvent): string | undefined 
   if (event.type === "retry")
     return `  ${event.request}: ${event.reason}; retrying in ${(event.delayMs / 1000).toFixed(1)} s`;
   if (event.type === "auth-failure") return `  ${event.reason}`;
+  if (event.type === "stream-api") return `  stream: ${event.reason}`;
   return undefined;
 }
 
@@ -57,7 +58,8 @@ export function summaryLines(s: LocalRunSummary): string[] {
       `${s.objects} objects over ${s.days.length} day(s), ${formatBytes(s.bytes)} gzipped, ${seconds.toFixed(1)} s` +
       (seconds > 0 ? ` (${Math.round(s.events / seconds)} events/s)` : ""),
     `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp): ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
-    `  lake: ${s.out}/events/  (state: ${s.out}/state/${s.stream}.json)`,
+    `  lake: ${s.out}/events/  (state: ${s.out}/state/${s.stream}.json)` +
+      (s.streamApi === undefined ? "" : `, read from the ${s.streamApi} stream API`),
     s.caughtUp
       ? "  the next run continues from the committed cursor"
       : "  run again to continue from the committed cursor",

@@ -8,6 +8,7 @@ import { type RunSummary, runIngest } from "../core/run-ingest";
 import type { DetectionSettings } from "../detections/rules";
 import { createRunDetections } from "../detections/run-detections";
 import { DocuSignClient, type DocuSignClientEvent } from "../docusign/docusign-client";
+import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parsePrivateKey } from "../docusign/private-key";
 import { quoteUntrusted } from "../docusign/untrusted-text";
 import { ErrorCode, PrivateKeyError } from "../errors";
@@ -20,6 +21,8 @@ export interface LocalRunSummary extends RunSummary {
   readonly throttled: number;
   /** Absolute path of the lake's root. */
   readonly out: string;
+  /** The Monitor stream API read: `organization` or `lens`; absent when no page was asked for. */
+  readonly streamApi?: StreamApi;
   /** Matches per detection rule among the events this run stored. */
   readonly detections: Record<string, number>;
   /** Events the detections could not match (they are stored all the same). */
@@ -93,12 +96,14 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
   );
+  const streamApi = source.streamApi;
   return {
     ...summary,
     ...counts,
     out: root,
     detections: detections.counts(),
     detectionErrors: detections.errors(),
+    ...(streamApi === undefined ? {} : { streamApi }),
   };
 }
 

@@ -8,6 +8,7 @@ import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "../s
 export const FLAG_ENV: Readonly<Record<string, string>> = {
   env: ENV.docusignEnv,
   "organization-id": ENV.organizationId,
+  "stream-api": ENV.streamApi,
   "monitor-url": ENV.monitorUrl,
   "oauth-url": ENV.oauthUrl,
   "integration-key": ENV.integrationKey,

@@ -66,6 +66,12 @@ export class CursorTrail {
   }
 }
 
+/**
+ * A cursor as quoted in a message: shortened, and every character outside printable ASCII written as
+ * `\uXXXX`. DocuSign chose it, so it may carry terminal escapes or newlines that would forge lines;
+ * escaped, it stays exact enough to quote to DocuSign support.
+ */
 function shorten(cursor: string): string {
-  return cursor.length <= 24 ? cursor : `${cursor.slice(0, 12)}…${cursor.slice(-8)}`;
+  const short = cursor.length <= 24 ? cursor : `${cursor.slice(0, 12)}…${cursor.slice(-8)}`;
+  return short.replace(/[^\x20-\x7e…]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

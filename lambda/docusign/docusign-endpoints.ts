@@ -31,9 +31,27 @@ export function defaultOAuthUrl(env: DocuSignEnvironment): string {
   return HOSTS[env].oauth;
 }
 
+/** The two generations of the Monitor stream API (monitor-api.md). */
+export const StreamApi = { Organization: "organization", Lens: "lens" } as const;
+export type StreamApi = (typeof StreamApi)[keyof typeof StreamApi];
+
+/** The organization stream's host, where a looked-up organization is read. */
+export function defaultOrganizationMonitorUrl(env: DocuSignEnvironment): string {
+  return HOSTS[env].organization;
+}
+
 /** The legacy lens host without an organization id, the organization stream host with one. */
 export function defaultMonitorUrl(env: DocuSignEnvironment, organizationId: string | undefined): string {
   return organizationId === undefined ? HOSTS[env].lens : HOSTS[env].organization;
+}
+
+/**
+ * An OAuth endpoint under the configured OAuth URL: its path prefix (a proxy's, say) is kept, as for
+ * the consent URL and the stream, so one rule holds for every URL monitor-lake builds.
+ */
+export function oauthEndpoint(oauthUrl: string, path: `/${string}`): string {
+  const base = new URL(trimSlash(oauthUrl));
+  return `${base.origin}${trimSlash(base.pathname)}${path}`;
 }
 
 /** The page the impersonated user opens once to grant the integration consent. */

@@ -1,18 +1,12 @@
-import {
-  ConsentRequiredError,
-  DocuSignError,
-  type DocuSignErrorDetails,
-  ErrorCode,
-  PrivateKeyError,
-} from "../errors";
-import { consentUrl } from "./docusign-endpoints";
+import { DocuSignError, type DocuSignErrorDetails, ErrorCode } from "../errors";
 import { redactCredentials } from "./http-guards";
 import type { HeaderReader } from "./retry-policy";
 import { quoteUntrusted } from "./untrusted-text";
 
 /**
- * What monitor-lake says when DocuSign (or whoever answers at the configured host) says no: each
- * message names the request, the status, DocuSign's own words and trace token, and the fix.
+ * How monitor-lake quotes an answer in its messages, and the messages for what went wrong on the
+ * wire (rate limit, server errors, timeouts, network, bodies). Every message names the request, the
+ * status, DocuSign's own words and trace token; refusal-messages.ts has what DocuSign refused.
  */
 
 /** An answer as far as a message quotes it (an `Exchange` fits). */
@@ -25,28 +19,35 @@ export interface QuotedAnswer {
   readonly json: unknown;
 }
 
-/** Who asked, for the messages that tell the user what to check. */
-export interface GrantIdentity {
-  readonly oauthUrl: string;
-  readonly integrationKey: string;
-  readonly userId: string;
-  readonly redirectUri: string;
+/** What kind of request an answer belongs to: the hints name the setting that points at its host. */
+export const RequestKind = { Token: "token", Page: "page", UserInfo: "userinfo" } as const;
+export type RequestKind = (typeof RequestKind)[keyof typeof RequestKind];
+
+/**
+ * Text the server chose (a header, a reason phrase), as quoted: controls stripped, and the access
+ * token, `Bearer …` and JWT-shaped text (the assertion) redacted before it is shortened.
+ */
+export function quoteServer(text: string, max: number, accessToken?: string): string {
+  return quoteUntrusted(redactCredentials(text, accessToken), max);
 }
 
-export function traceOf(answer: { readonly headers: HeaderReader }): { traceToken?: string } {
+export function traceOf(
+  answer: { readonly headers: HeaderReader },
+  accessToken?: string,
+): { traceToken?: string } {
   const token = answer.headers.get("x-docusign-tracetoken");
-  return token ? { traceToken: quoteUntrusted(token, 100) } : {};
+  return token ? { traceToken: quoteServer(token, 100, accessToken) } : {};
 }
 
-export function traceSuffix(answer: { readonly headers: HeaderReader }): string {
-  const token = answer.headers.get("x-docusign-tracetoken");
-  return token
-    ? ` (X-DocuSign-TraceToken: ${quoteUntrusted(token, 100)})`
+export function traceSuffix(answer: { readonly headers: HeaderReader }, accessToken?: string): string {
+  const { traceToken } = traceOf(answer, accessToken);
+  return traceToken !== undefined
+    ? ` (X-DocuSign-TraceToken: ${traceToken})`
     : " (no X-DocuSign-TraceToken in the response)";
 }
 
 /** DocuSign's own words about the error: a JSON error field, or the text of an HTML page, shortened. */
-function errorText(answer: QuotedAnswer, accessToken: string | undefined): string {
+export function errorText(answer: QuotedAnswer, accessToken: string | undefined): string {
   const json = answer.json as Record<string, unknown> | undefined;
   let text = "";
   if (json && typeof json === "object") {
@@ -62,16 +63,36 @@ function errorText(answer: QuotedAnswer, accessToken: string | undefined): strin
       .trim();
   }
   // A server may echo what it was sent: the Authorization header or the assertion. Never repeat them.
-  const quoted = quoteUntrusted(redactCredentials(text, accessToken));
+  const quoted = quoteServer(text, 200, accessToken);
   return quoted === "" ? "" : ` "${quoted}"`;
 }
 
-function details(label: string, answer: QuotedAnswer, retryable: boolean): DocuSignErrorDetails {
-  return { request: label, status: answer.status, retryable, ...traceOf(answer) };
+export function details(
+  label: string,
+  answer: QuotedAnswer,
+  retryable: boolean,
+  accessToken?: string,
+): DocuSignErrorDetails {
+  return { request: label, status: answer.status, retryable, ...traceOf(answer, accessToken) };
 }
 
-function head(label: string, answer: QuotedAnswer, accessToken: string | undefined): string {
-  return `${label}: HTTP ${answer.status}${errorText(answer, accessToken)}${traceSuffix(answer)}.`;
+/**
+ * The failure as finally thrown once the retry policy stopped: its message ends with `why` (what
+ * happened), never with the promise of a retry that will not come.
+ */
+export function finalFailure(failure: DocuSignError, why: string): DocuSignError {
+  return new DocuSignError(
+    failure.code,
+    `${failure.message} ${why}`,
+    {
+      request: failure.request,
+      status: failure.status,
+      retryable: failure.retryable,
+      ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+      ...(failure.traceToken === undefined ? {} : { traceToken: failure.traceToken }),
+    },
+    { cause: failure.cause },
+  );
 }
 
 /** A 429: the account's rate limit is spent. */
@@ -79,12 +100,13 @@ export function rateLimitedError(
   label: string,
   answer: QuotedAnswer,
   retryAfterMs: number | undefined,
+  accessToken: string | undefined,
 ): DocuSignError {
   return new DocuSignError(
     ErrorCode.RateLimited,
-    `${label}: HTTP 429, DocuSign's rate limit for the account is exhausted${traceSuffix(answer)}. ` +
+    `${label}: HTTP 429, DocuSign's rate limit for the account is exhausted${traceSuffix(answer, accessToken)}. ` +
       "The run stops and the next scheduled run resumes; the limit is shared with the account's other integrations.",
-    { ...details(label, answer, true), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    { ...details(label, answer, true, accessToken), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
   );
 }
 
@@ -97,38 +119,30 @@ export function serverError(
 ): DocuSignError {
   return new DocuSignError(
     ErrorCode.ServerError,
-    `${label}: HTTP ${answer.status} ${quoteUntrusted(answer.statusText, 80)} from DocuSign${errorText(answer, accessToken)}${traceSuffix(answer)}. ` +
-      "DocuSign had a server problem; retried with backoff. If it persists, check status.docusign.com and quote the trace token.",
-    { ...details(label, answer, true), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
+    `${label}: HTTP ${answer.status} ${quoteServer(answer.statusText, 80, accessToken)} from DocuSign` +
+      `${errorText(answer, accessToken)}${traceSuffix(answer, accessToken)}. ` +
+      "DocuSign had a server problem. If it persists, check status.docusign.com and quote the trace token.",
+    { ...details(label, answer, true, accessToken), ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
   );
 }
 
 /** A 200 page whose body is not JSON (cut off in transit). */
-export function unreadablePageError(label: string, answer: QuotedAnswer): DocuSignError {
-  return new DocuSignError(
-    ErrorCode.BadResponse,
-    `${label}: HTTP 200 with a truncated or unreadable body (${answer.body.length} bytes)${traceSuffix(answer)}; retried.`,
-    details(label, answer, true),
-  );
-}
-
-/** A 200 page of complete JSON that is not a page. */
-export function notAPageError(
+export function unreadablePageError(
   label: string,
   answer: QuotedAnswer,
-  organizationStream: boolean,
+  accessToken?: string,
 ): DocuSignError {
   return new DocuSignError(
     ErrorCode.BadResponse,
-    `${label}: the page has no ${organizationStream ? "resultData" : "data"} array or no endCursor${traceSuffix(answer)}.`,
-    details(label, answer, false),
+    `${label}: HTTP 200 with a truncated or unreadable body (${answer.body.length} bytes)${traceSuffix(answer, accessToken)}.`,
+    details(label, answer, true, accessToken),
   );
 }
 
 export function timeoutError(label: string, timeoutMs: number, cause: unknown): DocuSignError {
   return new DocuSignError(
     ErrorCode.Timeout,
-    `${label}: no complete answer within ${timeoutMs} ms. DocuSign may be slow; the request is retried.`,
+    `${label}: no complete answer within ${timeoutMs} ms. DocuSign may be slow.`,
     { request: label, retryable: true },
     { cause },
   );
@@ -138,138 +152,67 @@ export function timeoutError(label: string, timeoutMs: number, cause: unknown): 
 export function networkError(label: string, why: string, cause: unknown): DocuSignError {
   return new DocuSignError(
     ErrorCode.NetworkError,
-    `${label}: network error (${why}). Check DNS, proxy and outbound HTTPS access to the host; the request is retried.`,
+    `${label}: network error (${why || "no reason given"}). Check DNS, proxy and outbound HTTPS access to the host.`,
     { request: label, retryable: true },
+    { cause },
+  );
+}
+
+/**
+ * fetch turns a 407 answer into a network error without a reason (the Fetch standard's rule when no
+ * proxy window exists), so the status is read from that shape. Deterministic: not retried.
+ */
+export function proxyAuthenticationError(label: string, cause: unknown): DocuSignError {
+  return new DocuSignError(
+    ErrorCode.BadResponse,
+    `${label}: HTTP 407 Proxy Authentication Required (fetch reports it as a network error without a reason). ` +
+      "The host, or a proxy on the way to it, asks for proxy credentials, which monitor-lake never sends: allow " +
+      "direct outbound HTTPS to DocuSign, or check DOCUSIGN_OAUTH_URL / DOCUSIGN_MONITOR_URL. Not retried.",
+    { request: label, status: 407, retryable: false },
+    { cause },
+  );
+}
+
+/** The body's bytes are not what its Content-Encoding says (a gzip header on a plain body, or cut off). */
+export function undecodableBodyError(
+  label: string,
+  response: { readonly status: number; readonly headers: HeaderReader },
+  why: string,
+  accessToken: string | undefined,
+  cause: unknown,
+): DocuSignError {
+  const encoding = quoteServer(response.headers.get("content-encoding") ?? "", 40, accessToken);
+  const trace = traceOf(response, accessToken);
+  return new DocuSignError(
+    ErrorCode.BadResponse,
+    `${label}: HTTP ${response.status} with a body that could not be decoded as its Content-Encoding "${encoding}" says ` +
+      `(${why || "no reason given"})${trace.traceToken ? ` (X-DocuSign-TraceToken: ${trace.traceToken})` : ""}. ` +
+      "The server labelled the body with an encoding it does not have, or the body was cut off in transit.",
+    { request: label, status: response.status, retryable: true, ...trace },
     { cause },
   );
 }
 
 export function bodyTooLargeError(
   label: string,
+  kind: RequestKind,
   response: { readonly status: number; readonly headers: HeaderReader },
-  maxBytes: number,
-  bytesRead: number,
+  sizes: { readonly maxBytes: number; readonly bytesRead: number },
+  accessToken: string | undefined,
   cause: unknown,
 ): DocuSignError {
-  const trace = traceOf(response);
+  const trace = traceOf(response, accessToken);
+  const hint =
+    kind === RequestKind.Page
+      ? "A page of 2000 events is normally a few MB. If DocuSign's events really are this large, lower " +
+        "PAGE_LIMIT (--limit) or raise MAX_RESPONSE_BYTES; otherwise check DOCUSIGN_MONITOR_URL."
+      : `DocuSign's ${kind === RequestKind.Token ? "token" : "userinfo"} endpoint answers with a small JSON ` +
+        "object: check that DOCUSIGN_OAUTH_URL (--oauth-url) points at DocuSign's account server.";
   return new DocuSignError(
     ErrorCode.BadResponse,
-    `${label}: HTTP ${response.status} with a body over the ${maxBytes}-byte cap (stopped reading after ` +
-      `${bytesRead} decoded bytes)${trace.traceToken ? ` (X-DocuSign-TraceToken: ${trace.traceToken})` : ""}. ` +
-      "A page of 2000 events is normally a few MB. If DocuSign's events really are this large, lower " +
-      "PAGE_LIMIT (--limit) or raise MAX_RESPONSE_BYTES; otherwise check DOCUSIGN_MONITOR_URL.",
+    `${label}: HTTP ${response.status} with a body over the ${sizes.maxBytes}-byte cap (stopped reading after ` +
+      `${sizes.bytesRead} decoded bytes)${trace.traceToken ? ` (X-DocuSign-TraceToken: ${trace.traceToken})` : ""}. ${hint}`,
     { request: label, status: response.status, retryable: false, ...trace },
     { cause },
   );
-}
-
-/** A token answer of 200 without an `access_token`. */
-export function missingTokenError(label: string, answer: QuotedAnswer): DocuSignError {
-  return new DocuSignError(
-    ErrorCode.BadResponse,
-    `${label}: HTTP 200 without an access_token${traceSuffix(answer)}. Check that DOCUSIGN_OAUTH_URL points at DocuSign's account server.`,
-    details(label, answer, false),
-  );
-}
-
-/**
- * A token with CR/LF or spaces would break (or inject into) the Authorization header, and the error
- * fetch raises for it quotes the header. The token itself is never printed, only its length.
- */
-export function unusableTokenError(label: string, answer: QuotedAnswer, tokenLength: number): DocuSignError {
-  return new DocuSignError(
-    ErrorCode.BadResponse,
-    `${label}: HTTP 200 with an access_token that is not a bearer token (${tokenLength} characters, ` +
-      `some outside RFC 6750's token68 set)${traceSuffix(answer)}; it was not used. Check that ` +
-      "DOCUSIGN_OAUTH_URL points at DocuSign's account server.",
-    details(label, answer, false),
-  );
-}
-
-/** The key cannot sign the assertion: a configuration error, never retried. */
-export function keyCannotSignError(error: unknown): PrivateKeyError {
-  const why = quoteUntrusted(error instanceof Error ? error.message : String(error), 160);
-  return new PrivateKeyError(
-    ErrorCode.KeyInvalid,
-    `The private key cannot sign DocuSign's RS256 JWT assertion (${why}). Use the ` +
-      "2048-bit RSA key pair DocuSign generates for the integration key (Apps and Keys > RSA keypairs).",
-    { cause: error },
-  );
-}
-
-/** The token endpoint refused the grant: consent, a rejected assertion, or anything else. */
-export function tokenError(
-  label: string,
-  answer: QuotedAnswer,
-  identity: GrantIdentity,
-  accessToken: string | undefined,
-): DocuSignError {
-  const body = answer.json as { error?: unknown } | undefined;
-  const code = typeof body?.error === "string" ? body.error : "";
-  const facts = details(label, answer, false);
-  const first = head(label, answer, accessToken);
-  if (code === "consent_required") {
-    const url = consentUrl(identity.oauthUrl, identity.integrationKey, identity.redirectUri);
-    return new ConsentRequiredError(
-      `${first} The user ${identity.userId} has not granted consent to integration key ` +
-        `${identity.integrationKey}. Open this URL once, signed in as that user, and accept:\n  ${url}\n` +
-        "(The redirect_uri must be registered on the integration key; pass --redirect-uri / DOCUSIGN_REDIRECT_URI to use another.)",
-      { ...facts, consentUrl: url },
-    );
-  }
-  if (code === "invalid_grant") {
-    return new DocuSignError(
-      ErrorCode.AuthFailed,
-      `${first} DocuSign rejected the JWT assertion. Check that the private key belongs to integration key ` +
-        `${identity.integrationKey}, that user id ${identity.userId} is the user's API user GUID, that the ` +
-        "environment (demo or production) matches where the key was created, and that this machine's clock is correct.",
-      facts,
-    );
-  }
-  return new DocuSignError(
-    ErrorCode.AuthFailed,
-    `${first} Could not get an access token. Check the integration key, user id and DOCUSIGN_OAUTH_URL.`,
-    facts,
-  );
-}
-
-/** The stream refused the page: 401 after re-authenticating, 403, 404, anything else. */
-export function streamError(
-  label: string,
-  answer: QuotedAnswer,
-  accessToken: string | undefined,
-): DocuSignError {
-  const facts = details(label, answer, false);
-  const first = head(label, answer, accessToken);
-  switch (answer.status) {
-    case 401:
-      return new DocuSignError(
-        ErrorCode.AuthFailed,
-        `${first} The access token was refused even after re-authenticating. Check that the user still has ` +
-          "an admin role in the organization and that the integration key is not revoked.",
-        facts,
-      );
-    case 403:
-      return new DocuSignError(
-        ErrorCode.Forbidden,
-        `${first} Monitor refused access. The impersonated user must be an Organization Administrator or ` +
-          "Security Reports Administrator of exactly one organization (an admin of several gets 403), and in " +
-          "production the organization needs the DocuSign Monitor entitlement.",
-        facts,
-      );
-    case 404:
-      return new DocuSignError(
-        ErrorCode.NotFound,
-        `${first} The stream endpoint does not exist. Check DOCUSIGN_MONITOR_URL and, for the organization ` +
-          "stream, DOCUSIGN_ORGANIZATION_ID.",
-        facts,
-      );
-    default:
-      return new DocuSignError(
-        ErrorCode.BadRequest,
-        `${first} DocuSign refused the request. If the cursor is the problem, check START_CURSOR (an ISO-8601 ` +
-          "date-time such as 2024-01-01T00:00:00Z, or a cursor DocuSign returned).",
-        facts,
-      );
-  }
 }

@@ -1,22 +1,28 @@
 import type { Clock, FetchPageRequest } from "../core/ports";
 import { DeadlineError, DocuSignError, ErrorCode, MonitorLakeError } from "../errors";
+import { BodyTooLargeError, readCappedText } from "./capped-body";
 import type { DocuSignClientEvent } from "./client-events";
 import {
   bodyTooLargeError,
+  finalFailure,
   networkError,
+  proxyAuthenticationError,
+  quoteServer,
+  RequestKind,
   rateLimitedError,
   serverError,
   timeoutError,
+  undecodableBodyError,
   unreadablePageError,
 } from "./error-messages";
-import { redactCredentials, refuseRedirect } from "./http-guards";
-import { decideRetry, RetryableAnswer, retryAfterMs, retryableAnswer } from "./retry-policy";
+import { refuseRedirect } from "./http-guards";
+import { decideRetry, GiveUpReason, RetryableAnswer, retryAfterMs, retryableAnswer } from "./retry-policy";
 import { parseStreamPage, type StreamPage } from "./stream-page";
-import { quoteUntrusted } from "./untrusted-text";
 
 /**
  * One HTTP request to DocuSign, tried until the retry policy says stop: each attempt has its own
- * timeout (never past the run's deadline), never follows a redirect, reads at most a capped body,
+ * timeout (never past the run's deadline), never follows a redirect, reads at most a capped body
+ * (capped-body.ts),
  * and turns transport failures into DocuSignErrors whose quoted text is sanitized and redacted.
  */
 
@@ -50,22 +56,29 @@ export interface ExchangeSettings {
 /** Sends one attempt of the request with the signal it must honour. */
 export type Send = (signal: AbortSignal) => Promise<Response>;
 
+/** What is asked: `label` names it in messages ("GET https://host/path"), `kind` picks the hints. */
+export interface ExchangeRequest {
+  readonly label: string;
+  readonly kind: RequestKind;
+}
+
 /**
  * Sends a request until it gets an answer that is not worth retrying (retry-policy.ts). Attempts
- * running out is a failure; the deadline running out is a DeadlineError (the run stops cleanly and
- * the next resumes).
+ * running out is a failure whose message says so; the deadline running out is a DeadlineError (the
+ * run stops cleanly and the next resumes).
  */
 export async function exchange(
-  label: string,
+  what: ExchangeRequest,
   request: FetchPageRequest,
   send: Send,
   settings: ExchangeSettings,
 ): Promise<Exchange> {
+  const { label } = what;
   for (let attempt = 1; ; attempt++) {
     let failure: DocuSignError | undefined;
     try {
-      const answer = await attemptOnce(label, request, send, settings);
-      failure = retryableFailure(label, answer, settings);
+      const answer = await attemptOnce(what, request, send, settings);
+      failure = retryableFailure(what, answer, settings);
       if (failure === undefined) return answer;
     } catch (error) {
       if (error instanceof DocuSignError) failure = error;
@@ -85,7 +98,7 @@ export async function exchange(
       settings,
       settings.random,
     );
-    if (decision.kind === "give-up") throw failure;
+    if (decision.kind === "give-up") throw givenUp(failure, decision.reason, attempt, settings);
     if (decision.kind === "deadline") {
       throw new DeadlineError(`${label} (retry of ${failure.status ?? failure.code})`, { cause: failure });
     }
@@ -98,32 +111,55 @@ export async function exchange(
   }
 }
 
+/** The failure as thrown when the policy stops: a retryable one says why it was not retried again. */
+function givenUp(
+  failure: DocuSignError,
+  reason: GiveUpReason,
+  attempts: number,
+  settings: ExchangeSettings,
+): DocuSignError {
+  switch (reason) {
+    case GiveUpReason.AttemptsSpent:
+      return finalFailure(failure, `Gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}.`);
+    case GiveUpReason.WaitTooLong:
+      return finalFailure(
+        failure,
+        `DocuSign asked to wait ${Math.round((failure.retryAfterMs ?? 0) / 1000)} s, longer than the ` +
+          `${Math.round(settings.maxDelayMs / 1000)} s a run waits: not retried.`,
+      );
+    default:
+      return failure;
+  }
+}
+
 /** For answers worth retrying, the error to throw if retries run out; undefined otherwise. */
 function retryableFailure(
-  label: string,
+  what: ExchangeRequest,
   answer: Exchange,
   settings: ExchangeSettings,
 ): DocuSignError | undefined {
   const why = retryableAnswer(
     answer.status,
-    label.startsWith("GET"),
+    what.kind === RequestKind.Page,
     () => answer.page !== undefined || answer.json !== undefined,
   );
   if (why === undefined) return undefined;
-  if (why === RetryableAnswer.UnreadablePage) return unreadablePageError(label, answer);
+  const token = settings.currentToken();
+  if (why === RetryableAnswer.UnreadablePage) return unreadablePageError(what.label, answer, token);
   const wait = retryAfterMs(answer.headers, answer.status, settings.clock.now());
   return why === RetryableAnswer.RateLimited
-    ? rateLimitedError(label, answer, wait)
-    : serverError(label, answer, wait, settings.currentToken());
+    ? rateLimitedError(what.label, answer, wait, token)
+    : serverError(what.label, answer, wait, token);
 }
 
-/** One attempt with its timeout; transport failures become retryable DocuSignErrors. */
+/** One attempt with its timeout; transport failures become DocuSignErrors. */
 async function attemptOnce(
-  label: string,
+  what: ExchangeRequest,
   request: FetchPageRequest,
   send: Send,
   settings: ExchangeSettings,
 ): Promise<Exchange> {
+  const { label } = what;
   const now = settings.clock.now();
   const timeoutMs = settings.requestTimeoutMs;
   const untilDeadline = request.deadline === undefined ? Number.POSITIVE_INFINITY : request.deadline - now;
@@ -133,8 +169,8 @@ async function attemptOnce(
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   try {
     const response = await send(signal);
-    refuseRedirect(label, response);
-    const body = await readBody(label, response, settings.maxResponseBytes);
+    refuseRedirect(label, response, settings.currentToken());
+    const body = await readBody(what, response, settings);
     return lazyExchange(response, body);
   } catch (error) {
     // Our own verdicts (a redirect, a body over the cap, a key that cannot sign) are final.
@@ -143,66 +179,54 @@ async function attemptOnce(
       throw new DeadlineError(label, { cause: error });
     }
     if (timeout.aborted) throw timeoutError(label, timeoutMs, error);
-    // Transport messages can quote header values or the URL: strip controls and any token.
-    const why = quoteUntrusted(
-      redactCredentials(
-        error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "",
-        settings.currentToken(),
-      ),
-    );
-    throw networkError(label, why, error);
+    if (isProxyAuthenticationFailure(error)) throw proxyAuthenticationError(label, error);
+    throw networkError(label, transportReason(error, settings), error);
   }
 }
 
-/** The body, decoded, up to the cap. */
-async function readBody(label: string, response: Response, maxBytes: number): Promise<string> {
-  try {
-    return await readCappedText(response, maxBytes);
-  } catch (error) {
-    if (!(error instanceof BodyTooLargeError)) throw error;
-    throw bodyTooLargeError(label, response, maxBytes, error.bytesRead, error);
-  }
-}
-
-/** The body was longer than the cap; `bytesRead` is how much was read before stopping. */
-class BodyTooLargeError extends Error {
-  readonly bytesRead: number;
-
-  constructor(bytesRead: number, cap: number) {
-    super(`response body over ${cap} bytes`);
-    this.name = this.constructor.name;
-    this.bytesRead = bytesRead;
-  }
+/** Transport messages can quote header values or the URL: controls stripped, any token redacted. */
+function transportReason(error: unknown, settings: ExchangeSettings): string {
+  const text =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : "";
+  return quoteServer(text, 200, settings.currentToken());
 }
 
 /**
- * The decoded body as UTF-8 text, or a BodyTooLargeError once more than `maxBytes` arrive. `fetch`
- * inflates gzip and deflate on the fly, so a 300 KB gzip answer can become 300 MB of text; reading
- * stops at the cap and the rest is never inflated.
+ * fetch's answer to HTTP 407: `TypeError: fetch failed` whose cause is an Error without a message
+ * (undici's `makeNetworkError()` for a 407 with no proxy window, Node 20 and 24). With redirects not
+ * followed, that is the only reasonless network error fetch raises.
  */
-async function readCappedText(response: Response, maxBytes: number): Promise<string> {
-  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
-  const encoded = response.headers.get("content-encoding");
-  // Without content coding the declared length is the decoded length: refuse before reading.
-  if ((encoded === null || encoded === "identity") && declared > maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new BodyTooLargeError(0, maxBytes);
-  }
-  if (response.body === null) return "";
-  const reader = response.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      throw new BodyTooLargeError(total, maxBytes);
+function isProxyAuthenticationFailure(error: unknown): boolean {
+  return (
+    error instanceof TypeError &&
+    error.cause instanceof Error &&
+    error.cause.message === "" &&
+    !("code" in error.cause)
+  );
+}
+
+/** The body, decoded, up to the cap. */
+async function readBody(
+  what: ExchangeRequest,
+  response: Response,
+  settings: ExchangeSettings,
+): Promise<string> {
+  const maxBytes = settings.maxResponseBytes;
+  try {
+    return await readCappedText(response, maxBytes);
+  } catch (error) {
+    const token = settings.currentToken();
+    if (error instanceof BodyTooLargeError) {
+      const sizes = { maxBytes, bytesRead: error.bytesRead };
+      throw bodyTooLargeError(what.label, what.kind, response, sizes, token, error);
     }
-    parts.push(value);
+    const zlib = error instanceof Error && error.cause instanceof Error && "code" in error.cause;
+    if (zlib && String((error.cause as { code: unknown }).code).startsWith("Z_")) {
+      const why = quoteServer((error.cause as Error).message, 100, token);
+      throw undecodableBodyError(what.label, response, why, token, error);
+    }
+    throw error;
   }
-  return new TextDecoder().decode(Buffer.concat(parts, total));
 }
 
 /**

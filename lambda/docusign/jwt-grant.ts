@@ -1,16 +1,17 @@
 import type { KeyObject } from "node:crypto";
 import { SignJWT } from "jose";
 import type { FetchPageRequest } from "../core/ports";
-import { trimSlash } from "./docusign-endpoints";
+import { oauthEndpoint, trimSlash } from "./docusign-endpoints";
+import { RequestKind } from "./error-messages";
+import { type ExchangeSettings, exchange } from "./http-exchange";
+import { isBearerToken } from "./http-guards";
 import {
   type GrantIdentity,
   keyCannotSignError,
   missingTokenError,
   tokenError,
   unusableTokenError,
-} from "./error-messages";
-import { type ExchangeSettings, exchange } from "./http-exchange";
-import { isBearerToken } from "./http-guards";
+} from "./refusal-messages";
 
 /**
  * DocuSign's JWT grant: a signed RS256 assertion for the impersonated user, posted to the OAuth
@@ -54,14 +55,17 @@ export class JwtGrant {
     const now = this.http.clock.now();
     if (this.token && now < this.token.refreshAt) return this.token.value;
     const oauth = new URL(trimSlash(this.options.oauthUrl));
-    const label = `POST ${oauth.origin}/oauth/token`;
+    // One rule for every OAuth endpoint (token, consent URL, userinfo): the configured URL, path
+    // prefix kept, then the endpoint's path. The assertion's audience is the host alone.
+    const tokenUrl = oauthEndpoint(this.options.oauthUrl, "/oauth/token");
+    const label = `POST ${tokenUrl}`;
     const answer = await exchange(
-      label,
+      { label, kind: RequestKind.Token },
       request,
       async (signal) => {
         // A fresh assertion per attempt: its iat/exp must be current.
         const assertion = await this.assertion(oauth.host);
-        return this.http.fetch(`${oauth.origin}/oauth/token`, {
+        return this.http.fetch(tokenUrl, {
           method: "POST",
           headers: { "Content-Type": "application/x-www-form-urlencoded", Accept: "application/json" },
           body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion }),

@@ -1,8 +1,9 @@
 import type { EventPage, EventSource, FetchPageRequest } from "../core/ports";
 import { trimSlash } from "./docusign-endpoints";
-import { notAPageError, streamError } from "./error-messages";
+import { RequestKind } from "./error-messages";
 import { type ExchangeSettings, exchange } from "./http-exchange";
 import type { JwtGrant } from "./jwt-grant";
+import { notAPageError, streamError } from "./refusal-messages";
 import { rateLimitStatus } from "./retry-policy";
 
 /**
@@ -44,7 +45,7 @@ export class MonitorStream implements EventSource {
     for (;;) {
       const token = await this.grant.accessToken(request);
       const answer = await exchange(
-        label,
+        { label, kind: RequestKind.Page },
         request,
         (signal) =>
           this.http.fetch(url, {
@@ -68,7 +69,8 @@ export class MonitorStream implements EventSource {
       }
       if (answer.status !== 200) throw streamError(label, answer, this.grant.current());
       const page = answer.page;
-      if (page === undefined) throw notAPageError(label, answer, organizationId !== undefined);
+      if (page === undefined)
+        throw notAPageError(label, answer, organizationId !== undefined, this.grant.current());
       const rateLimit = rateLimitStatus(answer.headers);
       return { ...page, ...(rateLimit === undefined ? {} : { rateLimit }) };
     }

@@ -37,7 +37,7 @@ export function parsePrivateKey(pem: string, where: string): KeyObject {
   if (key.asymmetricKeyType !== "rsa") {
     throw new PrivateKeyError(
       ErrorCode.KeyInvalid,
-      `The private key in ${where} is ${key.asymmetricKeyType ?? "not"} an RSA key; DocuSign's JWT grant signs with RS256 and needs an RSA key.`,
+      `The private key in ${where} is ${describeKeyType(key.asymmetricKeyType)}, not an RSA key; DocuSign's JWT grant signs with RS256 and needs an RSA key.`,
     );
   }
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
@@ -53,3 +53,20 @@ export function parsePrivateKey(pem: string, where: string): KeyObject {
 
 /** jose refuses to sign RS256 with a shorter key; DocuSign generates 2048-bit keys. */
 const MIN_RSA_BITS = 2048;
+
+const KEY_TYPES: Readonly<Record<string, string>> = {
+  ec: "an EC key",
+  "rsa-pss": "an RSA-PSS key",
+  dsa: "a DSA key",
+  dh: "a Diffie-Hellman key",
+  ed25519: "an Ed25519 key",
+  ed448: "an Ed448 key",
+  x25519: "an X25519 key",
+  x448: "an X448 key",
+};
+
+/** "an EC key", "an Ed25519 key": node:crypto's asymmetricKeyType as a reader writes it. */
+function describeKeyType(type: string | undefined): string {
+  if (type === undefined) return "a key of unknown type";
+  return KEY_TYPES[type] ?? `a ${type.toUpperCase()} key`;
+}

@@ -57,21 +57,21 @@ export function backoffDelay(
 
 /**
  * Retry-After (seconds or an HTTP date), else the rate-limit reset when a 429 says no requests remain.
- * RFC 9110: delay-seconds (digits only) or an HTTP-date. A negative, past or unreadable value says
- * nothing usable: undefined, and the exponential backoff applies instead of an immediate retry.
+ * RFC 9110: delay-seconds (digits only) or an HTTP-date. A negative, past or unreadable value, and a
+ * reset time already past, say nothing usable: undefined, and the exponential backoff applies instead
+ * of an immediate retry. Any number of digits is read: a huge wait is a wait past `maxDelayMs`.
  */
 export function retryAfterMs(headers: HeaderReader, status: number, now: number): number | undefined {
   const header = headers.get("retry-after")?.trim();
   if (header) {
-    const seconds = /^\d{1,9}$/.test(header) ? Number(header) : Number.NaN;
-    if (Number.isFinite(seconds)) return seconds * 1000;
+    if (/^\d+$/.test(header)) return Math.min(Number(header) * 1000, Number.MAX_SAFE_INTEGER);
     const date = /^[A-Za-z]{3}, /.test(header) ? Date.parse(header) : Number.NaN;
     if (!Number.isNaN(date) && date > now) return date - now;
   }
   const remaining = headers.get("x-ratelimit-remaining");
   const reset = Number(headers.get("x-ratelimit-reset") ?? Number.NaN);
-  if (status === 429 && remaining === "0" && Number.isFinite(reset)) {
-    return Math.max(0, reset * 1000 - now);
+  if (status === 429 && remaining === "0" && Number.isFinite(reset) && reset * 1000 > now) {
+    return reset * 1000 - now;
   }
   return undefined;
 }
@@ -100,11 +100,23 @@ export interface RetryInput {
   readonly deadline: number | undefined;
 }
 
+/** Why a failed attempt is not tried again. */
+export const GiveUpReason = {
+  /** The failure is final by nature (a refusal, a redirect, a body over the cap). */
+  NotRetryable: "not-retryable",
+  AttemptsSpent: "attempts-spent",
+  /** The server asked for a wait longer than `maxDelayMs`. */
+  WaitTooLong: "wait-too-long",
+  /** The rate limit is spent and its wait does not end before the deadline: the run stops for it. */
+  RateLimitedAtDeadline: "rate-limited-at-deadline",
+} as const;
+export type GiveUpReason = (typeof GiveUpReason)[keyof typeof GiveUpReason];
+
 /** What to do after a failed attempt. */
 export type RetryDecision =
   | { readonly kind: "retry"; readonly delayMs: number }
-  /** Final: the failure itself is the answer (not retryable, attempts spent, a wait past maxDelayMs). */
-  | { readonly kind: "give-up" }
+  /** Final: the failure itself is the answer. */
+  | { readonly kind: "give-up"; readonly reason: GiveUpReason }
   /** Out of time, not out of attempts: a clean stop for the run; the next one resumes. */
   | { readonly kind: "deadline" };
 
@@ -113,13 +125,16 @@ export function decideRetry(
   settings: BackoffSettings,
   random: () => number,
 ): RetryDecision {
-  if (!input.retryable) return { kind: "give-up" };
+  if (!input.retryable) return { kind: "give-up", reason: GiveUpReason.NotRetryable };
   const delayMs = backoffDelay(input.attempt, input.retryAfterMs, settings, random);
-  if (input.attempt >= input.maxAttempts) return { kind: "give-up" };
-  if (input.retryAfterMs !== undefined && input.retryAfterMs > settings.maxDelayMs)
-    return { kind: "give-up" };
+  if (input.retryAfterMs !== undefined && input.retryAfterMs > settings.maxDelayMs) {
+    return { kind: "give-up", reason: GiveUpReason.WaitTooLong };
+  }
+  if (input.attempt >= input.maxAttempts) return { kind: "give-up", reason: GiveUpReason.AttemptsSpent };
   if (input.deadline !== undefined && input.now + delayMs >= input.deadline) {
-    return input.rateLimited ? { kind: "give-up" } : { kind: "deadline" };
+    return input.rateLimited
+      ? { kind: "give-up", reason: GiveUpReason.RateLimitedAtDeadline }
+      : { kind: "deadline" };
   }
   return { kind: "retry", delayMs };
 }

@@ -75,8 +75,12 @@ function readPage(text: string): StreamPage | undefined {
     }
   }
   if (skipSpace(text, i) !== text.length) return undefined; // trailing text
-  // The organization stream's field wins, as in monitor-api.md; the lens stream's `data` otherwise.
-  const useResultData = resultData !== undefined && resultData !== null;
+  // The organization stream's field wins, as in monitor-api.md; the lens stream's `data` otherwise,
+  // or when `resultData` is an empty array beside a `data` with events. Both with events is no page:
+  // keeping either would drop the other's events.
+  const holdsEvents = (v: unknown): boolean => v instanceof ArraySpan && v.elements.length > 0;
+  if (holdsEvents(data) && holdsEvents(resultData)) return undefined;
+  const useResultData = resultData !== undefined && resultData !== null && !holdsEvents(data);
   const chosen = useResultData ? resultData : data;
   const other = useResultData ? data : resultData;
   if (other instanceof ArraySpan) JSON.parse(text.slice(other.start, other.end)); // is it JSON?

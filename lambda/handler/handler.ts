@@ -11,6 +11,7 @@ import type { MonitorLakeConfig } from "../config";
 import type { Clock, EventSource } from "../core/ports";
 import { type RunSummary, runIngest } from "../core/run-ingest";
 import { createLambdaDetections } from "../detections/emit";
+import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parseInvocationPayload } from "./invocation-payload";
 import { invocationTime } from "./invocation-time";
 import { type LeaseHeldResult, mapRunFailure } from "./run-failure";
@@ -39,7 +40,12 @@ export interface LambdaContextLike {
 }
 
 export type HandlerResult =
-  | (RunSummary & { readonly retries: number; readonly throttled: number })
+  | (RunSummary & {
+      readonly retries: number;
+      readonly throttled: number;
+      /** The Monitor stream API read, once a page was asked for. */
+      readonly streamApi?: StreamApi;
+    })
   | LeaseHeldResult;
 
 export interface HandlerDependencies {
@@ -126,7 +132,13 @@ export function createHandler(
         throttled: used.reduce((n, e) => n + e.counts.throttled, 0),
       };
       recordRunMetrics(metrics, clock, summary, counts);
-      const result = { ...summary, retries: counts.retries, throttled: counts.throttled };
+      const streamApi = used.at(-1)?.client.streamApi;
+      const result = {
+        ...summary,
+        retries: counts.retries,
+        throttled: counts.throttled,
+        ...(streamApi === undefined ? {} : { streamApi }),
+      };
       logger.info("run finished", { summary: result });
       return result;
     } catch (error) {

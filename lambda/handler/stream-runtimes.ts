@@ -138,6 +138,13 @@ function createClientEntry(
       if (event.type === "throttled") counts.throttled++;
       // A 401 answered by one re-authentication is routine (token revoked or expired early): logged, not
       // counted. AuthFailures counts runs that DocuSign's authentication stopped.
+      if (event.type === "stream-api") {
+        logger.info("DocuSign stream chosen", {
+          streamApi: event.api,
+          organizationId: event.organizationId,
+          reason: event.reason,
+        });
+      }
       if (event.type === "auth-failure")
         logger.info("DocuSign token refused; re-authenticated", { request: event.request });
     },

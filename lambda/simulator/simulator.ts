@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
 import { generateDataset } from "./dataset";
 import { EventFactory, type StoredEvent } from "./event-factory";
+import { userInfoBody } from "./user-info";
 
 /**
  * A local stand-in for DocuSign: the OAuth JWT grant (verifying the RS256 assertion) and both
@@ -53,6 +54,11 @@ export interface SimulatorOptions {
   readonly userId: string;
   /** The organization stream answers only for this id. */
   readonly organizationId?: string;
+  /**
+   * The organizations `GET /oauth/userinfo` names for the user (several: an admin of several).
+   * @default [organizationId] when it is set, else none (a user the lens stream serves)
+   */
+  readonly userInfoOrganizations?: readonly string[];
   readonly seed?: number;
   /** Backlog size. @default 5000 */
   readonly events?: number;
@@ -77,6 +83,7 @@ export interface SimulatorStats {
   tokenRequests: number;
   tokensIssued: number;
   streamRequests: number;
+  userInfoRequests: number;
   pagesServed: number;
   faultsServed: number;
   unauthorized: number;
@@ -95,6 +102,7 @@ export class DocuSignSimulator {
     tokenRequests: 0,
     tokensIssued: 0,
     streamRequests: 0,
+    userInfoRequests: 0,
     pagesServed: 0,
     faultsServed: 0,
     unauthorized: 0,
@@ -216,6 +224,7 @@ export class DocuSignSimulator {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://simulator");
     if (req.method === "POST" && url.pathname === "/oauth/token") return this.token(req, res);
+    if (req.method === "GET" && url.pathname === "/oauth/userinfo") return this.userInfo(req, res);
     if (req.method === "GET" && url.pathname === "/api/v2.0/datasets/monitor/stream") {
       return this.stream(req, res, url, "data");
     }
@@ -272,6 +281,24 @@ export class DocuSignSimulator {
     return this.send(res, 200, { access_token: token, token_type: "Bearer", expires_in: lifetime });
   }
 
+  private userInfo(req: IncomingMessage, res: ServerResponse): void {
+    this.stats.userInfoRequests++;
+    if (!this.authorized(req)) {
+      this.stats.unauthorized++;
+      this.send(res, 401, { error: "invalid_token", message: "The access token is missing or expired." });
+      return;
+    }
+    const { organizationId, userInfoOrganizations } = this.options;
+    const organizations = userInfoOrganizations ?? (organizationId === undefined ? [] : [organizationId]);
+    this.send(res, 200, userInfoBody(this.options.userId, organizations));
+  }
+
+  private authorized(req: IncomingMessage): boolean {
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const expires = bearer === undefined ? undefined : this.tokens.get(bearer);
+    return expires !== undefined && expires > this.now();
+  }
+
   private async stream(
     req: IncomingMessage,
     res: ServerResponse,
@@ -279,9 +306,7 @@ export class DocuSignSimulator {
     field: "data" | "resultData",
   ): Promise<void> {
     const n = ++this.stats.streamRequests;
-    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
-    const expires = bearer === undefined ? undefined : this.tokens.get(bearer);
-    if (expires === undefined || expires <= this.now()) {
+    if (!this.authorized(req)) {
       this.stats.unauthorized++;
       return this.send(res, 401, {
         error: "invalid_token",

@@ -301,7 +301,7 @@ describe("parsePrivateKey", () => {
       type: "pkcs8",
       format: "pem",
     });
-    expect(() => parsePrivateKey(ec.toString(), "k")).toThrow(/ec an RSA key|is ec/);
+    expect(() => parsePrivateKey(ec.toString(), "k")).toThrow(/is an EC key, not an RSA key/);
     const damaged = "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----";
     expect(() => parsePrivateKey(damaged, "k")).toThrow(/could not be parsed/);
   });

@@ -46,7 +46,7 @@ describe("retry policy: which answers are retried", () => {
       settings,
       () => 0.5,
     );
-    expect(decision).toEqual({ kind: "give-up" });
+    expect(decision).toEqual({ kind: "give-up", reason: "not-retryable" });
   });
 });
 
@@ -86,6 +86,8 @@ describe("retry policy: how long to wait", () => {
   it("gives up rather than waiting a huge Retry-After past maxDelayMs", () => {
     const huge = retryAfterMs(headers({ "retry-after": "86400" }), 429, NOW);
     expect(huge).toBe(86_400_000);
+    expect(retryAfterMs(headers({ "retry-after": "99999999999" }), 429, NOW)).toBe(99_999_999_999_000);
+    expect(retryAfterMs(headers({ "retry-after": "9".repeat(400) }), 429, NOW)).toBe(Number.MAX_SAFE_INTEGER);
     const decision = decideRetry(
       {
         attempt: 1,
@@ -99,7 +101,7 @@ describe("retry policy: how long to wait", () => {
       settings,
       () => 0.5,
     );
-    expect(decision).toEqual({ kind: "give-up" });
+    expect(decision).toEqual({ kind: "give-up", reason: "wait-too-long" });
   });
 
   it("waits for X-RateLimit-Reset on a 429 that says no requests remain", () => {
@@ -109,6 +111,16 @@ describe("retry policy: how long to wait", () => {
     expect(retryAfterMs(spent, 503, NOW)).toBeUndefined();
     const left = headers({ "x-ratelimit-remaining": "3", "x-ratelimit-reset": reset });
     expect(retryAfterMs(left, 429, NOW)).toBeUndefined();
+  });
+
+  it("ignores a rate-limit reset already past, as a past Retry-After (the backoff applies)", () => {
+    const past = headers({
+      "x-ratelimit-remaining": "0",
+      "x-ratelimit-reset": String((NOW - 60_000) / 1000),
+    });
+    expect(retryAfterMs(past, 429, NOW)).toBeUndefined();
+    const now = headers({ "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(NOW / 1000) });
+    expect(retryAfterMs(now, 429, NOW)).toBeUndefined();
   });
 });
 
@@ -129,6 +141,7 @@ describe("retry policy: when to stop", () => {
     });
     expect(decideRetry({ ...base, attempt: 6, deadline: undefined }, settings, () => 0.5)).toEqual({
       kind: "give-up",
+      reason: "attempts-spent",
     });
   });
 
@@ -143,7 +156,7 @@ describe("retry policy: when to stop", () => {
     });
     expect(
       decideRetry({ ...base, rateLimited: true, retryAfterMs: 5000, deadline }, settings, () => 0.5),
-    ).toEqual({ kind: "give-up" });
+    ).toEqual({ kind: "give-up", reason: "rate-limited-at-deadline" });
   });
 });
 

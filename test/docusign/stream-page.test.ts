@@ -26,11 +26,20 @@ describe("parseStreamPage", () => {
     ]);
   });
 
-  it("reads resultData before data, and the last of duplicate keys as JSON.parse does", () => {
+  it("reads resultData before an empty data, and the last of duplicate keys as JSON.parse does", () => {
     const body =
-      '{"data":[{"eventId":"d"}],"resultData":[{"eventId":"old"}],"endCursor":"e","resultData":[{"eventId":"r"}]}';
+      '{"data":[],"resultData":[{"eventId":"old"}],"endCursor":"e","resultData":[{"eventId":"r"}]}';
 
     expect(parseStreamPage(body)?.events.map((e) => e.raw)).toEqual(['{"eventId":"r"}']);
+    expect(
+      parseStreamPage('{"data":[{"eventId":"d"}],"resultData":[],"endCursor":"e"}')?.events,
+    ).toHaveLength(1);
+  });
+
+  it("refuses a page with events in both data and resultData (issue 18 item 13)", () => {
+    const body = '{"data":[{"eventId":"d"}],"resultData":[{"eventId":"r"}],"endCursor":"e"}';
+
+    expect(parseStreamPage(body)).toBeUndefined();
   });
 
   it("handles an empty page and keys with escapes", () => {

@@ -81,16 +81,21 @@ export function json(
 }
 
 /**
- * A well-behaved DocuSign: a token for POST /oauth/token, then `page` for the stream. Hostile cases
- * replace one of the two answers.
+ * A well-behaved DocuSign: a token for POST /oauth/token, a user in no organization for GET
+ * /oauth/userinfo (so a run without an organization id reads the lens stream), then `page` for the
+ * stream. Hostile cases replace one of the answers.
  */
 export function answerLikeDocuSign(
-  overrides: { token?: HostileHandler; stream?: HostileHandler } = {},
+  overrides: { token?: HostileHandler; userinfo?: HostileHandler; stream?: HostileHandler } = {},
 ): HostileHandler {
   return (req, res) => {
     if (req.method === "POST" && req.url === "/oauth/token") {
       if (overrides.token) return overrides.token(req, res);
       return json(res, 200, { access_token: HOSTILE_ACCESS_TOKEN, token_type: "Bearer", expires_in: 3600 });
+    }
+    if (req.method === "GET" && req.url === "/oauth/userinfo") {
+      if (overrides.userinfo) return overrides.userinfo(req, res);
+      return json(res, 200, { sub: "66666666-7777-8888-9999-000000000000", accounts: [{ account_id: "a" }] });
     }
     if (overrides.stream) return overrides.stream(req, res);
     const cursor = new URL(req.url, "http://x").searchParams.get("cursor");
@@ -102,7 +107,10 @@ export function answerLikeDocuSign(
   };
 }
 
-/** A client against the hostile server: no real sleeping (delays recorded), jitter fixed at one half. */
+/**
+ * A client against the hostile server: no real sleeping (delays recorded), jitter fixed at one half,
+ * the lens stream read without the userinfo lookup unless an override says otherwise.
+ */
 export function hostileClient(
   server: HostileServer,
   overrides: Partial<DocuSignClientOptions> = {},
@@ -120,6 +128,7 @@ export function hostileClient(
       delays.push(ms);
     },
     random: () => 0.5,
+    ...(overrides.organizationId === undefined ? { streamApi: "lens" as const } : {}),
     ...overrides,
   });
   return { client, delays };

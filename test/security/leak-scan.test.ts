@@ -64,6 +64,9 @@ function addAssertions(server: HostileServer): void {
   }
 }
 
+/** The last assertion a hostile token endpoint received, for a stream answer that echoes it. */
+const echoed = { assertion: "" };
+
 /** Hostile answers, each a case of the README's table; the token and stream answers are replaced. */
 const HOSTILE_CASES: Record<string, { token?: HostileHandler; stream?: HostileHandler }> = {
   "token with CR/LF": {
@@ -99,6 +102,38 @@ const HOSTILE_CASES: Record<string, { token?: HostileHandler; stream?: HostileHa
   "503 echoing the Authorization header, retried": {
     stream: (q, res) =>
       json(res, 503, { message: `busy; you sent ${q.headers.authorization}` }, { "Retry-After": "0" }),
+  },
+  "503 whose trace token and reason phrase echo the Authorization header": {
+    stream: (q, res) => {
+      res.writeHead(503, `Busy ${q.headers.authorization}`, {
+        "Content-Type": "text/plain",
+        "X-DocuSign-TraceToken": `${q.headers.authorization}`,
+        "Retry-After": "0",
+      });
+      res.end("busy");
+    },
+  },
+  "invalid_grant whose trace token echoes the assertion": {
+    token: (q, res) =>
+      json(
+        res,
+        400,
+        { error: "invalid_grant" },
+        { "X-DocuSign-TraceToken": new URLSearchParams(q.body).get("assertion") ?? "" },
+      ),
+  },
+  "stream 503 whose trace token and reason phrase echo the assertion": {
+    token: (q, res) => {
+      echoed.assertion = new URLSearchParams(q.body).get("assertion") ?? "";
+      json(res, 200, { access_token: HOSTILE_ACCESS_TOKEN, expires_in: 3600 });
+    },
+    stream: (_q, res) => {
+      res.writeHead(503, `Busy ${echoed.assertion.slice(0, 100)}`, {
+        "X-DocuSign-TraceToken": echoed.assertion.slice(0, 100),
+        "Retry-After": "0",
+      });
+      res.end();
+    },
   },
   "page of the wrong shape": { stream: (_q, res) => json(res, 200, { data: {}, endCursor: null }) },
   "page over the cap": {
