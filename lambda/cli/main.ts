@@ -1,6 +1,5 @@
 import { parseArgs } from "node:util";
 import { ENV } from "../config";
-import { describeError } from "../errors";
 import { exitCodeFor, UsageError } from "./cli-errors";
 import { consentUrlCommand } from "./consent-url";
 import { runDemo } from "./demo";
@@ -77,14 +76,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
       case "demo":
         return await runDemo({ out: await checkLakeRoot(out), stdout, stderr });
       case "run":
-        return await runCommand(
-          settings(),
-          await checkLakeRoot(out),
-          values.budget,
-          values.json === true,
+        return await runCommand({
+          settings: settings(),
+          env,
+          out: await checkLakeRoot(out),
+          budget: values.budget,
+          json: values.json === true,
           stdout,
           stderr,
-        );
+        });
       case "consent-url":
         return consentUrlCommand(settings(), stdout);
       case "simulate":
@@ -95,17 +95,4 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   } catch (error) {
     return exitCodeFor(error, stderr);
   }
-}
-
-// Run when executed directly (npm start), not when imported by tests.
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`monitor-lake: unexpected error: ${describeError(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
 }

@@ -4,15 +4,13 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLakeRoot } from "../../lambda/cli/paths";
 import { ConfigError } from "../../lambda/errors";
-import { runCli } from "../helpers/run-cli";
+import { BUILT_CLI, runCli } from "../helpers/run-cli";
 
 // Rows of the README's "Hostile input" table that come in through the command line.
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "monitor-lake-cli-hostile-"));
@@ -138,14 +136,10 @@ describe("hostile command lines", () => {
     await writeFile(victim, "precious");
     // The name simulate used before: a symlink planted there by another user of the machine.
     await symlink(victim, join(tmp, `monitor-lake-simulator-${port}.pem`));
-    const child = spawn(
-      `${root}/node_modules/.bin/tsx`,
-      [`${root}/lambda/cli/main.ts`, "simulate", "--port", String(port)],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: tmp },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [BUILT_CLI, "simulate", "--port", String(port)], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: tmp },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     const keyFile = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d: Buffer) => {
