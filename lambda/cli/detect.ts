@@ -213,7 +213,12 @@ export async function runDetectCommand(
       },
     }).values;
   } catch (error) {
-    io.stderr(`monitor-lake detect: ${(error as Error).message}. See: npm start -- detect --help`);
+    const flag = /'(-[^' ]+)/.exec((error as Error).message)?.[1];
+    const problem =
+      (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? `unknown option ${flag} for detect`
+        : (error as Error).message;
+    io.stderr(`monitor-lake detect: ${problem}. See: npm start -- detect --help`);
     return 2;
   }
   if (values.help) {
@@ -248,11 +253,14 @@ export async function runDetectCommand(
     report = await detectLake({ root: out, sinceMs, settings, examples });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    io.stderr(
-      code === "ENOENT" && (error as NodeJS.ErrnoException).path === join(resolve(out), "events")
-        ? `monitor-lake detect: no lake in ${resolve(out)} (no events/ directory). Ingest first (npm start, or npm start -- run --out ${out}), or pass --out DIR.`
-        : `monitor-lake detect: cannot read the lake in ${resolve(out)}: ${(error as Error).message}`,
-    );
+    // A --out without a lake is a usage error (2); a lake that cannot be read is a failure (1).
+    if (code === "ENOENT" && (error as NodeJS.ErrnoException).path === join(resolve(out), "events")) {
+      io.stderr(
+        `monitor-lake detect: no lake in ${resolve(out)} (no events/ directory). Ingest first (npm start, or npm start -- run --out ${out}), or pass --out DIR.`,
+      );
+      return 2;
+    }
+    io.stderr(`monitor-lake detect: cannot read the lake in ${resolve(out)}: ${(error as Error).message}`);
     return 1;
   }
   if (values.json) io.stdout(JSON.stringify(report));

@@ -1,10 +1,10 @@
 import { join } from "node:path";
-import { parseConfig } from "../config";
 import { detectionSettingsFromEnv } from "../detections/run-detections";
 import { LeaseHeldError } from "../errors";
 import { LeaseHeldHint, UsageError } from "./cli-errors";
 import { clientEventLine, progressReporter, summaryLines } from "./output";
 import { runLocalIngest } from "./run";
+import { parseRunConfig } from "./settings";
 import { launchedByNpm, listenForStop } from "./stop-signals";
 
 export interface RunCommandOptions {
@@ -28,7 +28,7 @@ export interface RunCommandOptions {
 export async function runCommand(options: RunCommandOptions): Promise<number> {
   const { settings, out, stdout, stderr } = options;
   const budgetSeconds = options.budget === undefined ? undefined : parseBudget(options.budget);
-  const config = parseConfig(settings, "local");
+  const config = parseRunConfig(settings);
   const stop = listenForStop({ stderr, watchParent: launchedByNpm(options.env) });
   try {
     const summary = await runLocalIngest({

@@ -19,7 +19,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const identity = ["--integration-key", "k", "--user-id", "u", "--start", "2024-01-01T00:00:00Z"];
+const identity = [
+  "--integration-key",
+  "6f1e2d3c-0000-4000-8000-000000000001",
+  "--user-id",
+  "6f1e2d3c-0000-4000-8000-000000000002",
+  "--start",
+  "2024-01-01T00:00:00Z",
+];
 
 async function freePort(): Promise<number> {
   const server = createServer();
