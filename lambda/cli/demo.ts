@@ -10,7 +10,10 @@ import { parseBudget } from "./run-command";
 import { createSimulatorSetup, type SimulatorSetup } from "./simulator-setup";
 import { launchedByNpm, listenForStop } from "./stop-signals";
 
-const DEMO_STREAM = "demo";
+/** The demo's stream id. */
+export const DEMO_STREAM = "demo";
+/** The demo's lake when `--out` is not given: never the real lake's default, ./data. */
+export const DEMO_OUT = "./demo-data";
 
 export interface DemoOptions {
   readonly out: string;

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { parseEventTime, utcDay } from "../core/event-time";
+import { streamOfObjectName } from "../core/object-key";
 import type { MonitorEvent } from "../core/ports";
 import { createMatcher, matchFields } from "../detections/match";
 import {
@@ -23,12 +24,13 @@ import {
 const gunzipAsync = promisify(gunzip);
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { High: 0, Medium: 1, Low: 2 };
 
-export const DETECT_USAGE = `npm start -- detect [--out DIR] [--since 7d] [--allowed-countries US,GB] [--disable RULE,...] [--examples N] [--json]
+export const DETECT_USAGE = `npm start -- detect [--out DIR] [--since 7d] [--stream ID] [--allowed-countries US,GB] [--disable RULE,...] [--examples N] [--json]
 
 Runs the detection rules over the lake in DIR (default ./data): matches per rule, newest first.
   --since D                 7d, 24h, 30m, or an ISO date or date-time (default 7d)
   --allowed-countries L     [${DETECTION_ENV.allowedCountries}] turns on activity-outside-allowed-countries
   --disable L               [${DETECTION_ENV.disabledRules}] rule ids to skip
+  --stream ID               only that stream's events (default: every stream of the lake)
   --examples N              newest matches shown per rule (default 3)
   --json                    the last stdout line is the report as JSON`;
 
@@ -37,6 +39,8 @@ export interface DetectOptions {
   /** Events older than this (epoch ms) are skipped. */
   readonly sinceMs: number;
   readonly settings: DetectionSettings;
+  /** Only this stream's objects. @default every stream */
+  readonly stream?: string;
   /** Newest matches kept per rule. @default 3 */
   readonly examples?: number;
 }
@@ -87,7 +91,10 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
     .map((d) => d.name)
     .sort();
   for (const day of days) {
-    const names = (await readdir(join(root, "events", day))).filter((n) => n.endsWith(".json.gz")).sort();
+    const names = (await readdir(join(root, "events", day)))
+      .filter((n) => n.endsWith(".json.gz"))
+      .filter((n) => options.stream === undefined || streamOfObjectName(n) === options.stream)
+      .sort();
     for (const name of names) {
       files++;
       const text = (await gunzipAsync(await readFile(join(root, "events", day, name)))).toString("utf8");
@@ -207,6 +214,7 @@ export async function runDetectCommand(
         since: { type: "string" },
         "allowed-countries": { type: "string" },
         disable: { type: "string" },
+        stream: { type: "string" },
         examples: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -250,7 +258,14 @@ export async function runDetectCommand(
   const out = typeof values.out === "string" ? values.out : "./data";
   let report: DetectReport;
   try {
-    report = await detectLake({ root: out, sinceMs, settings, examples });
+    const stream = typeof values.stream === "string" ? values.stream : undefined;
+    report = await detectLake({
+      root: out,
+      sinceMs,
+      settings,
+      examples,
+      ...(stream === undefined ? {} : { stream }),
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // A --out without a lake is a usage error (2); a lake that cannot be read is a failure (1).

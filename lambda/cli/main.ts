@@ -2,9 +2,9 @@ import { parseArgs } from "node:util";
 import { ConfigError } from "../errors";
 import { exitCodeFor, UsageError } from "./cli-errors";
 import { consentUrlCommand } from "./consent-url";
-import { runDemo } from "./demo";
+import { DEMO_OUT, DEMO_STREAM, runDemo } from "./demo";
 import { runDetectCommand } from "./detect";
-import { checkLakeRoot } from "./paths";
+import { checkLakeRoot, claimLake, LakeKind } from "./paths";
 import { runCommand } from "./run-command";
 import { FLAG_ENV, namingFlags, settingsFromFlags, withStream } from "./settings";
 import { simulateCommand } from "./simulate";
@@ -69,18 +69,19 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     fromFlags = settingsFromFlags(values);
     const settings = (): Record<string, string | undefined> =>
       withStream(env, fromFlags, typeof values.streams === "string" ? values.streams : undefined);
-    const out = typeof values.out === "string" ? values.out : "./data";
+    const out = typeof values.out === "string" ? values.out : command === "demo" ? DEMO_OUT : "./data";
     const budget = typeof values.budget === "string" ? values.budget : undefined;
     const json = values.json === true;
 
     switch (command) {
       case "demo":
-        return await runDemo({ out: await checkLakeRoot(out), budget, json, env, stdout, stderr });
+        return await runDemo({ out: await lakeFor(out, LakeKind.Demo), budget, json, env, stdout, stderr });
       case "run":
         return await runCommand({
           settings: settings(),
           env,
           out: await checkLakeRoot(out),
+          claimLake: async () => claimLake(await checkLakeRoot(out), LakeKind.Real, out, DEMO_STREAM),
           budget,
           json,
           stdout,
@@ -98,6 +99,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
   } catch (error) {
     return exitCodeFor(error instanceof ConfigError ? namingFlags(error, fromFlags) : error, stderr);
   }
+}
+
+/** `--out` checked (checkLakeRoot) and claimed for the demo or for real streams. */
+async function lakeFor(out: string, kind: LakeKind): Promise<string> {
+  const root = await checkLakeRoot(out);
+  await claimLake(root, kind, out, DEMO_STREAM);
+  return root;
 }
 
 /** parseArgs, with Node's messages replaced by ones that name the command and the flag. */

@@ -17,6 +17,8 @@ export interface RunCommandOptions {
   readonly json: boolean;
   readonly stdout: (line: string) => void;
   readonly stderr: (line: string) => void;
+  /** Claims the lake for real streams, once the settings are known to be valid. */
+  readonly claimLake?: () => Promise<void>;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const { settings, out, stdout, stderr } = options;
   const budgetSeconds = options.budget === undefined ? undefined : parseBudget(options.budget);
   const config = parseRunConfig(settings);
+  await options.claimLake?.();
   const stop = listenForStop({ stderr, watchParent: launchedByNpm(options.env) });
   try {
     const summary = await runLocalIngest({

@@ -4,7 +4,7 @@ import { ENV } from "../config";
 export const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
 
 Usage:
-  npm start                               the demo: a built-in DocuSign simulator, ingested into ./data
+  npm start                               the demo: a built-in DocuSign simulator, ingested into ./demo-data
   npm start -- run [options]              one ingest run
   npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
   npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
@@ -68,8 +68,9 @@ Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failur
 export const DEMO_USAGE = `npm start [-- demo] [--out DIR] [--budget SECONDS] [--json]
 
 The demo: a built-in DocuSign simulator (30,000 events over five days, with faults) ingested into DIR
-(default ./data) until caught up, then checked event by event. It replaces only its own stream ("demo").
-  --out DIR                 the demo lake's directory (default ./data)
+(default ./demo-data) until caught up, then checked event by event. It replaces only its own stream
+("demo"), and refuses a lake that holds real streams.
+  --out DIR                 the demo lake's directory (default ./demo-data)
   --budget SECONDS          stop cleanly by then (default: until caught up)
   --json                    the last stdout line is the run summary as JSON`;
 
