@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, parse, resolve } from "node:path";
 import { ConfigError } from "../errors";
@@ -26,11 +26,46 @@ export async function checkLakeRoot(out: string): Promise<string> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return root;
     throw error;
   }
-  if (entries.length === 0 || entries.some((e) => LAKE_ENTRIES.includes(e))) return root;
+  if (entries.length === 0) return root;
+  if (entries.some((e) => LAKE_ENTRIES.includes(e))) {
+    await refuseSymlinks(root, out);
+    return root;
+  }
   throw new ConfigError([
     `--out "${out}" is not empty and holds no monitor-lake lake (no events/ or state/ in it): choose a new ` +
       "or empty directory, or the directory of an existing lake.",
   ]);
+}
+
+/**
+ * Writes follow symbolic links: an `events/`, `state/` or `.meta/` folder of the lake (or a day folder
+ * or state file in them) that links elsewhere would put the lake's files, and the demo's clean-up,
+ * outside `--out`. The lake's own folders are refused when they are links.
+ */
+async function refuseSymlinks(root: string, out: string): Promise<void> {
+  const links: string[] = [];
+  for (const folder of ["events", "state", ".meta"]) {
+    const path = join(root, folder);
+    const info = await lstat(path).catch(() => undefined);
+    if (info === undefined) continue;
+    if (info.isSymbolicLink()) {
+      links.push(path);
+      continue;
+    }
+    if (!info.isDirectory()) continue;
+    for (const entry of await readdir(path, { withFileTypes: true })) {
+      if (entry.isSymbolicLink()) links.push(join(path, entry.name));
+    }
+  }
+  if (links.length > 0) {
+    throw new ConfigError(
+      links.map(
+        (link) =>
+          `--out "${out}": ${link} is a symbolic link; the lake's files would be written where it points. ` +
+          "Replace it with a real directory (or file), or choose another --out.",
+      ),
+    );
+  }
 }
 
 /** What makes a directory a lake: its objects, its state, or its kind marker. */

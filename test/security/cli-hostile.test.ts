@@ -77,6 +77,31 @@ describe("hostile command lines", () => {
     await expect(checkLakeRoot(join(dir, "file"))).rejects.toThrow(ConfigError);
   });
 
+  it.each([
+    ["events", "events"],
+    ["state", "state"],
+    [".meta", ".meta"],
+    ["a day folder", join("events", "dt=2026-01-01")],
+    ["a state file", join("state", "default.json")],
+  ])(
+    "--out whose %s is a symlink to a place outside is refused, nothing written there",
+    async (_, inside) => {
+      const lake = join(dir, `lake-link-${inside.replace(/[^a-z]/g, "")}`);
+      const outside = join(dir, `outside-${inside.replace(/[^a-z]/g, "")}`);
+      await mkdir(outside, { recursive: true });
+      await mkdir(join(lake, "events"), { recursive: true });
+      await mkdir(join(lake, "state"), { recursive: true });
+      await rm(join(lake, inside), { recursive: true, force: true });
+      await symlink(outside, join(lake, inside));
+
+      const result = await runCli(["run", "--out", lake, ...identity, "--key-file", join(dir, "none.pem")]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`${join(lake, inside)} is a symbolic link`);
+      expect(await readdir(outside)).toEqual([]);
+    },
+  );
+
   it("credentials in --monitor-url and --oauth-url are refused and not echoed", async () => {
     const result = await runCli([
       "run",
