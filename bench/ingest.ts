@@ -141,7 +141,7 @@ export async function ingestRuns(
         const lake = mkdtempSync(join(ctx.dir, "lake-"));
         const cli = await runNode(
           TSX,
-          "lambda/cli/main.ts",
+          "lambda/cli/bin.ts",
           [
             "run",
             "--json",

@@ -1,10 +1,13 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { startMoto, VENV_BIN } from "../dev/moto-server";
 
 /**
  * Before any test: start moto_server (dev/moto-server.ts installs the pinned Python tools into .venv
  * when missing) for S3, DynamoDB and Secrets Manager. Tests read its URL with `inject("motoEndpoint")`.
- * Stopped after the run.
+ * Stopped after the run. Also builds the CLI (`npm run build`, dist/cli.mjs): the CLI tests run the
+ * built program, as `npm start`, the bin and `npx monitor-lake` do.
  */
 
 declare module "vitest" {
@@ -15,6 +18,9 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  execFileSync(process.execPath, [fileURLToPath(new URL("../scripts/build-cli.mjs", import.meta.url))], {
+    stdio: "inherit",
+  });
   const moto = await startMoto();
   project.provide("motoEndpoint", moto.url);
   project.provide("venvBin", VENV_BIN);

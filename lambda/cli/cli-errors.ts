@@ -8,7 +8,8 @@ export class LeaseHeldHint extends Error {}
 
 /**
  * Reports what stopped a command and gives its exit code: 2 for bad usage or configuration (a key
- * that cannot be used is configuration too: nothing was tried against DocuSign), 1 for a failure.
+ * file that cannot be read or used is configuration too: nothing was tried against DocuSign), 1 for a
+ * failure.
  */
 export function exitCodeFor(error: unknown, stderr: (line: string) => void): number {
   if (error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
@@ -17,7 +18,8 @@ export function exitCodeFor(error: unknown, stderr: (line: string) => void): num
   }
   if (
     error instanceof ConfigError ||
-    (error instanceof MonitorLakeError && error.code === ErrorCode.KeyInvalid)
+    (error instanceof MonitorLakeError &&
+      (error.code === ErrorCode.KeyInvalid || error.code === ErrorCode.KeyUnavailable))
   ) {
     stderr(`monitor-lake: ${error.message}`);
     return 2;

@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { parseEventTime, utcDay } from "../core/event-time";
+import { streamOfObjectName } from "../core/object-key";
 import type { MonitorEvent } from "../core/ports";
 import { createMatcher, type Match, type Matcher, type MatchFields, matchFields } from "../detections/match";
 import {
@@ -24,12 +25,13 @@ import { sanitizeUntrusted } from "../docusign/untrusted-text";
 const gunzipAsync = promisify(gunzip);
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { High: 0, Medium: 1, Low: 2 };
 
-export const DETECT_USAGE = `npm start -- detect [--out DIR] [--since 7d] [--allowed-countries US,GB] [--disable RULE,...] [--examples N] [--json]
+export const DETECT_USAGE = `npm start -- detect [--out DIR] [--since 7d] [--stream ID] [--allowed-countries US,GB] [--disable RULE,...] [--examples N] [--json]
 
 Runs the detection rules over the lake in DIR (default ./data): matches per rule, newest first.
   --since D                 7d, 24h, 30m, or an ISO date or date-time (default 7d)
   --allowed-countries L     [${DETECTION_ENV.allowedCountries}] turns on activity-outside-allowed-countries
   --disable L               [${DETECTION_ENV.disabledRules}] rule ids to skip
+  --stream ID               only that stream's events (default: every stream of the lake)
   --examples N              newest matches shown per rule (default 3)
   --json                    the last stdout line is the report as JSON`;
 
@@ -38,6 +40,8 @@ export interface DetectOptions {
   /** Events older than this (epoch ms) are skipped. */
   readonly sinceMs: number;
   readonly settings: DetectionSettings;
+  /** Only this stream's objects. @default every stream */
+  readonly stream?: string;
   /** Newest matches kept per rule. @default 3 */
   readonly examples?: number;
   /** The matcher to run. @default the active rules of `settings` */
@@ -96,7 +100,10 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
     .map((d) => d.name)
     .sort();
   for (const day of days) {
-    const names = (await readdir(join(root, "events", day))).filter((n) => n.endsWith(".json.gz")).sort();
+    const names = (await readdir(join(root, "events", day)))
+      .filter((n) => n.endsWith(".json.gz"))
+      .filter((n) => options.stream === undefined || streamOfObjectName(n) === options.stream)
+      .sort();
     for (const name of names) {
       files++;
       const text = (await gunzipAsync(await readFile(join(root, "events", day, name)))).toString("utf8");
@@ -244,13 +251,19 @@ export async function runDetectCommand(
         since: { type: "string" },
         "allowed-countries": { type: "string" },
         disable: { type: "string" },
+        stream: { type: "string" },
         examples: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
   } catch (error) {
-    io.stderr(`monitor-lake detect: ${(error as Error).message}. See: npm start -- detect --help`);
+    const flag = /'(-[^' ]+)/.exec((error as Error).message)?.[1];
+    const problem =
+      (error as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION"
+        ? `unknown option ${flag} for detect`
+        : (error as Error).message;
+    io.stderr(`monitor-lake detect: ${problem}. See: npm start -- detect --help`);
     return 2;
   }
   if (values.help) {
@@ -282,16 +295,28 @@ export async function runDetectCommand(
   const out = typeof values.out === "string" ? values.out : "./data";
   let report: DetectReport;
   try {
-    report = await detectLake({ root: out, sinceMs, settings, examples });
+    const stream = typeof values.stream === "string" ? values.stream : undefined;
+    report = await detectLake({
+      root: out,
+      sinceMs,
+      settings,
+      examples,
+      ...(stream === undefined ? {} : { stream }),
+    });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    // A --out without a lake is a usage error (2); a lake that cannot be read is a failure (1).
+    if (code === "ENOENT" && (error as NodeJS.ErrnoException).path === join(resolve(out), "events")) {
+      io.stderr(
+        `monitor-lake detect: no lake in ${resolve(out)} (no events/ directory). Ingest first (npm start, or npm start -- run --out ${out}), or pass --out DIR.`,
+      );
+      return 2;
+    }
     const message = printable(error instanceof Error ? error.message : "a value that is not an Error");
     io.stderr(
-      code === "ENOENT" && (error as NodeJS.ErrnoException).path === join(resolve(out), "events")
-        ? `monitor-lake detect: no lake in ${resolve(out)} (no events/ directory). Ingest first (npm start, or npm start -- run --out ${out}), or pass --out DIR.`
-        : typeof code === "string"
-          ? `monitor-lake detect: cannot read the lake in ${resolve(out)}: ${message}`
-          : `monitor-lake detect: detect itself failed (not the lake in ${resolve(out)}): ${message}`,
+      typeof code === "string"
+        ? `monitor-lake detect: cannot read the lake in ${resolve(out)}: ${message}`
+        : `monitor-lake detect: detect itself failed (not the lake in ${resolve(out)}): ${message}`,
     );
     return 1;
   }

@@ -1,114 +1,139 @@
 import { parseArgs } from "node:util";
-import { ENV } from "../config";
-import { describeError } from "../errors";
+import { ConfigError } from "../errors";
 import { exitCodeFor, UsageError } from "./cli-errors";
 import { consentUrlCommand } from "./consent-url";
-import { runDemo } from "./demo";
+import { DEMO_OUT, DEMO_STREAM, runDemo } from "./demo";
 import { runDetectCommand } from "./detect";
-import { checkLakeRoot } from "./paths";
+import { checkLakeRoot, claimLake, LakeKind } from "./paths";
 import { runCommand } from "./run-command";
-import { FLAG_ENV, settingsFromFlags, withStream } from "./settings";
+import { FLAG_ENV, namingFlags, settingsFromFlags, withStream } from "./settings";
 import { simulateCommand } from "./simulate";
+import { CONSENT_URL_USAGE, DEMO_USAGE, RUN_USAGE, SIMULATE_USAGE, USAGE } from "./usage";
 
-const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
-Usage:
-  npm start                               the demo: a built-in DocuSign simulator, ingested into ./data
-  npm start -- run [options]              one ingest run
-  npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
-  npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
-  npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
+const STRING = { type: "string" } as const;
+const HELP = { help: { type: "boolean", short: "h" } } as const;
 
-Options of run (each also read from the environment variable in brackets):
-  --env demo|production     [${ENV.docusignEnv}] (default demo)
-  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
-                            one GET /oauth/userinfo names; none named: the legacy lens stream)
-  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
-                            never fall back to lens
-  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
-  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
-  --integration-key KEY     [${ENV.integrationKey}]
-  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
-  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
-  --out DIR                 the lake's directory (default ./data)
-  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
-  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
-                            --stream picks one; its fields replace the variables, flags replace its fields
-  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
-  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
-  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
-  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
-  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
-  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
-  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
-  --budget SECONDS          stop cleanly by then (default: until caught up)
-  --json                    the last stdout line is the run summary as JSON
-
-Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;
+/** The flags each command takes; any other is refused with the command's name. */
+const COMMANDS: Readonly<Record<string, { readonly options: OptionSpec; readonly usage: string }>> = {
+  run: {
+    options: {
+      ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, STRING])),
+      out: STRING,
+      streams: STRING,
+      budget: STRING,
+      json: { type: "boolean" },
+      ...HELP,
+    },
+    usage: RUN_USAGE,
+  },
+  demo: { options: { out: STRING, budget: STRING, json: { type: "boolean" }, ...HELP }, usage: DEMO_USAGE },
+  "consent-url": {
+    options: {
+      "integration-key": STRING,
+      env: STRING,
+      "redirect-uri": STRING,
+      "oauth-url": STRING,
+      streams: STRING,
+      stream: STRING,
+      ...HELP,
+    },
+    usage: CONSENT_URL_USAGE,
+  },
+  simulate: { options: { port: STRING, ...HELP }, usage: SIMULATE_USAGE },
+};
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const stdout = (line: string): void => void process.stdout.write(`${line}\n`);
   const stderr = (line: string): void => void process.stderr.write(`${line}\n`);
-  if (argv[0] === "detect") return runDetectCommand(argv.slice(1), env, { stdout, stderr });
+  const first = argv[0];
+  if (first === "detect") return runDetectCommand(argv.slice(1), env, { stdout, stderr });
+  if (first === "help" || (first !== undefined && /^(-h|--help)$/.test(first))) {
+    stdout(USAGE);
+    return 0;
+  }
+  const named = first !== undefined && !first.startsWith("-");
+  const command = named ? first : "demo";
+  let fromFlags: Record<string, string> = {};
   try {
-    const { values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, { type: "string" as const }])),
-        out: { type: "string" },
-        streams: { type: "string" },
-        budget: { type: "string" },
-        port: { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-    const command = positionals[0] ?? "demo";
-    if (values.help || command === "help") {
-      stdout(USAGE);
+    const spec = COMMANDS[command];
+    if (spec === undefined) throw new UsageError(`unknown command "${command}"`);
+    const { values, positionals } = parseCommandArgs(command, spec.options, named ? argv.slice(1) : argv);
+    if (values.help) {
+      stdout(spec.usage);
       return 0;
     }
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-    const fromFlags = settingsFromFlags(values as Record<string, string | boolean | undefined>);
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument "${positionals[0]}" for ${command}`);
+    fromFlags = settingsFromFlags(values);
     const settings = (): Record<string, string | undefined> =>
       withStream(env, fromFlags, typeof values.streams === "string" ? values.streams : undefined);
-    const out = typeof values.out === "string" ? values.out : "./data";
+    const out = typeof values.out === "string" ? values.out : command === "demo" ? DEMO_OUT : "./data";
+    const budget = typeof values.budget === "string" ? values.budget : undefined;
+    const json = values.json === true;
 
     switch (command) {
       case "demo":
-        return await runDemo({ out: await checkLakeRoot(out), stdout, stderr });
+        return await runDemo({ out: await lakeFor(out, LakeKind.Demo), budget, json, env, stdout, stderr });
       case "run":
-        return await runCommand(
-          settings(),
-          await checkLakeRoot(out),
-          values.budget,
-          values.json === true,
+        return await runCommand({
+          settings: settings(),
+          env,
+          out: await checkLakeRoot(out),
+          claimLake: async () => claimLake(await checkLakeRoot(out), LakeKind.Real, out, DEMO_STREAM),
+          budget,
+          json,
+          stdout,
+          stderr,
+        });
+      case "consent-url":
+        return consentUrlCommand(settings(), stdout);
+      default:
+        return await simulateCommand(
+          typeof values.port === "string" ? values.port : undefined,
           stdout,
           stderr,
         );
-      case "consent-url":
-        return consentUrlCommand(settings(), stdout);
-      case "simulate":
-        return await simulateCommand(values.port, stdout);
-      default:
-        throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
-    return exitCodeFor(error, stderr);
+    return exitCodeFor(error instanceof ConfigError ? namingFlags(error, fromFlags) : error, stderr);
   }
 }
 
-// Run when executed directly (npm start), not when imported by tests.
-if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
-  main(process.argv.slice(2), process.env).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`monitor-lake: unexpected error: ${describeError(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
+/** `--out` checked (checkLakeRoot) and claimed for the demo or for real streams. */
+async function lakeFor(out: string, kind: LakeKind): Promise<string> {
+  const root = await checkLakeRoot(out);
+  await claimLake(root, kind, out, DEMO_STREAM);
+  return root;
+}
+
+/** parseArgs, with Node's messages replaced by ones that name the command and the flag. */
+function parseCommandArgs(
+  command: string,
+  options: OptionSpec,
+  args: readonly string[],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as Record<string, string | boolean | undefined>, positionals };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const flag = /'(-[^' ]+)/.exec((error as Error).message)?.[1] ?? "";
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      throw new UsageError(
+        `unknown option ${flag} for ${command} (monitor-lake ${command} --help lists them)`,
+      );
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      const takesValue = options[flag.replace(/^--?/, "")]?.type === "string";
+      throw new UsageError(takesValue ? `${flag} needs a value` : `${flag} takes no value`);
+    }
+    throw error;
+  }
 }

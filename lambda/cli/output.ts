@@ -20,8 +20,12 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** One line per page: events, pages, and how far behind now the newest event is. */
+/**
+ * One line per page: events, pages, how far behind now the newest event is, and how many of the
+ * page's events were duplicates the run dropped (so that `+2001 events` next to 2000 more stored adds up).
+ */
 export function progressReporter(write: (line: string) => void): Reporter {
+  let accepted = 0;
   return {
     page(p: PageReport): void {
       const behind =
@@ -29,7 +33,10 @@ export function progressReporter(write: (line: string) => void): Reporter {
           ? "no events yet"
           : `newest event ${formatLag(p.now - p.newestEventMs)} behind now`;
       const rate = p.rateLimit ? `, rate limit ${p.rateLimit.remaining}/${p.rateLimit.limit} left` : "";
-      write(`page ${p.pages}: +${p.pageEvents} events (${p.events} this run), ${behind}${rate}`);
+      const dropped = p.pageEvents - (p.events - accepted);
+      accepted = p.events;
+      const duplicates = dropped > 0 ? `, ${dropped} duplicate${dropped === 1 ? "" : "s"} dropped` : "";
+      write(`page ${p.pages}: +${p.pageEvents} events (${p.events} this run${duplicates}), ${behind}${rate}`);
     },
     committed(c): void {
       write(

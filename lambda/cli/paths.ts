@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, parse, resolve } from "node:path";
 import { ConfigError } from "../errors";
@@ -26,11 +26,95 @@ export async function checkLakeRoot(out: string): Promise<string> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return root;
     throw error;
   }
-  if (entries.length === 0 || entries.includes("events") || entries.includes("state")) return root;
+  if (entries.length === 0) return root;
+  if (entries.some((e) => LAKE_ENTRIES.includes(e))) {
+    await refuseSymlinks(root, out);
+    return root;
+  }
   throw new ConfigError([
     `--out "${out}" is not empty and holds no monitor-lake lake (no events/ or state/ in it): choose a new ` +
       "or empty directory, or the directory of an existing lake.",
   ]);
+}
+
+/**
+ * Writes follow symbolic links: an `events/`, `state/` or `.meta/` folder of the lake (or a day folder
+ * or state file in them) that links elsewhere would put the lake's files, and the demo's clean-up,
+ * outside `--out`. The lake's own folders are refused when they are links.
+ */
+async function refuseSymlinks(root: string, out: string): Promise<void> {
+  const links: string[] = [];
+  for (const folder of ["events", "state", ".meta"]) {
+    const path = join(root, folder);
+    const info = await lstat(path).catch(() => undefined);
+    if (info === undefined) continue;
+    if (info.isSymbolicLink()) {
+      links.push(path);
+      continue;
+    }
+    if (!info.isDirectory()) continue;
+    for (const entry of await readdir(path, { withFileTypes: true })) {
+      if (entry.isSymbolicLink()) links.push(join(path, entry.name));
+    }
+  }
+  if (links.length > 0) {
+    throw new ConfigError(
+      links.map(
+        (link) =>
+          `--out "${out}": ${link} is a symbolic link; the lake's files would be written where it points. ` +
+          "Replace it with a real directory (or file), or choose another --out.",
+      ),
+    );
+  }
+}
+
+/** What makes a directory a lake: its objects, its state, or its kind marker. */
+const LAKE_ENTRIES: readonly string[] = ["events", "state", ".lake.json"];
+
+/** A lake holds the demo's simulated streams or real ones, never both. */
+export const LakeKind = { Demo: "demo", Real: "real" } as const;
+export type LakeKind = (typeof LakeKind)[keyof typeof LakeKind];
+
+/**
+ * Claims the lake at `root` for `kind`, or refuses (ConfigError) when it holds the other kind: the
+ * demo's planted alerts must never sit beside real ones for `detect` to report. The kind is kept in
+ * `<root>/.lake.json`; a lake from before the marker is told apart by its state files (the demo's
+ * stream is `demo`).
+ */
+export async function claimLake(
+  root: string,
+  kind: LakeKind,
+  out: string,
+  demoStream: string,
+): Promise<void> {
+  const marker = join(root, ".lake.json");
+  let found: string | undefined;
+  try {
+    found = (JSON.parse(await readFile(marker, "utf8")) as { kind?: unknown }).kind as string | undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    const states = await readdir(join(root, "state")).catch(() => [] as string[]);
+    const streams = states.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length));
+    if (streams.length > 0) found = streams.every((s) => s === demoStream) ? LakeKind.Demo : LakeKind.Real;
+  }
+  if (found === kind) return;
+  if (found !== undefined) {
+    throw new ConfigError([
+      kind === LakeKind.Demo
+        ? `--out "${out}" holds real streams: the demo's simulated events would mix with them. Run the demo ` +
+          "into its own directory (its default is ./demo-data)."
+        : `--out "${out}" is a demo lake: real events would mix with the demo's simulated ones (and its ` +
+          "planted alerts). Give real runs their own directory, e.g. --out ./data.",
+    ]);
+  }
+  await mkdir(root, { recursive: true });
+  try {
+    await writeFile(marker, `${JSON.stringify({ kind })}\n`, { flag: "wx" });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // Another process claimed it first: its claim decides.
+    await claimLake(root, kind, out, demoStream);
+  }
 }
 
 /** A file only this user can read, in a fresh directory only this user can enter. */

@@ -1,34 +1,38 @@
 import { join } from "node:path";
-import { parseConfig } from "../config";
 import { detectionSettingsFromEnv } from "../detections/run-detections";
 import { LeaseHeldError } from "../errors";
 import { LeaseHeldHint, UsageError } from "./cli-errors";
 import { clientEventLine, progressReporter, summaryLines } from "./output";
 import { runLocalIngest } from "./run";
+import { parseRunConfig } from "./settings";
+import { launchedByNpm, listenForStop } from "./stop-signals";
 
-/** `run`: one ingest run into the lake at `out`, stopped cleanly by Ctrl-C or SIGTERM. */
-export async function runCommand(
-  env: Record<string, string | undefined>,
-  out: string,
-  budget: string | undefined,
-  json: boolean,
-  stdout: (line: string) => void,
-  stderr: (line: string) => void,
-): Promise<number> {
-  const budgetSeconds = budget === undefined ? undefined : parseBudget(budget);
-  const config = parseConfig(env, "local");
-  // First Ctrl-C or SIGTERM (kill, systemd, docker stop): stop cleanly after committing what was stored
-  // and releasing the lease. A second one leaves at once (the lease then waits for its expiry).
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) process.exit(signal === "SIGTERM" ? 143 : 130);
-    stderr(
-      `stopping on ${signal}: committing what was stored (${signal === "SIGTERM" ? "SIGTERM" : "Ctrl-C"} again to quit at once)`,
-    );
-    controller.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+export interface RunCommandOptions {
+  /** The run's settings: environment, stream table entry and flags merged. */
+  readonly settings: Record<string, string | undefined>;
+  /** The process's own environment (how it was launched). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: string;
+  readonly budget: string | undefined;
+  readonly json: boolean;
+  readonly stdout: (line: string) => void;
+  readonly stderr: (line: string) => void;
+  /** Claims the lake for real streams, once the settings are known to be valid. */
+  readonly claimLake?: () => Promise<void>;
+}
+
+/**
+ * `run`: one ingest run into the lake at `out`. The first Ctrl-C or SIGTERM (kill, systemd, docker
+ * stop) stops it cleanly: what was stored is committed, the lease released, the summary printed, and
+ * the exit code is 130 or 143. A second one after the relay window leaves at once (the lease then
+ * waits for its expiry).
+ */
+export async function runCommand(options: RunCommandOptions): Promise<number> {
+  const { settings, out, stdout, stderr } = options;
+  const budgetSeconds = options.budget === undefined ? undefined : parseBudget(options.budget);
+  const config = parseRunConfig(settings);
+  await options.claimLake?.();
+  const stop = listenForStop({ stderr, watchParent: launchedByNpm(options.env) });
   try {
     const summary = await runLocalIngest({
       config,
@@ -39,13 +43,13 @@ export async function runCommand(
         const line = clientEventLine(event);
         if (line) stderr(line);
       },
-      signal: controller.signal,
+      signal: stop.signal,
       warn: stderr,
-      detections: detectionSettingsFromEnv(env),
+      detections: detectionSettingsFromEnv(settings),
     });
-    if (json) stdout(JSON.stringify(summary));
+    if (options.json) stdout(JSON.stringify(summary));
     else for (const line of summaryLines(summary)) stdout(line);
-    return 0;
+    return stop.exitCode() ?? 0;
   } catch (error) {
     if (error instanceof LeaseHeldError) {
       throw new LeaseHeldHint(
@@ -57,8 +61,7 @@ export async function runCommand(
     }
     throw error;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    stop.dispose();
   }
 }
 

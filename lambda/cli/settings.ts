@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ENV } from "../config";
+import { ENV, type MonitorLakeConfig, parseConfig } from "../config";
 import { ConfigError } from "../errors";
 import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "../streams";
 
@@ -74,4 +74,53 @@ export function withStream(
       ? resolve(dirname(streamsFile), entry.keyFile)
       : entry.keyFile;
   return { ...streamEnv(env, { ...entry, ...(keyFile === undefined ? {} : { keyFile }) }), ...fromFlags };
+}
+
+/** DocuSign's user ids and integration keys are GUIDs (8-4-4-4-12 hex digits). */
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The local run's config: `parseConfig` plus what can be checked before any request, that the user
+ * id and the integration key are GUIDs. Every problem is reported at once.
+ */
+export function parseRunConfig(settings: Record<string, string | undefined>): MonitorLakeConfig {
+  const problems: string[] = [];
+  for (const [name, what] of [
+    [ENV.integrationKey, "the integration key (Apps and Keys, 'Integration Key')"],
+    [ENV.userId, "the impersonated user's GUID (Apps and Keys, 'API Username')"],
+  ] as const) {
+    const value = settings[name]?.trim();
+    // An email address gets parseConfig's own message.
+    if (value && !value.includes("@") && !GUID.test(value)) {
+      problems.push(
+        `${name} is "${value}", not a GUID: use ${what}, such as 1b2c3d4e-0000-4000-8000-00000000abcd.`,
+      );
+    }
+  }
+  let config: MonitorLakeConfig | undefined;
+  try {
+    config = parseConfig(settings, "local");
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (config === undefined || problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * The same error with each problem about a variable the user set with a flag naming that flag:
+ * `PAGE_LIMIT is "0": ... (set by --limit)` to someone who typed `--limit 0`.
+ */
+export function namingFlags(error: ConfigError, fromFlags: Record<string, string>): ConfigError {
+  const flagOf = new Map(Object.entries(FLAG_ENV).map(([flag, name]) => [name, flag]));
+  let changed = false;
+  const problems = error.problems.map((problem) => {
+    const name = /^[A-Z][A-Z0-9_]*/.exec(problem)?.[0];
+    const flag = name === undefined ? undefined : flagOf.get(name);
+    if (name === undefined || flag === undefined || !(name in fromFlags)) return problem;
+    changed = true;
+    return `${problem} (set by --${flag})`;
+  });
+  return changed ? new ConfigError(problems) : error;
 }

@@ -29,3 +29,10 @@ export function objectKey(
 ): string {
   return `events/dt=${day}/${stream}-${chunkId(startCursor, version, owner)}-${String(part).padStart(3, "0")}.json.gz`;
 }
+
+const OBJECT_NAME = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-[0-9a-f]{16}-\d{3}\.json\.gz$/;
+
+/** The stream an object's file name (`<stream>-<chunk>-<part>.json.gz`) belongs to; undefined for other names. */
+export function streamOfObjectName(name: string): string | undefined {
+  return OBJECT_NAME.exec(name)?.[1];
+}

@@ -21,6 +21,8 @@ export const StoppedBy = {
   CaughtUp: "caught-up",
   Budget: "budget",
   RateLimit: "rate-limit",
+  /** The caller's `signal` stopped it (the CLI's Ctrl-C or SIGTERM). */
+  Signal: "signal",
 } as const;
 export type StoppedBy = (typeof StoppedBy)[keyof typeof StoppedBy];
 
@@ -92,7 +94,7 @@ export interface IngestOptions {
   readonly rateLimitReserve: number;
   /** How long the lease lasts when the run has no deadline; renewed by every commit. @default 15 minutes */
   readonly leaseMs?: number;
-  /** Stops the run as if its deadline had come (Ctrl-C). */
+  /** Stops the run as if its deadline had come (Ctrl-C), with `stoppedBy: "signal"`. */
   readonly signal?: AbortSignal;
 }
 
@@ -218,7 +220,7 @@ class IngestRun {
 
     for (;;) {
       if (options.signal?.aborted) {
-        stoppedBy = StoppedBy.Budget;
+        stoppedBy = StoppedBy.Signal;
         break;
       }
       // Do not start a page that the slowest page so far says cannot finish in time.
@@ -238,8 +240,9 @@ class IngestRun {
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
       } catch (error) {
-        if (error instanceof DeadlineError) stoppedBy = StoppedBy.Budget;
-        else if (error instanceof DocuSignError && error.code === ErrorCode.RateLimited) {
+        if (error instanceof DeadlineError) {
+          stoppedBy = options.signal?.aborted ? StoppedBy.Signal : StoppedBy.Budget;
+        } else if (error instanceof DocuSignError && error.code === ErrorCode.RateLimited) {
           stoppedBy = StoppedBy.RateLimit;
         } else failure = error;
         break;

@@ -142,7 +142,7 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
         action === "finish" ? undefined : action,
       );
       if (run.signal === "SIGKILL") faults.count("cli SIGKILL mid-run");
-      else if (action === "SIGTERM" && run.code === 0 && run.stderr.includes("stopping on SIGTERM")) {
+      else if (action === "SIGTERM" && run.code === 143 && run.stderr.includes("stopping on SIGTERM")) {
         faults.count("cli SIGTERM mid-run (clean stop)");
       }
       if (run.stderr.includes("is being ingested by another run")) faults.count("cli locked out by a lease");

@@ -20,7 +20,7 @@ export async function prepareChaos(
   await writeFile(keyFile, keys[0].pem, { mode: 0o600 });
   const bundle = join(scratch, "cli.mjs");
   await build({
-    entryPoints: [join(root, "lambda", "cli", "main.ts")],
+    entryPoints: [join(root, "lambda", "cli", "bin.ts")],
     outfile: bundle,
     bundle: true,
     platform: "node",

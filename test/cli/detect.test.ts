@@ -168,7 +168,7 @@ describe("npm start -- detect", () => {
     expect(lines.join("\n")).toMatch(/--since "yesterday": use 7d, 24h, 30m or an ISO date/);
     expect(lines.join("\n")).toMatch(/--allowed-countries: "USA" is not a list of two-letter/);
     lines.length = 0;
-    expect(await runDetectCommand(["--out", join(dir, "nothing-here")], {}, io)).toBe(1);
+    expect(await runDetectCommand(["--out", join(dir, "nothing-here")], {}, io)).toBe(2);
     expect(lines.join("\n")).toMatch(/no lake in .*nothing-here \(no events\/ directory\)\. Ingest first/);
   });
 

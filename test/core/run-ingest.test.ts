@@ -334,7 +334,7 @@ describe("runIngest", () => {
 
     const summary = await runIngest(ports, { ...baseOptions, signal: controller.signal });
 
-    expect(summary).toMatchObject({ stoppedBy: "budget", events: 100 });
+    expect(summary).toMatchObject({ stoppedBy: "signal", events: 100 });
     expect(state.items.get("s1")?.cursor).toBe("c100");
   });
 });

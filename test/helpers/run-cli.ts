@@ -9,7 +9,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs the CLI as `npm start` does (tsx lambda/cli/main.ts), in its own process, with a clean environment. */
+/** The built CLI (global setup builds it): the program `npm start`, the bin and `npx monitor-lake` run. */
+export const BUILT_CLI = `${root}dist/cli.mjs`;
+
+/** Runs the built CLI with node, as `npm start` does, in its own process, with a clean environment. */
 export function runCli(
   args: readonly string[],
   env: Record<string, string> = {},
@@ -27,7 +30,7 @@ export interface SpawnedCli {
 
 /** Starts the CLI like `runCli` but hands back the process, so a test can signal it mid-run. */
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}, cwd = root): SpawnedCli {
-  const child = spawn(`${root}/node_modules/.bin/tsx`, [`${root}/lambda/cli/main.ts`, ...args], {
+  const child = spawn(process.execPath, [BUILT_CLI, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,15 +4,13 @@ import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile 
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLakeRoot } from "../../lambda/cli/paths";
 import { ConfigError } from "../../lambda/errors";
-import { runCli } from "../helpers/run-cli";
+import { BUILT_CLI, runCli } from "../helpers/run-cli";
 
 // Rows of the README's "Hostile input" table that come in through the command line.
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "monitor-lake-cli-hostile-"));
@@ -21,7 +19,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const identity = ["--integration-key", "k", "--user-id", "u", "--start", "2024-01-01T00:00:00Z"];
+const identity = [
+  "--integration-key",
+  "6f1e2d3c-0000-4000-8000-000000000001",
+  "--user-id",
+  "6f1e2d3c-0000-4000-8000-000000000002",
+  "--start",
+  "2024-01-01T00:00:00Z",
+];
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -71,6 +76,31 @@ describe("hostile command lines", () => {
     await writeFile(join(dir, "file"), "x");
     await expect(checkLakeRoot(join(dir, "file"))).rejects.toThrow(ConfigError);
   });
+
+  it.each([
+    ["events", "events"],
+    ["state", "state"],
+    [".meta", ".meta"],
+    ["a day folder", join("events", "dt=2026-01-01")],
+    ["a state file", join("state", "default.json")],
+  ])(
+    "--out whose %s is a symlink to a place outside is refused, nothing written there",
+    async (_, inside) => {
+      const lake = join(dir, `lake-link-${inside.replace(/[^a-z]/g, "")}`);
+      const outside = join(dir, `outside-${inside.replace(/[^a-z]/g, "")}`);
+      await mkdir(outside, { recursive: true });
+      await mkdir(join(lake, "events"), { recursive: true });
+      await mkdir(join(lake, "state"), { recursive: true });
+      await rm(join(lake, inside), { recursive: true, force: true });
+      await symlink(outside, join(lake, inside));
+
+      const result = await runCli(["run", "--out", lake, ...identity, "--key-file", join(dir, "none.pem")]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`${join(lake, inside)} is a symbolic link`);
+      expect(await readdir(outside)).toEqual([]);
+    },
+  );
 
   it("credentials in --monitor-url and --oauth-url are refused and not echoed", async () => {
     const result = await runCli([
@@ -138,14 +168,10 @@ describe("hostile command lines", () => {
     await writeFile(victim, "precious");
     // The name simulate used before: a symlink planted there by another user of the machine.
     await symlink(victim, join(tmp, `monitor-lake-simulator-${port}.pem`));
-    const child = spawn(
-      `${root}/node_modules/.bin/tsx`,
-      [`${root}/lambda/cli/main.ts`, "simulate", "--port", String(port)],
-      {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: tmp },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [BUILT_CLI, "simulate", "--port", String(port)], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", TMPDIR: tmp },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     const keyFile = await new Promise<string>((resolve, reject) => {
       child.stdout.on("data", (d: Buffer) => {

@@ -1,0 +1,98 @@
+import { ENV } from "../config";
+
+/** `monitor-lake --help`. */
+export const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
+
+Usage:
+  npm start                               the demo: a built-in DocuSign simulator, ingested into ./demo-data
+  npm start -- run [options]              one ingest run
+  npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
+  npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
+  npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
+
+Options of run (each also read from the environment variable in brackets):
+  --env demo|production     [${ENV.docusignEnv}] (default demo)
+  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
+                            one GET /oauth/userinfo names; none named: the legacy lens stream)
+  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
+                            never fall back to lens
+  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
+  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
+  --integration-key KEY     [${ENV.integrationKey}]
+  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
+  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
+  --out DIR                 the lake's directory (default ./data)
+  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
+  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
+                            --stream picks one; its fields replace the variables, flags replace its fields
+  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
+  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
+  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
+  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
+  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
+  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
+  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
+  --budget SECONDS          stop cleanly by then (default: until caught up)
+  --json                    the last stdout line is the run summary as JSON
+
+Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;
+
+/** `monitor-lake run --help`. */
+export const RUN_USAGE = `npm start -- run [options]    (or: monitor-lake run, npx monitor-lake run)
+
+One ingest run from DocuSign Monitor into the lake: until caught up, the --budget, or the rate-limit reserve.
+
+Options (each also read from the environment variable in brackets):
+  --env demo|production     [${ENV.docusignEnv}] (default demo)
+  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
+                            one GET /oauth/userinfo names; none named: the legacy lens stream)
+  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
+                            never fall back to lens
+  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
+  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
+  --integration-key KEY     [${ENV.integrationKey}]
+  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
+  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
+  --out DIR                 the lake's directory (default ./data)
+  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
+  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
+                            --stream picks one; its fields replace the variables, flags replace its fields
+  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
+  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
+  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
+  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
+  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
+  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
+  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
+  --budget SECONDS          stop cleanly by then (default: until caught up)
+  --json                    the last stdout line is the run summary as JSON
+
+Ctrl-C or SIGTERM stops the run after committing what was stored (exit 130 or 143).
+Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;
+
+/** `monitor-lake demo --help`. */
+export const DEMO_USAGE = `npm start [-- demo] [--out DIR] [--budget SECONDS] [--json]
+
+The demo: a built-in DocuSign simulator (30,000 events over five days, with faults) ingested into DIR
+(default ./demo-data) until caught up, then checked event by event. It replaces only its own stream
+("demo"), and refuses a lake that holds real streams.
+  --out DIR                 the demo lake's directory (default ./demo-data)
+  --budget SECONDS          stop cleanly by then (default: until caught up)
+  --json                    the last stdout line is the run summary as JSON`;
+
+/** `monitor-lake consent-url --help`. */
+export const CONSENT_URL_USAGE = `npm start -- consent-url --integration-key KEY [--env demo|production] [--redirect-uri URI] [--oauth-url URL]
+
+Prints the URL the impersonated user opens once to grant the integration key consent.
+  --integration-key KEY     [${ENV.integrationKey}]
+  --env demo|production     [${ENV.docusignEnv}] (default demo)
+  --redirect-uri URI        [${ENV.redirectUri}] a redirect URI registered for the key
+  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
+  --streams FILE, --stream ID   take the settings from a stream table entry`;
+
+/** `monitor-lake simulate --help`. */
+export const SIMULATE_USAGE = `npm start -- simulate [--port P]
+
+Serves the DocuSign simulator (OAuth and Monitor, 20,000 events) on 127.0.0.1 until Ctrl-C or SIGTERM,
+and prints the run command that ingests from it. Its key file is removed when it stops.
+  --port P                  the port to listen on (default: any free port)`;
