@@ -21,9 +21,11 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { ENV } from "../lambda/config";
 import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/docusign/docusign-endpoints";
-import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
+import { dedupViewSql, EVENT_FIELDS, EVENTS_LINES, hiveType, VIEW_COLUMNS } from "./athena-schema";
+import { athenaViewTableInput } from "./athena-view";
 import { DetectionAlarms, type DetectionOptions } from "./detection-alarms";
 import { keyPolicyForServices } from "./key-policy";
+import { SAVED_QUERIES } from "./saved-queries";
 import {
   environmentBytes,
   functionStreamTable,
@@ -342,6 +344,14 @@ export class MonitorLake extends Construct {
       databaseName,
       description: "DocuSign Monitor events (monitor-lake)",
     });
+    const dtProjection = {
+      dt: glue.PartitionProjectionConfiguration.date({
+        min: props.projectionStart ?? "2020-01-01",
+        max: "NOW",
+        format: "yyyy-MM-dd",
+        step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
+      }),
+    };
     const events = new glue.S3Table(this, "Events", {
       database: this.database,
       tableName: "events",
@@ -354,47 +364,51 @@ export class MonitorLake extends Construct {
         type: glue.Schema.custom(hiveType(f.type)),
       })),
       partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
-      partitionProjection: {
-        dt: glue.PartitionProjectionConfiguration.date({
-          min: props.projectionStart ?? "2020-01-01",
-          max: "NOW",
-          format: "yyyy-MM-dd",
-          step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
-        }),
-      },
+      partitionProjection: dtProjection,
       compressed: true,
     });
     // OpenX SerDe: JSON keys are matched case-insensitively (eventId -> eventid) and `data`, an object,
-    // is read into its string column as JSON text.
+    // is read into its string column as JSON text (on Athena with its keys lower-cased: the view reads
+    // events_lines instead).
     const cfnEvents = events.node.defaultChild as glue.CfnTable;
     cfnEvents.addPropertyOverride("TableInput.StorageDescriptor.SerdeInfo.Parameters", {
       "case.insensitive": "TRUE",
       "ignore.malformed.json": "FALSE",
       "dots.in.keys": "FALSE",
     });
-    const prestoView = {
-      originalSql: dedupViewSql(databaseName),
-      catalog: "awsdatacatalog",
-      schema: databaseName,
-      columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
-    };
+    const lines = new glue.S3Table(this, "EventsLines", {
+      database: this.database,
+      tableName: EVENTS_LINES.table,
+      description: "Every stored line as it is (the exact NDJSON text), one row per line",
+      storage: glue.S3TableStorage.fromBucket(this.bucket),
+      s3Prefix: `${prefix}events/`,
+      dataFormat: new glue.DataFormat({
+        inputFormat: new glue.InputFormat(EVENTS_LINES.inputFormat),
+        outputFormat: new glue.OutputFormat(EVENTS_LINES.outputFormat),
+        serializationLibrary: new glue.SerializationLibrary(EVENTS_LINES.serializationLibrary),
+      }),
+      columns: [{ name: EVENTS_LINES.column, type: glue.Schema.STRING }],
+      partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
+      partitionProjection: dtProjection,
+      compressed: true,
+    });
+    (lines.node.defaultChild as glue.CfnTable).addPropertyOverride(
+      "TableInput.StorageDescriptor.SerdeInfo.Parameters",
+      EVENTS_LINES.serdeParameters,
+    );
     const view = new glue.CfnTable(this, "EventsDedupView", {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: this.database.databaseName,
-      tableInput: {
+      tableInput: athenaViewTableInput({
         name: "events_dedup",
-        description: "One row per eventId, with event_time parsed from timestamp",
-        tableType: "VIRTUAL_VIEW",
-        parameters: { presto_view: "true", comment: "Presto View" },
-        viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString("base64")} */`,
-        viewExpandedText: "/* Presto View */",
-        storageDescriptor: {
-          columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.hiveType })),
-          serdeInfo: {},
-        },
-      },
+        description:
+          "One row per eventId, every field read from the exact line, event_time parsed from timestamp",
+        database: databaseName,
+        sql: dedupViewSql(databaseName),
+        columns: VIEW_COLUMNS,
+      }),
     });
-    view.node.addDependency(events);
+    view.node.addDependency(lines);
     this.workgroup = new athena.CfnWorkGroup(this, "WorkGroup", {
       name: `monitor-lake-${stack.stackName}`,
       description: "Queries over the monitor-lake events",
