@@ -9,6 +9,26 @@ export interface SavedQuery {
   readonly sql: (database: string) => string;
 }
 
+/**
+ * The objects whose every event is an administration change: monitor-api.md's access-control objects
+ * (Account, Connect, User, PermissionSet; Sumo Logic's list) plus Group, Organization and
+ * IntegratorKey. Their action strings are generic (`Created`, `Updated`, `Deleted`) or unconfirmed
+ * (`SecretAdded`, `DomainClaimed`), so no action list is hard-coded for them.
+ */
+export const ADMIN_OBJECTS = [
+  "Account",
+  "PermissionSet",
+  "Group",
+  "Connect",
+  "IntegratorKey",
+  "Organization",
+] as const;
+
+/** User events that change a user (not a user's own sign-in, sign-out or password activity). */
+export const USER_CHANGE = "(Created|Updated|Deleted|Added|Removed|Closed)";
+
+const LAST_DAY = "date_format(current_date - interval '1' day, '%Y-%m-%d')";
+
 // Only exact codes confirmed by peers' content (monitor-api.md) are matched exactly; login events
 // are matched by pattern because their exact strings are not confirmed.
 export const SAVED_QUERIES: readonly SavedQuery[] = [
@@ -36,13 +56,13 @@ ORDER BY event_time DESC;`,
   {
     name: "permission-and-admin-changes",
     description:
-      "Access-control changes: users added, permission sets, settings, Connect and organization changes.",
+      "Administration changes, last 30 days: every Account, PermissionSet, Group, Connect, IntegratorKey and Organization event, and users created, changed, added, removed or closed.",
     sql: (db) =>
       `SELECT event_time, userid, object, action, property, field, result, data
 FROM "${db}"."events_dedup"
 WHERE dt >= date_format(current_date - interval '30' day, '%Y-%m-%d')
-  AND (action = 'UserAdded'
-    OR (object IN ('Account', 'Connect', 'User', 'PermissionSet', 'Organization', 'Group') AND (action LIKE '%Updated%' OR action LIKE '%Deleted%' OR action LIKE '%Added%' OR action LIKE '%Removed%')))
+  AND (object IN (${ADMIN_OBJECTS.map((o) => `'${o}'`).join(", ")})
+    OR (object = 'User' AND regexp_like(action, '${USER_CHANGE}')))
 ORDER BY event_time DESC;`,
   },
   {
@@ -59,18 +79,18 @@ ORDER BY event_time DESC;`,
     name: "sign-ins-from-new-countries",
     description:
       "Sign-ins in the last day from a country the user had not signed in from in the 30 days before.",
+    // One pass over the 31 days: per user and country, the sign-ins before the last day and in it.
     sql: (db) =>
-      `WITH logins AS (
+      `SELECT userid, country, min(CASE WHEN dt >= ${LAST_DAY} THEN event_time END) AS first_seen,
+  arbitrary(CASE WHEN dt >= ${LAST_DAY} THEN ipaddress END) AS ipaddress
+FROM (
   SELECT userid, coalesce(nullif(country, ''), ipaddresslocation.country) AS country, event_time, ipaddress, dt
   FROM "${db}"."events_dedup"
   WHERE dt >= date_format(current_date - interval '31' day, '%Y-%m-%d') AND lower(action) LIKE '%login%' AND result = 'Success'
 )
-SELECT recent.userid, recent.country, min(recent.event_time) AS first_seen, arbitrary(recent.ipaddress) AS ipaddress
-FROM logins recent
-WHERE recent.dt >= date_format(current_date - interval '1' day, '%Y-%m-%d')
-  AND NOT EXISTS (SELECT 1 FROM logins earlier WHERE earlier.userid = recent.userid AND earlier.country = recent.country
-                  AND earlier.dt < date_format(current_date - interval '1' day, '%Y-%m-%d'))
-GROUP BY 1, 2 ORDER BY first_seen DESC;`,
+GROUP BY 1, 2
+HAVING count_if(dt >= ${LAST_DAY}) > 0 AND count_if(dt < ${LAST_DAY}) = 0
+ORDER BY first_seen DESC;`,
   },
   {
     name: "api-integration-key-activity",

@@ -313,20 +313,37 @@ describe("each saved query finds what it is for", () => {
     expect(rows.at(-1)?.slice(1, 3)).toEqual(["Account", "UserAdded"]);
   });
 
-  it("permission-and-admin-changes: every access-control change, the planted admin's included", async () => {
+  it("permission-and-admin-changes: every administration change, the planted admin's and new webhooks, keys and domains included", async () => {
     const rows = await saved("permission-and-admin-changes");
-    const objects = ["Account", "Connect", "User", "PermissionSet", "Organization", "Group"];
+    // The admin-change catalog (monitor-api.md plus the simulator's), written out independently of the SQL.
+    const adminObjects = ["Account", "PermissionSet", "Group", "Connect", "IntegratorKey", "Organization"];
+    const userChanges = ["Created", "Updated", "Deleted", "Added", "Removed", "Closed"];
     const expected = lake
       .filter(since(30))
       .map((r) => r.event)
       .filter(
         (e) =>
-          e.action === "UserAdded" ||
-          (objects.includes(str(e.object)) &&
-            ["Updated", "Deleted", "Added", "Removed"].some((verb) => str(e.action).includes(verb))),
+          adminObjects.includes(str(e.object)) ||
+          (e.object === "User" && userChanges.some((verb) => str(e.action).includes(verb))),
       )
       .map((e) => [trinoTime(timeOf(e)), e.userId, e.object, e.action, e.property, e.field, e.result]);
     expect(rowSet(rows.map((r) => r.slice(0, 7)))).toEqual(rowSet(expected));
+    const kinds = new Set(rows.map((r) => `${r[2]}/${r[3]}`));
+    for (const kind of [
+      "PermissionSet/Created",
+      "Connect/Created",
+      "Group/Created",
+      "Group/Deleted",
+      "IntegratorKey/Created",
+      "IntegratorKey/SecretAdded",
+      "Organization/DomainClaimed",
+      "Organization/AdminAdded",
+      "Account/UserRemoved",
+      "User/Deleted",
+    ])
+      expect(kinds.has(kind), kind).toBe(true);
+    for (const kind of ["User/Login", "User/Logout", "User/PasswordChanged", "Envelope/Deleted"])
+      expect(kinds.has(kind), kind).toBe(false);
     const admin = rows.filter((r) => r[1] === PLANTED.admin.userId).map((r) => `${r[2]} ${r[3]} ${r[4]}`);
     expect(admin.sort()).toEqual([
       "Account UserAdded ",
