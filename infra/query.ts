@@ -1,10 +1,12 @@
-import { Aws, Stack, Token } from "aws-cdk-lib";
+import { Aws, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
 import * as athena from "aws-cdk-lib/aws-athena";
 import * as glue from "aws-cdk-lib/aws-glue";
+import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as s3 from "aws-cdk-lib/aws-s3";
-import type { Construct } from "constructs";
+import type { Construct, IDependable } from "constructs";
 import { dedupViewSql, EVENT_FIELDS, EVENTS_LINES, hiveType, VIEW_COLUMNS } from "./athena-schema";
 import { athenaViewTableInput } from "./athena-view";
+import { createQueryResults } from "./query-results";
 import { SAVED_QUERIES } from "./saved-queries";
 
 export interface QueryProps {
@@ -13,12 +15,27 @@ export interface QueryProps {
   /** First `dt` of the partition projection. */
   readonly projectionStart: string;
   readonly bytesScannedCutoff: number;
+  /** The server-access-log bucket, for the results bucket's logs. */
+  readonly accessLogs: s3.IBucket;
+  /** Encrypts the query results. @default SSE-S3 */
+  readonly encryptionKey?: kms.IKey;
 }
 
 export interface Query {
   readonly database: glue.Database;
+  /** The database's name as text (the Database's own is a token at synth). */
+  readonly databaseName: string;
+  /** The database, its tables and the view: what grants on them wait for. */
+  readonly catalog: readonly IDependable[];
   readonly workgroup: athena.CfnWorkGroup;
+  /** Where the workgroup writes query results. */
+  readonly results: s3.Bucket;
+  /** The Glue tables and view analysts read (events, events_lines, events_dedup), by name. */
+  readonly tableNames: readonly string[];
 }
+
+/** Days a query result is kept in the results bucket. */
+export const RESULTS_EXPIRATION_DAYS = 7;
 
 /**
  * Athena over the lake: the Glue database ("Database"), the events table ("Events"), the exact-line
@@ -27,13 +44,22 @@ export interface Query {
  */
 export function createQuery(scope: Construct, props: QueryProps): Query {
   const databaseName = lakeDatabaseName(scope);
+  // Deleted with the stack (its tables and view are too; the data stays in the retained bucket): a
+  // retained database would keep its fixed name and fail the next deployment with "already exists".
   const database = new glue.Database(scope, "Database", {
     databaseName,
     description: "DocuSign Monitor events (monitor-lake)",
+    removalPolicy: RemovalPolicy.DESTROY,
   });
-  createEventsTable(scope, database, props);
+  const events = createEventsTable(scope, database, props);
   const lines = createLinesTable(scope, database, props);
-  createDedupView(scope, database, databaseName).node.addDependency(lines);
+  const view = createDedupView(scope, database, databaseName);
+  view.node.addDependency(lines);
+  const results = createQueryResults(scope, {
+    accessLogs: props.accessLogs,
+    expirationDays: RESULTS_EXPIRATION_DAYS,
+    ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+  });
   const workgroup = new athena.CfnWorkGroup(scope, "WorkGroup", {
     name: `monitor-lake-${Stack.of(scope).stackName}`,
     description: "Queries over the monitor-lake events",
@@ -45,8 +71,10 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
       bytesScannedCutoffPerQuery: props.bytesScannedCutoff,
       engineVersion: { selectedEngineVersion: "Athena engine version 3" },
       resultConfiguration: {
-        outputLocation: `s3://${props.bucket.bucketName}/${props.prefix}athena-results/`,
-        encryptionConfiguration: { encryptionOption: "SSE_S3" },
+        outputLocation: `s3://${results.bucketName}/`,
+        encryptionConfiguration: props.encryptionKey
+          ? { encryptionOption: "SSE_KMS", kmsKey: props.encryptionKey.keyArn }
+          : { encryptionOption: "SSE_S3" },
       },
     },
   });
@@ -60,7 +88,14 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
     });
     query.node.addDependency(workgroup);
   }
-  return { database, workgroup };
+  return {
+    database,
+    databaseName,
+    catalog: [database, events, lines, view],
+    workgroup,
+    results,
+    tableNames: ["events", EVENTS_LINES.table, "events_dedup"],
+  };
 }
 
 /**
