@@ -7,6 +7,12 @@ import { gzipSync } from "node:zlib";
  * (inside the partition projection's range) so that no other check counts them.
  */
 
+/** The test's projectionStart: days before it exist in the lake but are never read. */
+export const PROJECTION_START = "2021-01-01";
+
+/** A day before PROJECTION_START, with one event that no query may return. */
+export const BEFORE_START_DAY = "2020-12-31";
+
 /** Events without an eventId: the view must keep every one of them. */
 export const NO_ID_DAY = "2021-01-01";
 
@@ -47,7 +53,7 @@ export const HOSTILE_EVENTS = [
   },
 ] as const;
 
-/** Writes both days into `<lakeDir>/events/` as the stream "demo" would store them. */
+/** Writes the fixture days into `<lakeDir>/events/` as the stream "demo" would store them. */
 export async function writeFixtureDays(lakeDir: string): Promise<void> {
   const write = async (dt: string, chunk: string, lines: string[]): Promise<void> => {
     await mkdir(join(lakeDir, "events", `dt=${dt}`), { recursive: true });
@@ -56,6 +62,9 @@ export async function writeFixtureDays(lakeDir: string): Promise<void> {
       gzipSync(`${lines.join("\n")}\n`),
     );
   };
+  await write(BEFORE_START_DAY, "00000000000000cc", [
+    `{"timestamp":"${BEFORE_START_DAY}T00:00:01Z","eventId":"before-start","action":"Hidden","userId":"u0"}`,
+  ]);
   await write(NO_ID_DAY, "00000000000000aa", [
     `{"timestamp":"${NO_ID_DAY}T00:00:01Z","action":"NoId","userId":"u1"}`,
     `{"timestamp":"${NO_ID_DAY}T00:00:02Z","action":"NoId","userId":"u2"}`,

@@ -21,7 +21,14 @@ import {
 } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 import { startTrino, type Trino } from "../helpers/trino";
-import { HOSTILE_DAY, HOSTILE_EVENTS, NO_ID_DAY, writeFixtureDays } from "../helpers/trino-lake-fixtures";
+import {
+  BEFORE_START_DAY,
+  HOSTILE_DAY,
+  HOSTILE_EVENTS,
+  NO_ID_DAY,
+  PROJECTION_START,
+  writeFixtureDays,
+} from "../helpers/trino-lake-fixtures";
 import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /** The simulator's days only: the hand-written fixture days are checked on their own. */
@@ -43,6 +50,7 @@ const app = new App({
     ...cdkJson.context,
     integrationKey: "11111111-2222-3333-4444-555555555555",
     userId: "66666666-7777-8888-9999-000000000000",
+    projectionStart: PROJECTION_START,
   },
 });
 const template = Template.fromStack(buildApp(app)).toJSON() as TemplateJson;
@@ -109,8 +117,9 @@ beforeAll(async () => {
   await copyFile(join(yesterdayDir, first), join(yesterdayDir, "replay-0000000000000000-0.json.gz"));
   // Events without an eventId, and the hostile ones, each in a day of their own.
   await writeFixtureDays(lakeDir);
-  raw = await readLake(lakeDir);
-  lines = await readLines(lakeDir);
+  // What the tables can read: every stored line from the projection's first day on.
+  raw = (await readLake(lakeDir)).filter((r) => r.dt >= PROJECTION_START);
+  lines = (await readLines(lakeDir)).filter((l) => l.dt >= PROJECTION_START);
   lake = unique(raw);
   schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
   trino = await trinoStarting;
@@ -209,6 +218,18 @@ describe("events_lines and the view read the exact line, keys as sent", () => {
     const counts = new Map<string, number>();
     for (const l of lines) counts.set(l.dt, (counts.get(l.dt) ?? 0) + 1);
     expect(rowSet(perDay.rows)).toEqual(rowSet([...counts]));
+  });
+
+  it("reads no day before projectionStart, though the lake holds one", async () => {
+    for (const table of ["events_lines", "events", "events_dedup"]) {
+      const { rows } = await trino.query(
+        `SELECT count(*) FROM ${table} WHERE dt = '${BEFORE_START_DAY}' OR dt < '${PROJECTION_START}'`,
+        schema,
+      );
+      expect(rows, table).toEqual([[0]]);
+    }
+    const everything = await trino.query("SELECT count(*) FROM events_lines", schema);
+    expect(everything.rows).toEqual([[lines.length]]);
   });
 
   it("keeps data's keys as sent, colliding mixed-case ones included, and reads text coordinates as NULL or numbers", async () => {
