@@ -11,7 +11,8 @@ import type { MonitorStream } from "./stream-settings";
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
  * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
- * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName.
+ * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName,
+ * projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user ARNs).
  * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
  * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
  */
@@ -62,6 +63,11 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   const alarmEmail = text("alarmEmail");
   const keySecretName = text("keySecretName");
   const redirectUri = text("redirectUri");
+  const projectionStart = text("projectionStart");
+  const analysts = text("analystLakeFormationPrincipals")
+    ?.split(",")
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
   return {
     ...(integrationKey ? { integrationKey } : {}),
     ...(userId ? { userId } : {}),
@@ -75,6 +81,8 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...(redirectUri ? { redirectUri } : {}),
     ...(retentionDays ? { retentionDays } : {}),
     ...(objectLock ? { objectLock } : {}),
+    ...(projectionStart ? { projectionStart } : {}),
+    ...(analysts?.length ? { analystLakeFormationPrincipals: analysts } : {}),
     detections: detectionOptionsFromContext(get),
   };
 }

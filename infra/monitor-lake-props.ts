@@ -52,8 +52,22 @@ export interface MonitorLakeProps {
    * accounts with a small concurrency quota: the DynamoDB lease still protects. @default true
    */
   readonly reservedConcurrency?: boolean;
-  /** First `dt` of the Athena partition projection. @default "2020-01-01" */
+  /**
+   * First `dt` (yyyy-MM-dd) of the Athena partition projection: the first day there can be events
+   * (infra/projection-start.ts). Set it to the day the streams start (seven days before the first
+   * deployment unless they set `startCursor`), and never later once events are stored: days before it
+   * are not read. CDK context `-c projectionStart=yyyy-MM-dd`.
+   * @default the day of the earliest `startCursor` when every stream sets one, else "2020-01-01"
+   */
   readonly projectionStart?: string;
+  /**
+   * Lake Formation grants for analysts, for accounts where Lake Formation governs the Data Catalog:
+   * IAM principal ARNs (roles or users) given DESCRIBE on the database and SELECT and DESCRIBE on
+   * `events`, `events_lines` and `events_dedup`. The deploying role must be a Lake Formation
+   * administrator. Attach the analysts' policy too (`grantQuery`, output `AnalystsPolicyArn`).
+   * @default no Lake Formation grants (IAM alone governs the catalog)
+   */
+  readonly analystLakeFormationPrincipals?: readonly string[];
   /** Athena stops a query after scanning this many bytes. @default 10 GiB */
   readonly bytesScannedCutoff?: number;
   /** @default one month */

@@ -41,8 +41,10 @@ export class MonitorLakeStack extends Stack {
         {
           id: "AwsSolutions-IAM5",
           reason:
-            "Wildcards are object keys under <prefix>events/ (each run writes new, unpredictable keys), the imported " +
-            "secret's random ARN suffix, and CDK's own grants for the log group, alarms and schedule targets.",
+            "Wildcards are object keys under <prefix>events/ (each run writes new, unpredictable keys) and in the " +
+            "query-results bucket (Athena names each result), the imported secret's random ARN suffix, " +
+            "lakeformation:GetDataAccess (which takes no resource), and CDK's own grants for the log group, " +
+            "alarms and schedule targets.",
         },
         {
           id: "AwsSolutions-S1",

@@ -3,6 +3,7 @@ import type * as athena from "aws-cdk-lib/aws-athena";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as glue from "aws-cdk-lib/aws-glue";
+import type * as iam from "aws-cdk-lib/aws-iam";
 import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
@@ -10,6 +11,7 @@ import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { createAnalystsPolicy } from "./analysts-policy";
 import { createDashboard } from "./dashboard";
 import { DetectionAlarms } from "./detection-alarms";
 import { createIngestAlarms } from "./ingest-alarms";
@@ -18,6 +20,7 @@ import { keyPolicyForServices } from "./key-policy";
 import { createKeySecrets } from "./key-secrets";
 import type { MonitorLakeProps } from "./monitor-lake-props";
 import { createOutputs } from "./outputs";
+import { projectionStart } from "./projection-start";
 import { createQuery } from "./query";
 import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
@@ -45,6 +48,10 @@ export class MonitorLake extends Construct {
   readonly alarmTopic: sns.Topic;
   readonly database: glue.Database;
   readonly workgroup: athena.CfnWorkGroup;
+  /** Where the workgroup writes query results (their own bucket, expiring). */
+  readonly queryResults: s3.Bucket;
+  /** What analysts need to run the saved queries (output `AnalystsPolicyArn`). */
+  readonly analystsPolicy: iam.ManagedPolicy;
   readonly failureQueue: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -56,12 +63,13 @@ export class MonitorLake extends Construct {
     this.streams = streams;
     const timeout = props.timeout ?? Duration.minutes(5);
 
-    this.bucket = createStorage(this, {
+    const storage = createStorage(this, {
       prefix,
       ...(key ? { encryptionKey: key } : {}),
       ...(props.objectLock ? { objectLock: props.objectLock } : {}),
       ...(props.retentionDays ? { retentionDays: props.retentionDays } : {}),
     });
+    this.bucket = storage.lake;
     this.table = createStateTable(this, key);
     const secrets = createKeySecrets(this, streams, key);
     this.secrets = secrets.byStream;
@@ -87,11 +95,27 @@ export class MonitorLake extends Construct {
     const query = createQuery(this, {
       bucket: this.bucket,
       prefix,
-      projectionStart: props.projectionStart ?? "2020-01-01",
+      projectionStart: projectionStart(props.projectionStart, streams),
       bytesScannedCutoff: props.bytesScannedCutoff ?? 10 * 1024 ** 3,
+      accessLogs: storage.accessLogs,
+      ...(key ? { encryptionKey: key } : {}),
     });
     this.database = query.database;
     this.workgroup = query.workgroup;
+    this.queryResults = query.results;
+    this.analystsPolicy = createAnalystsPolicy(this, {
+      workgroupName: this.workgroup.name,
+      databaseName: query.databaseName,
+      tableNames: query.tableNames,
+      catalog: query.catalog,
+      lake: this.bucket,
+      prefix,
+      results: query.results,
+      ...(key ? { encryptionKey: key } : {}),
+      ...(props.analystLakeFormationPrincipals
+        ? { lakeFormationPrincipals: props.analystLakeFormationPrincipals }
+        : {}),
+    });
 
     const health = createIngestAlarms(this, {
       function: this.function,
@@ -122,6 +146,25 @@ export class MonitorLake extends Construct {
       workgroup: this.workgroup,
       database: this.database,
       dashboard,
+      analystsPolicy: this.analystsPolicy,
     });
+  }
+
+  /**
+   * Lets `grantee` run the saved queries: attaches the analysts' managed policy to its role, user or
+   * group (a function or other grantable gets it on its role; imported ones too). Throws for a
+   * principal that is none of these: attach the output `AnalystsPolicyArn` where it belongs instead.
+   */
+  grantQuery(grantee: iam.IGrantable): void {
+    const principal = grantee.grantPrincipal as iam.IPrincipal & Partial<iam.IRole & iam.IUser & iam.IGroup>;
+    if (principal.roleArn !== undefined) this.analystsPolicy.attachToRole(principal as iam.IRole);
+    else if (principal.userArn !== undefined) this.analystsPolicy.attachToUser(principal as iam.IUser);
+    else if (principal.groupArn !== undefined) this.analystsPolicy.attachToGroup(principal as iam.IGroup);
+    else {
+      throw new Error(
+        `grantQuery needs a role, user or group (got ${principal.toString()}): attach the policy of the ` +
+          "output AnalystsPolicyArn to the identity that runs the queries.",
+      );
+    }
   }
 }

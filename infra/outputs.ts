@@ -3,6 +3,7 @@ import type * as athena from "aws-cdk-lib/aws-athena";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import type * as glue from "aws-cdk-lib/aws-glue";
+import type * as iam from "aws-cdk-lib/aws-iam";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
@@ -19,6 +20,7 @@ export interface OutputsProps {
   readonly workgroup: athena.CfnWorkGroup;
   readonly database: glue.Database;
   readonly dashboard: cloudwatch.Dashboard;
+  readonly analystsPolicy: iam.IManagedPolicy;
 }
 
 /** The stack outputs: what a user copies after `cdk deploy` (README, "Deploy"). */
@@ -50,6 +52,10 @@ export function createOutputs(scope: Construct, props: OutputsProps): void {
   new CfnOutput(scope, "LogGroupName", { value: props.logGroup.logGroupName });
   new CfnOutput(scope, "AthenaWorkGroup", { value: props.workgroup.name });
   new CfnOutput(scope, "AthenaDatabase", { value: props.database.databaseName });
+  new CfnOutput(scope, "AnalystsPolicyArn", {
+    description: "attach to analysts' roles, users or groups: runs the saved queries in AthenaWorkGroup",
+    value: props.analystsPolicy.managedPolicyArn,
+  });
   new CfnOutput(scope, "DashboardUrl", {
     value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${props.dashboard.dashboardName}`,
   });

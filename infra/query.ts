@@ -1,9 +1,13 @@
-import { Aws, Stack, Token } from "aws-cdk-lib";
+import { Aws, RemovalPolicy, Stack, Token } from "aws-cdk-lib";
 import * as athena from "aws-cdk-lib/aws-athena";
 import * as glue from "aws-cdk-lib/aws-glue";
+import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as s3 from "aws-cdk-lib/aws-s3";
-import type { Construct } from "constructs";
-import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
+import type { Construct, IDependable } from "constructs";
+import { dedupViewSql, EVENT_FIELDS, EVENTS_LINES, hiveType, VIEW_COLUMNS } from "./athena-schema";
+import { athenaViewTableInput } from "./athena-view";
+import { createQueryResults } from "./query-results";
+import { SAVED_QUERIES } from "./saved-queries";
 
 export interface QueryProps {
   readonly bucket: s3.IBucket;
@@ -11,25 +15,51 @@ export interface QueryProps {
   /** First `dt` of the partition projection. */
   readonly projectionStart: string;
   readonly bytesScannedCutoff: number;
+  /** The server-access-log bucket, for the results bucket's logs. */
+  readonly accessLogs: s3.IBucket;
+  /** Encrypts the query results. @default SSE-S3 */
+  readonly encryptionKey?: kms.IKey;
 }
 
 export interface Query {
   readonly database: glue.Database;
+  /** The database's name as text (the Database's own is a token at synth). */
+  readonly databaseName: string;
+  /** The database, its tables and the view: what grants on them wait for. */
+  readonly catalog: readonly IDependable[];
   readonly workgroup: athena.CfnWorkGroup;
+  /** Where the workgroup writes query results. */
+  readonly results: s3.Bucket;
+  /** The Glue tables and view analysts read (events, events_lines, events_dedup), by name. */
+  readonly tableNames: readonly string[];
 }
 
+/** Days a query result is kept in the results bucket. */
+export const RESULTS_EXPIRATION_DAYS = 7;
+
 /**
- * Athena over the lake: the Glue database ("Database"), the events table ("Events"), the dedup view
- * ("EventsDedupView"), the workgroup ("WorkGroup") and the saved queries ("Query-<name>").
+ * Athena over the lake: the Glue database ("Database"), the events table ("Events"), the exact-line
+ * table ("EventsLines"), the dedup view over it ("EventsDedupView"), the workgroup ("WorkGroup") and
+ * the saved queries ("Query-<name>").
  */
 export function createQuery(scope: Construct, props: QueryProps): Query {
   const databaseName = lakeDatabaseName(scope);
+  // Deleted with the stack (its tables and view are too; the data stays in the retained bucket): a
+  // retained database would keep its fixed name and fail the next deployment with "already exists".
   const database = new glue.Database(scope, "Database", {
     databaseName,
     description: "DocuSign Monitor events (monitor-lake)",
+    removalPolicy: RemovalPolicy.DESTROY,
   });
   const events = createEventsTable(scope, database, props);
-  createDedupView(scope, database, databaseName).node.addDependency(events);
+  const lines = createLinesTable(scope, database, props);
+  const view = createDedupView(scope, database, databaseName);
+  view.node.addDependency(lines);
+  const results = createQueryResults(scope, {
+    accessLogs: props.accessLogs,
+    expirationDays: RESULTS_EXPIRATION_DAYS,
+    ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+  });
   const workgroup = new athena.CfnWorkGroup(scope, "WorkGroup", {
     name: `monitor-lake-${Stack.of(scope).stackName}`,
     description: "Queries over the monitor-lake events",
@@ -41,8 +71,10 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
       bytesScannedCutoffPerQuery: props.bytesScannedCutoff,
       engineVersion: { selectedEngineVersion: "Athena engine version 3" },
       resultConfiguration: {
-        outputLocation: `s3://${props.bucket.bucketName}/${props.prefix}athena-results/`,
-        encryptionConfiguration: { encryptionOption: "SSE_S3" },
+        outputLocation: `s3://${results.bucketName}/`,
+        encryptionConfiguration: props.encryptionKey
+          ? { encryptionOption: "SSE_KMS", kmsKey: props.encryptionKey.keyArn }
+          : { encryptionOption: "SSE_S3" },
       },
     },
   });
@@ -56,7 +88,14 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
     });
     query.node.addDependency(workgroup);
   }
-  return { database, workgroup };
+  return {
+    database,
+    databaseName,
+    catalog: [database, events, lines, view],
+    workgroup,
+    results,
+    tableNames: ["events", EVENTS_LINES.table, "events_dedup"],
+  };
 }
 
 /**
@@ -75,6 +114,18 @@ function lakeDatabaseName(scope: Construct): string {
   return name;
 }
 
+/** `dt` projected from the configured start to today, one partition per day (yyyy-MM-dd). */
+function dtProjection(props: QueryProps): Record<string, glue.PartitionProjectionConfiguration> {
+  return {
+    dt: glue.PartitionProjectionConfiguration.date({
+      min: props.projectionStart,
+      max: "NOW",
+      format: "yyyy-MM-dd",
+      step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
+    }),
+  };
+}
+
 function createEventsTable(scope: Construct, database: glue.Database, props: QueryProps): glue.S3Table {
   const events = new glue.S3Table(scope, "Events", {
     database,
@@ -88,18 +139,12 @@ function createEventsTable(scope: Construct, database: glue.Database, props: Que
       type: glue.Schema.custom(hiveType(f.type)),
     })),
     partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
-    partitionProjection: {
-      dt: glue.PartitionProjectionConfiguration.date({
-        min: props.projectionStart,
-        max: "NOW",
-        format: "yyyy-MM-dd",
-        step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
-      }),
-    },
+    partitionProjection: dtProjection(props),
     compressed: true,
   });
   // OpenX SerDe: JSON keys are matched case-insensitively (eventId -> eventid) and `data`, an object,
-  // is read into its string column as JSON text.
+  // is read into its string column as JSON text (on Athena with its keys lower-cased: the view reads
+  // events_lines instead).
   (events.node.defaultChild as glue.CfnTable).addPropertyOverride(
     "TableInput.StorageDescriptor.SerdeInfo.Parameters",
     { "case.insensitive": "TRUE", "ignore.malformed.json": "FALSE", "dots.in.keys": "FALSE" },
@@ -107,27 +152,42 @@ function createEventsTable(scope: Construct, database: glue.Database, props: Que
   return events;
 }
 
+/** `events_lines`: the exact stored lines (athena-schema.ts, EVENTS_LINES). */
+function createLinesTable(scope: Construct, database: glue.Database, props: QueryProps): glue.S3Table {
+  const lines = new glue.S3Table(scope, "EventsLines", {
+    database,
+    tableName: EVENTS_LINES.table,
+    description: "Every stored line as it is (the exact NDJSON text), one row per line",
+    storage: glue.S3TableStorage.fromBucket(props.bucket),
+    s3Prefix: `${props.prefix}events/`,
+    dataFormat: new glue.DataFormat({
+      inputFormat: new glue.InputFormat(EVENTS_LINES.inputFormat),
+      outputFormat: new glue.OutputFormat(EVENTS_LINES.outputFormat),
+      serializationLibrary: new glue.SerializationLibrary(EVENTS_LINES.serializationLibrary),
+    }),
+    columns: [{ name: EVENTS_LINES.column, type: glue.Schema.STRING }],
+    partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
+    partitionProjection: dtProjection(props),
+    compressed: true,
+  });
+  (lines.node.defaultChild as glue.CfnTable).addPropertyOverride(
+    "TableInput.StorageDescriptor.SerdeInfo.Parameters",
+    EVENTS_LINES.serdeParameters,
+  );
+  return lines;
+}
+
 function createDedupView(scope: Construct, database: glue.Database, databaseName: string): glue.CfnTable {
-  const prestoView = {
-    originalSql: dedupViewSql(databaseName),
-    catalog: "awsdatacatalog",
-    schema: databaseName,
-    columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
-  };
   return new glue.CfnTable(scope, "EventsDedupView", {
     catalogId: Aws.ACCOUNT_ID,
     databaseName: database.databaseName,
-    tableInput: {
+    tableInput: athenaViewTableInput({
       name: "events_dedup",
-      description: "One row per eventId, with event_time parsed from timestamp",
-      tableType: "VIRTUAL_VIEW",
-      parameters: { presto_view: "true", comment: "Presto View" },
-      viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString("base64")} */`,
-      viewExpandedText: "/* Presto View */",
-      storageDescriptor: {
-        columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.hiveType })),
-        serdeInfo: {},
-      },
-    },
+      description:
+        "One row per eventId, every field read from the exact line, event_time parsed from timestamp",
+      database: databaseName,
+      sql: dedupViewSql(databaseName),
+      columns: VIEW_COLUMNS,
+    }),
   });
 }

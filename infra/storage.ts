@@ -11,11 +11,16 @@ export interface StorageProps {
   readonly retentionDays?: number;
 }
 
+export interface Storage {
+  readonly lake: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+}
+
 /**
  * The lake bucket and its server-access-log bucket, both retained. Created in `scope` (the MonitorLake
  * construct) with the ids "AccessLogs" and "Lake", which an existing stack's logical ids depend on.
  */
-export function createStorage(scope: Construct, props: StorageProps): s3.Bucket {
+export function createStorage(scope: Construct, props: StorageProps): Storage {
   const accessLogs = new s3.Bucket(scope, "AccessLogs", {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     // S3 server access logging delivers only to SSE-S3 buckets, so never the customer key here.
@@ -26,7 +31,7 @@ export function createStorage(scope: Construct, props: StorageProps): s3.Bucket 
     lifecycleRules: [{ expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) }],
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  return new s3.Bucket(scope, "Lake", {
+  const lake = new s3.Bucket(scope, "Lake", {
     blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
     enforceSSL: true,
     ...(props.encryptionKey
@@ -46,11 +51,18 @@ export function createStorage(scope: Construct, props: StorageProps): s3.Bucket 
         ],
         ...(props.retentionDays ? { expiration: Duration.days(props.retentionDays) } : {}),
       },
-      { id: "athena-results", prefix: `${props.prefix}athena-results/`, expiration: Duration.days(30) },
+      // Where query results went before they had their own bucket (query-results.ts): they still expire.
+      {
+        id: "athena-results",
+        prefix: `${props.prefix}athena-results/`,
+        expiration: Duration.days(30),
+        noncurrentVersionExpiration: Duration.days(1),
+      },
       { id: "incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(1) },
     ],
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  return { lake, accessLogs };
 }
 
 function objectLockSettings(lock: MonitorLakeProps["objectLock"]): Partial<s3.BucketProps> {
