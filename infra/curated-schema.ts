@@ -246,11 +246,14 @@ export function mergeSql(database: string, window: MergeWindow): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(window.fromDay))
     throw new Error(`from day "${window.fromDay}" is not yyyy-MM-dd`);
   return mergeSqlTemplate(database)
-    .replaceAll("{watermark}", window.watermark)
-    .replaceAll("{fromDay}", window.fromDay);
+    .replaceAll(MERGE_PLACEHOLDERS.watermark, window.watermark)
+    .replaceAll(MERGE_PLACEHOLDERS.fromDay, window.fromDay);
 }
 
-/** The merge with `{watermark}` and `{fromDay}` left in, for the state machine to fill in. */
+/** The markers of `mergeSqlTemplate` that the window fills in. */
+export const MERGE_PLACEHOLDERS = { watermark: "__WATERMARK__", fromDay: "__FROM_DAY__" } as const;
+
+/** The merge with the window's placeholders left in, for the state machine to fill in. */
 export function mergeSqlTemplate(database: string): string {
   const typed = CURATED_COLUMNS.map((c) => `${c.sql} AS "${c.name}"`).join(",\n    ");
   const names = CURATED_COLUMNS.map((c) => `"${c.name}"`);
@@ -266,14 +269,14 @@ USING (
         SELECT "line", "dt", "$path" AS "source_path",
           CAST("$file_modified_time" AT TIME ZONE 'UTC' AS timestamp(6)) AS "source_time"
         FROM "${database}"."${LINES_TABLE}"
-        WHERE "dt" >= '{fromDay}'
-          AND "$file_modified_time" >= TIMESTAMP '{watermark} UTC' - INTERVAL '${WATERMARK_OVERLAP_MINUTES}' MINUTE
+        WHERE "dt" >= '${MERGE_PLACEHOLDERS.fromDay}'
+          AND "$file_modified_time" >= TIMESTAMP '${MERGE_PLACEHOLDERS.watermark} UTC' - INTERVAL '${WATERMARK_OVERLAP_MINUTES}' MINUTE
       )
     ) AS typed
   ) WHERE "copy" = 1
 ) AS s
 ON t."stream" = s."stream" AND t."key_day" = s."key_day" AND ${key("t")} = ${key("s")}
-  AND (t."key_day" >= '{fromDay}' OR t."key_day" = '')
+  AND (t."key_day" >= '${MERGE_PLACEHOLDERS.fromDay}' OR t."key_day" = '')
 WHEN NOT MATCHED THEN INSERT (${names.join(", ")})
 VALUES (${names.map((n) => `s.${n}`).join(", ")})`;
 }
