@@ -9,7 +9,9 @@ import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { createCuration } from "./curation";
 import { createDashboard } from "./dashboard";
 import { DetectionAlarms } from "./detection-alarms";
 import { createIngestAlarms } from "./ingest-alarms";
@@ -18,7 +20,7 @@ import { keyPolicyForServices } from "./key-policy";
 import { createKeySecrets } from "./key-secrets";
 import type { MonitorLakeProps } from "./monitor-lake-props";
 import { createOutputs } from "./outputs";
-import { createQuery } from "./query";
+import { createQuery, lakeDatabaseName } from "./query";
 import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
@@ -47,6 +49,8 @@ export class MonitorLake extends Construct {
   readonly workgroup: athena.CfnWorkGroup;
   readonly failureQueue: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The state machine that keeps `events_curated` (infra/curation.ts). */
+  readonly curation: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: MonitorLakeProps) {
     super(scope, id);
@@ -103,6 +107,18 @@ export class MonitorLake extends Construct {
     });
     this.alarmTopic = health.topic;
     this.alarms.push(...health.alarms);
+    const curation = createCuration(this, {
+      bucket: this.bucket,
+      prefix,
+      databaseName: lakeDatabaseName(this),
+      database: this.database,
+      workgroupName: this.workgroup.name,
+      alarmTopic: this.alarmTopic,
+      ...(props.curationPeriodMinutes ? { periodMinutes: props.curationPeriodMinutes } : {}),
+      ...(key ? { encryptionKey: key } : {}),
+    });
+    this.curation = curation.stateMachine;
+    this.alarms.push(...curation.alarms);
     const dashboard = createDashboard(this, this.function, streams);
     new DetectionAlarms(this, "Detections", {
       ...props.detections,
