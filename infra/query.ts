@@ -3,7 +3,9 @@ import * as athena from "aws-cdk-lib/aws-athena";
 import * as glue from "aws-cdk-lib/aws-glue";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct } from "constructs";
-import { dedupViewSql, EVENT_FIELDS, hiveType, SAVED_QUERIES, VIEW_COLUMNS } from "./athena-schema";
+import { dedupViewSql, EVENT_FIELDS, EVENTS_LINES, hiveType, VIEW_COLUMNS } from "./athena-schema";
+import { athenaViewTableInput } from "./athena-view";
+import { SAVED_QUERIES } from "./saved-queries";
 
 export interface QueryProps {
   readonly bucket: s3.IBucket;
@@ -28,8 +30,9 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
     databaseName,
     description: "DocuSign Monitor events (monitor-lake)",
   });
-  const events = createEventsTable(scope, database, props);
-  createDedupView(scope, database, databaseName).node.addDependency(events);
+  createEventsTable(scope, database, props);
+  const lines = createLinesTable(scope, database, props);
+  createDedupView(scope, database, databaseName).node.addDependency(lines);
   const workgroup = new athena.CfnWorkGroup(scope, "WorkGroup", {
     name: `monitor-lake-${Stack.of(scope).stackName}`,
     description: "Queries over the monitor-lake events",
@@ -60,10 +63,10 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
 }
 
 /**
- * The name is fixed here, not read back from the Database (a Ref token at synth): the view's base64 JSON
- * and the saved queries embed it, and a token inside base64 can never be resolved.
+ * The Glue database name. It is fixed here, not read back from the Database (a Ref token at synth): the
+ * view's base64 JSON, the saved queries and the curation's SQL embed it, and a token inside base64 can
+ * never be resolved.
  */
-/** The Glue database name: fixed from the stack name, since the view and the saved queries embed it. */
 export function lakeDatabaseName(scope: Construct): string {
   const name = `monitor_lake_${Stack.of(scope)
     .stackName.toLowerCase()
@@ -89,18 +92,12 @@ function createEventsTable(scope: Construct, database: glue.Database, props: Que
       type: glue.Schema.custom(hiveType(f.type)),
     })),
     partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
-    partitionProjection: {
-      dt: glue.PartitionProjectionConfiguration.date({
-        min: props.projectionStart,
-        max: "NOW",
-        format: "yyyy-MM-dd",
-        step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
-      }),
-    },
+    partitionProjection: dtProjection(props),
     compressed: true,
   });
   // OpenX SerDe: JSON keys are matched case-insensitively (eventId -> eventid) and `data`, an object,
-  // is read into its string column as JSON text.
+  // is read into its string column as JSON text (on Athena with its keys lower-cased: the view reads
+  // events_lines instead).
   (events.node.defaultChild as glue.CfnTable).addPropertyOverride(
     "TableInput.StorageDescriptor.SerdeInfo.Parameters",
     { "case.insensitive": "TRUE", "ignore.malformed.json": "FALSE", "dots.in.keys": "FALSE" },
@@ -108,27 +105,52 @@ function createEventsTable(scope: Construct, database: glue.Database, props: Que
   return events;
 }
 
-function createDedupView(scope: Construct, database: glue.Database, databaseName: string): glue.CfnTable {
-  const prestoView = {
-    originalSql: dedupViewSql(databaseName),
-    catalog: "awsdatacatalog",
-    schema: databaseName,
-    columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
+function dtProjection(props: QueryProps): glue.PartitionProjection {
+  return {
+    dt: glue.PartitionProjectionConfiguration.date({
+      min: props.projectionStart,
+      max: "NOW",
+      format: "yyyy-MM-dd",
+      step: { interval: 1, intervalUnit: glue.DateIntervalUnit.DAYS },
+    }),
   };
+}
+
+function createLinesTable(scope: Construct, database: glue.Database, props: QueryProps): glue.S3Table {
+  const lines = new glue.S3Table(scope, "EventsLines", {
+    database,
+    tableName: EVENTS_LINES.table,
+    description: "Every stored line as it is (the exact NDJSON text), one row per line",
+    storage: glue.S3TableStorage.fromBucket(props.bucket),
+    s3Prefix: `${props.prefix}events/`,
+    dataFormat: new glue.DataFormat({
+      inputFormat: new glue.InputFormat(EVENTS_LINES.inputFormat),
+      outputFormat: new glue.OutputFormat(EVENTS_LINES.outputFormat),
+      serializationLibrary: new glue.SerializationLibrary(EVENTS_LINES.serializationLibrary),
+    }),
+    columns: [{ name: EVENTS_LINES.column, type: glue.Schema.STRING }],
+    partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
+    partitionProjection: dtProjection(props),
+    compressed: true,
+  });
+  (lines.node.defaultChild as glue.CfnTable).addPropertyOverride(
+    "TableInput.StorageDescriptor.SerdeInfo.Parameters",
+    EVENTS_LINES.serdeParameters,
+  );
+  return lines;
+}
+
+function createDedupView(scope: Construct, database: glue.Database, databaseName: string): glue.CfnTable {
   return new glue.CfnTable(scope, "EventsDedupView", {
     catalogId: Aws.ACCOUNT_ID,
     databaseName: database.databaseName,
-    tableInput: {
+    tableInput: athenaViewTableInput({
       name: "events_dedup",
-      description: "One row per eventId, with event_time parsed from timestamp",
-      tableType: "VIRTUAL_VIEW",
-      parameters: { presto_view: "true", comment: "Presto View" },
-      viewOriginalText: `/* Presto View: ${Buffer.from(JSON.stringify(prestoView)).toString("base64")} */`,
-      viewExpandedText: "/* Presto View */",
-      storageDescriptor: {
-        columns: VIEW_COLUMNS.map((c) => ({ name: c.name, type: c.hiveType })),
-        serdeInfo: {},
-      },
-    },
+      description:
+        "One row per eventId, every field read from the exact line, event_time parsed from timestamp",
+      database: databaseName,
+      sql: dedupViewSql(databaseName),
+      columns: VIEW_COLUMNS,
+    }),
   });
 }

@@ -10,19 +10,25 @@ export interface LakeRow {
 
 /** Every line of every object under `<lake>/events/`, duplicates included. */
 export async function readLake(lake: string): Promise<LakeRow[]> {
-  const rows: LakeRow[] = [];
+  return (await readLines(lake)).map(({ dt, line }) => ({
+    dt,
+    event: JSON.parse(line) as Record<string, unknown>,
+  }));
+}
+
+/** The text of every line of every object under `<lake>/events/`, with its `dt`, in object-name order. */
+export async function readLines(lake: string): Promise<{ dt: string; line: string }[]> {
+  const lines: { dt: string; line: string }[] = [];
   const dir = join(lake, "events");
   for (const day of (await readdir(dir)).sort()) {
     const dt = /^dt=(\d{4}-\d{2}-\d{2})$/.exec(day)?.[1];
     if (!dt) continue;
     for (const file of (await readdir(join(dir, day))).sort()) {
       const text = gunzipSync(await readFile(join(dir, day, file))).toString("utf8");
-      for (const line of text.split("\n")) {
-        if (line !== "") rows.push({ dt, event: JSON.parse(line) as Record<string, unknown> });
-      }
+      for (const line of text.split("\n")) if (line !== "") lines.push({ dt, line });
     }
   }
-  return rows;
+  return lines;
 }
 
 /** The first copy of each eventId: what `events_dedup` must return. */

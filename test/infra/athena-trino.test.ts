@@ -1,7 +1,6 @@
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gzipSync } from "node:zlib";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,21 +14,25 @@ import {
   eventTimeMs,
   type LakeRow,
   readLake,
+  readLines,
   rowSet,
   trinoTime,
   unique,
 } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 import { startTrino, type Trino } from "../helpers/trino";
+import { HOSTILE_DAY, HOSTILE_EVENTS, NO_ID_DAY, writeFixtureDays } from "../helpers/trino-lake-fixtures";
 import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
-/** A day of its own for events without an eventId. */
-const NO_ID_DAY = "2021-01-01"; // inside the partition projection's range (from 2020-01-01)
+/** The simulator's days only: the hand-written fixture days are checked on their own. */
+const SIMULATED = `dt NOT IN ('${NO_ID_DAY}', '${HOSTILE_DAY}')`;
 
 /**
- * The Glue table, the events_dedup view and every saved query of the synthesized template, loaded
- * as they are into Trino 476 (Athena engine version 3's engine) over a lake the CLI writes from the
- * simulator's demo backlog (with its planted cases) plus raw duplicates.
+ * The Glue tables, the events_dedup view and every saved query of the synthesized template, loaded
+ * as they are into Trino 476 over a lake the CLI writes from the simulator's demo backlog (with its
+ * planted cases) plus raw duplicates and the fixture days. This proves the SQL runs and returns the
+ * right rows; what Trino cannot show (Athena's readers, the Glue shape of the view) is pinned by
+ * stack.test.ts and athena-view.test.ts.
  */
 
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -57,6 +60,7 @@ let schema = "";
 let today = "";
 let raw: LakeRow[] = [];
 let lake: LakeRow[] = [];
+let lines: { dt: string; line: string }[] = [];
 const timings: Record<string, number> = {};
 
 /** Runs a saved query from the template (without its `;`, which Trino's REST API rejects). */
@@ -103,19 +107,10 @@ beforeAll(async () => {
   const yesterdayDir = join(lakeDir, "events", `dt=${daysBefore(new Date().toISOString().slice(0, 10), 1)}`);
   const first = (await readdir(yesterdayDir)).sort()[0] as string;
   await copyFile(join(yesterdayDir, first), join(yesterdayDir, "replay-0000000000000000-0.json.gz"));
-  // Events without an eventId, in a day of their own: the view must keep every one of them.
-  await mkdir(join(lakeDir, "events", `dt=${NO_ID_DAY}`), { recursive: true });
-  await writeFile(
-    join(lakeDir, "events", `dt=${NO_ID_DAY}`, "demo-00000000000000aa-000.json.gz"),
-    gzipSync(
-      `${[
-        `{"timestamp":"${NO_ID_DAY}T00:00:01Z","action":"NoId","userId":"u1"}`,
-        `{"timestamp":"${NO_ID_DAY}T00:00:02Z","action":"NoId","userId":"u2"}`,
-        `{"timestamp":"${NO_ID_DAY}T00:00:03Z","eventId":"","action":"EmptyId","userId":"u3"}`,
-      ].join("\n")}\n`,
-    ),
-  );
+  // Events without an eventId, and the hostile ones, each in a day of their own.
+  await writeFixtureDays(lakeDir);
   raw = await readLake(lakeDir);
+  lines = await readLines(lakeDir);
   lake = unique(raw);
   schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
   trino = await trinoStarting;
@@ -135,7 +130,7 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-describe("the Glue table and view of the template, on Trino 476", () => {
+describe("the Glue tables and view of the template, on Trino 476", () => {
   it("reads every stored line through the table, per dt partition (projection)", async () => {
     const { rows } = await trino.query("SELECT dt, count(*) FROM events GROUP BY 1", schema);
     const expected = new Map<string, number>();
@@ -145,7 +140,7 @@ describe("the Glue table and view of the template, on Trino 476", () => {
 
   it("returns each event once although the lake holds raw duplicates", async () => {
     const { rows } = await trino.query(
-      `SELECT count(*), count(DISTINCT eventid) FROM events_dedup WHERE dt <> '${NO_ID_DAY}'`,
+      `SELECT count(*), count(DISTINCT eventid) FROM events_dedup WHERE ${SIMULATED}`,
       schema,
     );
     const ids = new Set(sim.simulator.events().map((e) => e.eventId));
@@ -167,7 +162,7 @@ describe("the Glue table and view of the template, on Trino 476", () => {
 
   it("names each event's stream from its object's name, so organizations sharing the lake can be told apart", async () => {
     const { rows } = await trino.query(
-      `SELECT stream, count(*) FROM events_dedup WHERE dt <> '${NO_ID_DAY}' GROUP BY 1`,
+      `SELECT stream, count(*) FROM events_dedup WHERE ${SIMULATED} GROUP BY 1`,
       schema,
     );
     // The replayed copy ("replay-…") loses to the first stored ("demo-…"): ties go to the first object name.
@@ -176,7 +171,7 @@ describe("the Glue table and view of the template, on Trino 476", () => {
 
   it("parses event_time from every timestamp form the simulator emits", async () => {
     const { rows } = await trino.query(
-      `SELECT eventid, "timestamp", to_unixtime(event_time) FROM events_dedup WHERE dt <> '${NO_ID_DAY}'`,
+      `SELECT eventid, "timestamp", to_unixtime(event_time) FROM events_dedup WHERE ${SIMULATED}`,
       schema,
     );
     const byId = new Map(lake.map((r) => [r.event.eventId, r.event]));
@@ -197,6 +192,58 @@ describe("the Glue table and view of the template, on Trino 476", () => {
     expect(onView.rows).toEqual([[lake.filter((r) => r.dt === day).length]]);
     expect(onView.processedRows).toBe(dayRows);
     expect(onView.processedRows).toBeLessThan(raw.length / 2);
+  });
+});
+
+describe("events_lines and the view read the exact line, keys as sent", () => {
+  it("events_lines holds every stored line byte for byte, one row per line", async () => {
+    const day = daysBefore(today, 1);
+    const { rows } = await trino.query(
+      `SELECT dt, line FROM events_lines WHERE dt IN ('${day}', '${HOSTILE_DAY}', '${NO_ID_DAY}')`,
+      schema,
+    );
+    const expected = lines.filter((l) => [day, HOSTILE_DAY, NO_ID_DAY].includes(l.dt));
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(rowSet(rows)).toEqual(rowSet(expected.map((l) => [l.dt, l.line])));
+    const perDay = await trino.query("SELECT dt, count(*) FROM events_lines GROUP BY 1", schema);
+    const counts = new Map<string, number>();
+    for (const l of lines) counts.set(l.dt, (counts.get(l.dt) ?? 0) + 1);
+    expect(rowSet(perDay.rows)).toEqual(rowSet([...counts]));
+  });
+
+  it("keeps data's keys as sent, colliding mixed-case ones included, and reads text coordinates as NULL or numbers", async () => {
+    const { rows } = await trino.query(
+      `SELECT eventid, data, latitude, longitude, ipaddresslocation.latitude, ipaddresslocation.longitude,
+         ipaddresslocation.country, isusermemberofdomain, useragentclientinfo.browser.version.major,
+         useragentclientinfo.os.family, useragentclientinfo.device
+       FROM events_dedup WHERE dt = '${HOSTILE_DAY}' ORDER BY eventid`,
+      schema,
+    );
+    expect(rows.map((r) => [r[0], JSON.parse(String(r[1])), ...r.slice(2)])).toEqual([
+      ["hostile-1", HOSTILE_EVENTS[0].data, null, null, 12.5, -3.25, "NG", null, null, null, null],
+      ["hostile-2", HOSTILE_EVENTS[1].data, 48.1, 11.6, null, null, "DE", true, "120", "Linux", null],
+    ]);
+  });
+
+  it("keeps the events table readable with coordinates as text: they are strings there", async () => {
+    const { rows } = await trino.query(
+      `SELECT eventid, latitude, longitude, ipaddresslocation.latitude FROM events
+       WHERE dt = '${HOSTILE_DAY}' ORDER BY eventid`,
+      schema,
+    );
+    expect(rows).toEqual([
+      ["hostile-1", "", "n/a", "12.5"],
+      ["hostile-2", "48.1", "11.6", ""],
+    ]);
+  });
+
+  it("monitor-alerts reads Severity, Count and EventIds as sent when data also holds severity and count", async () => {
+    const rows = await saved("monitor-alerts", (sql) =>
+      sql.replace(/dt >= date_format\([^)]*\)/, `dt = '${HOSTILE_DAY}'`),
+    );
+    expect(rows.map((r) => [r[1], r[2], r[3], JSON.parse(String(r[4])), r[5]])).toEqual([
+      ["TooManyLoginFailures", "High", "7", ["e-1", "e-2"], "u-hostile"],
+    ]);
   });
 });
 

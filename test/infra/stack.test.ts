@@ -268,7 +268,7 @@ describe("MonitorLake stack", () => {
             { Name: "eventid", Type: "string" },
             {
               Name: "ipaddresslocation",
-              Type: "struct<latitude:double,longitude:double,country:string,state:string,city:string>",
+              Type: "struct<latitude:string,longitude:string,country:string,state:string,city:string>",
             },
             { Name: "data", Type: "string" },
           ]),
@@ -304,7 +304,7 @@ describe("MonitorLake stack", () => {
     expect(database).toBe("monitor_lake_monitorlake");
     expect(presto.catalog).toBe("awsdatacatalog");
     expect(presto.schema).toBe(database);
-    expect(presto.originalSql).toContain(`FROM "${database}"."events"`);
+    expect(presto.originalSql).toContain(`FROM "${database}"."events_lines"`);
     // dt in the window's partition lets a dt filter on the view prune (athena-trino.test.ts measures it).
     expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "dt", "eventid"/);
     expect(presto.columns.map((c) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c) => c.Name));
