@@ -6,11 +6,11 @@
  * The rows come from `events_lines` (one string column `line`: each stored line exactly as written)
  * and are typed with JSON functions, which behave alike in Athena and Trino (DESIGN.md, "Athena").
  */
-import { STREAM_FROM_PATH } from "./athena-schema";
+import { EVENTS_LINES, STREAM_FROM_PATH } from "./athena-schema";
 
 export const CURATED_TABLE = "events_curated";
 /** The raw lines table (one `line string` column, partition `dt`), defined beside `events`. */
-export const LINES_TABLE = "events_lines";
+export const LINES_TABLE = EVENTS_LINES.table;
 
 export type IcebergType = "string" | "double" | "boolean" | "timestamp";
 

@@ -1,18 +1,14 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import {
   CURATED_COLUMNS,
   CURATED_PARTITIONING,
   CURATED_TABLE,
   FULL_WINDOW,
   type IcebergType,
-  LINES_TABLE,
   type MergeWindow,
   mergeSql,
   watermarkSql,
 } from "../../infra/curated-schema";
-import { ICEBERG_CATALOG, TRINO_VERSION, type Trino } from "./trino";
-import type { TemplateJson } from "./trino-metastore";
+import { ICEBERG_CATALOG, type Trino } from "./trino";
 
 /**
  * The curated table on Trino's Iceberg connector, and the curation's steps as the state machine runs
@@ -69,43 +65,6 @@ export async function runMerge(trino: Trino, schema: string, full = false): Prom
 /** Athena's `OPTIMIZE … REWRITE DATA USING BIN_PACK`, in Trino's syntax. */
 export async function optimizeCurated(trino: Trino, schema: string): Promise<void> {
   await trino.query(`ALTER TABLE "${schema}"."${CURATED_TABLE}" EXECUTE optimize`, schema);
-}
-
-/**
- * The `events_lines` table of the raw-lines contract (another change adds it to the template): the
- * template's `events` table with one `line string` column, read as text. Written into Trino's file
- * metastore here, in test code, until the template holds it.
- */
-export async function writeLinesTable(template: TemplateJson, root: string, schema: string): Promise<void> {
-  const events = Object.values(template.Resources).find(
-    (r) => r.Type === "AWS::Glue::Table" && (r.Properties.TableInput as { Name?: string }).Name === "events",
-  );
-  const input = events?.Properties.TableInput as { Parameters: Record<string, unknown> } | undefined;
-  if (!input) throw new Error("the template has no Glue table events");
-  const parameters = Object.fromEntries(
-    Object.entries(input.Parameters)
-      .filter(([k]) => k !== "classification")
-      .map(([k, v]) => [k, String(v)]),
-  );
-  const entry = {
-    writerVersion: TRINO_VERSION,
-    owner: "monitor-lake",
-    tableType: "EXTERNAL_TABLE",
-    dataColumns: [{ name: "line", type: "string", properties: {} }],
-    partitionColumns: [{ name: "dt", type: "string", properties: {} }],
-    parameters,
-    originalStorageFormat: {
-      serde: "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
-      inputFormat: "org.apache.hadoop.mapred.TextInputFormat",
-      outputFormat: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-    },
-    serdeParameters: {},
-    externalLocation: `local:///lake/events`,
-    columnStatistics: {},
-  };
-  const dir = join(root, "metastore", schema, LINES_TABLE);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, ".trinoSchema"), JSON.stringify(entry, null, 2));
 }
 
 export interface KilledMerge {

@@ -20,7 +20,6 @@ import {
   mergeWindow,
   optimizeCurated,
   runMerge,
-  writeLinesTable,
 } from "../helpers/trino-iceberg";
 import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
@@ -125,7 +124,6 @@ beforeAll(async () => {
   };
   await ingest();
   schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
-  await writeLinesTable(template, root, schema);
   trino = await trinoStarting;
   await createCuratedTable(trino, schema, "lake");
 });
