@@ -75,7 +75,7 @@ export interface KilledMerge {
 }
 
 /**
- * Starts `sql` and cancels it once it has read rows but before it finishes, as Step Functions stops
+ * Starts `sql` and cancels it once it runs, before it finishes, as Step Functions stops
  * an Athena query that outlives its task (or as a crash ends it). Throws if it finished first.
  */
 export async function killMergeMidWay(trino: Trino, sql: string, schema: string): Promise<KilledMerge> {
@@ -91,7 +91,7 @@ export async function killMergeMidWay(trino: Trino, sql: string, schema: string)
   let processedRows = 0;
   while (response.nextUri) {
     processedRows = response.stats.processedRows ?? 0;
-    if (response.stats.state === "RUNNING" && processedRows > 0) {
+    if (response.stats.state === "RUNNING") {
       await fetch(response.nextUri, { method: "DELETE", headers });
       break;
     }

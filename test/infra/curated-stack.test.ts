@@ -151,6 +151,37 @@ describe("the curation in the template", () => {
     expect(s.Vacuum?.Arguments?.QueryString).toBe(vacuumSql(DB));
   });
 
+  it("optimizes on the run scheduled at 00:00 UTC, and merges everything and vacuums on the one of a Sunday", () => {
+    // The Plan state's JSONata conditions use only $toMillis, $floor, %, /, = and `and`, which mean
+    // the same in JavaScript: evaluated here on the tick's time.
+    const evaluate = (expression: string | undefined, tick: string): boolean =>
+      new Function(
+        `return ${String(expression)
+          .replace(/^\{% | %\}$/g, "")
+          .replaceAll("$toMillis($states.input.scheduledTime)", String(Date.parse(tick)))
+          .replaceAll("$floor", "Math.floor")
+          .replaceAll(" and ", " && ")
+          .replaceAll(" = ", " === ")};`,
+      )() as boolean;
+    const plan = (tick: string) => [
+      evaluate(asl.States.Plan?.Assign?.daily, tick),
+      evaluate(asl.States.Plan?.Assign?.weekly, tick),
+    ];
+    expect(plan("2026-12-06T00:00:00Z")).toEqual([true, true]); // a Sunday
+    expect(plan("2026-12-07T00:00:00Z")).toEqual([true, false]);
+    expect(plan("2026-12-06T00:15:00Z")).toEqual([false, false]);
+    expect(plan("2026-12-05T23:00:00Z")).toEqual([false, false]);
+    expect(asl.States.FullOrIncremental).toMatchObject({
+      Choices: [{ Condition: "{% $weekly %}", Next: "FullWindow" }],
+    });
+    expect(asl.States.OptimizeToday).toMatchObject({
+      Choices: [{ Condition: "{% $daily %}", Next: "Optimize" }],
+    });
+    expect(asl.States.VacuumThisWeek).toMatchObject({
+      Choices: [{ Condition: "{% $weekly %}", Next: "Vacuum" }],
+    });
+  });
+
   it("starts it hourly with EventBridge Scheduler, passing the tick's time; 15 minutes when configured", () => {
     template.hasResourceProperties("AWS::Scheduler::Schedule", {
       ScheduleExpression: "cron(0 * * * ? *)",
