@@ -3,6 +3,7 @@ import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { ConfigError } from "../lambda/errors";
 import { parseStreamTable, StreamTableTarget } from "../lambda/streams";
+import { CURATION_PERIODS, type CurationPeriod } from "./curation";
 import { detectionOptionsFromContext } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake";
 import { MonitorLakeStack } from "./monitor-lake-stack";
@@ -12,7 +13,8 @@ import type { MonitorStream } from "./stream-settings";
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
  * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
  * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName,
- * projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user ARNs).
+ * projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user ARNs),
+ * curationPeriodMinutes (15, 20, 30 or 60).
  * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
  * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
  */
@@ -53,6 +55,13 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     if (!m) problems.push(`-c objectLock=GOVERNANCE:<days> or COMPLIANCE:<days> (got "${lock}")`);
     else objectLock = { mode: (m[1] ?? "").toUpperCase() as "GOVERNANCE" | "COMPLIANCE", days: Number(m[2]) };
   }
+  const period = text("curationPeriodMinutes");
+  const curationPeriodMinutes = period === undefined ? undefined : Number(period);
+  if (
+    curationPeriodMinutes !== undefined &&
+    !(CURATION_PERIODS as readonly number[]).includes(curationPeriodMinutes)
+  )
+    problems.push(`-c curationPeriodMinutes=${CURATION_PERIODS.join(" | ")} (got "${period}")`);
   if (problems.length > 0) {
     throw new Error(
       `monitor-lake needs these CDK context values:\n  ${problems.join("\n  ")}\ne.g. npx cdk deploy -c integrationKey=... -c userId=...`,
@@ -84,6 +93,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...(projectionStart ? { projectionStart } : {}),
     ...(analysts?.length ? { analystLakeFormationPrincipals: analysts } : {}),
     detections: detectionOptionsFromContext(get),
+    ...(curationPeriodMinutes ? { curationPeriodMinutes: curationPeriodMinutes as CurationPeriod } : {}),
   };
 }
 

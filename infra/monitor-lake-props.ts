@@ -1,6 +1,7 @@
 import type { Duration } from "aws-cdk-lib";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as logs from "aws-cdk-lib/aws-logs";
+import type { CurationPeriod } from "./curation";
 import type { DetectionOptions } from "./detection-alarms";
 import type { MonitorStream } from "./stream-settings";
 
@@ -74,4 +75,9 @@ export interface MonitorLakeProps {
   readonly logRetention?: logs.RetentionDays;
   /** Detection rules, their alarms, topics and queries (infra/detection-alarms.ts). @default every default rule */
   readonly detections?: DetectionOptions;
+  /**
+   * Minutes between merges of new raw events into the curated Iceberg table `events_curated`
+   * (infra/curation.ts): 15, 20, 30 or 60. @default 60
+   */
+  readonly curationPeriodMinutes?: CurationPeriod;
 }

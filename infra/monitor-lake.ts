@@ -10,8 +10,10 @@ import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { createAnalystsPolicy } from "./analysts-policy";
+import { createCuration } from "./curation";
 import { createDashboard } from "./dashboard";
 import { DetectionAlarms } from "./detection-alarms";
 import { createIngestAlarms } from "./ingest-alarms";
@@ -21,7 +23,7 @@ import { createKeySecrets } from "./key-secrets";
 import type { MonitorLakeProps } from "./monitor-lake-props";
 import { createOutputs } from "./outputs";
 import { projectionStart } from "./projection-start";
-import { createQuery } from "./query";
+import { createQuery, lakeDatabaseName } from "./query";
 import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
@@ -54,6 +56,8 @@ export class MonitorLake extends Construct {
   readonly analystsPolicy: iam.ManagedPolicy;
   readonly failureQueue: sqs.Queue;
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The state machine that keeps `events_curated` (infra/curation.ts). */
+  readonly curation: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: MonitorLakeProps) {
     super(scope, id);
@@ -127,6 +131,18 @@ export class MonitorLake extends Construct {
     });
     this.alarmTopic = health.topic;
     this.alarms.push(...health.alarms);
+    const curation = createCuration(this, {
+      bucket: this.bucket,
+      prefix,
+      databaseName: lakeDatabaseName(this),
+      database: this.database,
+      workgroupName: this.workgroup.name,
+      alarmTopic: this.alarmTopic,
+      ...(props.curationPeriodMinutes ? { periodMinutes: props.curationPeriodMinutes } : {}),
+      ...(key ? { encryptionKey: key } : {}),
+    });
+    this.curation = curation.stateMachine;
+    this.alarms.push(...curation.alarms);
     const dashboard = createDashboard(this, this.function, streams);
     new DetectionAlarms(this, "Detections", {
       ...props.detections,

@@ -99,10 +99,11 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
 }
 
 /**
- * The name is fixed here, not read back from the Database (a Ref token at synth): the view's base64 JSON
- * and the saved queries embed it, and a token inside base64 can never be resolved.
+ * The Glue database name. It is fixed here, not read back from the Database (a Ref token at synth): the
+ * view's base64 JSON, the saved queries and the curation's SQL embed it, and a token inside base64 can
+ * never be resolved.
  */
-function lakeDatabaseName(scope: Construct): string {
+export function lakeDatabaseName(scope: Construct): string {
   const name = `monitor_lake_${Stack.of(scope)
     .stackName.toLowerCase()
     .replace(/[^a-z0-9]+/g, "_")}`;

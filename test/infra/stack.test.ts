@@ -232,7 +232,11 @@ describe("MonitorLake stack", () => {
       for (const action of [s.Action].flat()) expect(action).not.toContain("*");
       expect(s.Resource).not.toBe("*");
     }
-    const ingester = statements.filter((s) => JSON.stringify(s.Action).includes("s3:PutObject"));
+    const ingester = statements.filter(
+      (s) =>
+        JSON.stringify(s.Action).includes("s3:PutObject") &&
+        !JSON.stringify(s.Resource).includes("/curated/"),
+    );
     expect(ingester).toHaveLength(1);
     expect(ingester[0]?.Action).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:GetObject"]);
     expect(JSON.stringify(ingester[0]?.Resource)).toContain("/events/*");
@@ -340,10 +344,13 @@ describe("MonitorLake stack", () => {
   });
 
   it("alarms on errors, throttles, duration, failed runs, stalls, auth failures and lease conflicts, to SNS", () => {
+    // Detection rules and the curation (test/infra/curated-stack.test.ts) have alarms of their own.
     const alarms = resources("AWS::CloudWatch::Alarm").filter(
       // Detection alarms (per rule, or metric math per severity) are tested in detection-alarms.test.ts.
       (a) =>
-        a.Properties.MetricName !== "RuleMatches" && !JSON.stringify(a.Properties).includes('"RuleMatches"'),
+        a.Properties.MetricName !== "RuleMatches" &&
+        !JSON.stringify(a.Properties).includes('"RuleMatches"') &&
+        !String(a.Properties.AlarmDescription).includes("curation"),
     );
     expect(alarms).toHaveLength(7);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
