@@ -3,7 +3,8 @@
 Reads NDJSON on stdin, one `{"class": "<class name>", "record": {...}}` per line, and prints one JSON
 object: {"validated": <records checked>, "errors": [{"line", "class", "uid", "path", "message"}, ...]}
 (at most 100 errors). A null attribute is an absent one, as in Parquet: nulls are removed before
-validation. Runs with the `jsonschema` package of the project's .venv (requirements-dev.txt).
+validation. Runs with the `jsonschema` package of the project's .venv (installed there as a dependency of
+cfn-lint and moto, requirements-dev.txt).
 """
 
 import json
