@@ -1,0 +1,63 @@
+import type { Duration } from "aws-cdk-lib";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import type * as logs from "aws-cdk-lib/aws-logs";
+import type { DetectionOptions } from "./detection-alarms";
+import type { MonitorStream } from "./stream-settings";
+
+export interface MonitorLakeProps {
+  /** DocuSign integration key (GUID); the default of every stream. @default none: each stream names its own */
+  readonly integrationKey?: string;
+  /**
+   * GUID of the impersonated Organization Administrator or Security Reports Administrator; the default
+   * of every stream. @default none: each stream names its own
+   */
+  readonly userId?: string;
+  /** The default of every stream. @default "demo" */
+  readonly environment?: "demo" | "production";
+  /**
+   * Streams to ingest: one per DocuSign organization, each with its own schedule, key secret, alarms and
+   * dashboard row; a field a stream leaves out takes the construct's. The function serves only these.
+   * @default one stream "default" on the legacy lens API
+   */
+  readonly streams?: readonly MonitorStream[];
+  /** EventBridge Scheduler expression; the default of every stream. @default "rate(5 minutes)" */
+  readonly schedule?: string;
+  /** Email address subscribed to the alarm topic. @default no subscription */
+  readonly alarmEmail?: string;
+  /** A redirect URI registered on the integration key, used in consent URLs. @default DocuSign's consent walkthrough page */
+  readonly redirectUri?: string;
+  /** Import this existing secret (name) for every stream that names none. @default a new secret per stream */
+  readonly keySecretName?: string;
+  /** Delete events after this many days. @default keep forever */
+  readonly retentionDays?: number;
+  /** Object Lock for tamper-evident retention; only on a new bucket. @default none */
+  readonly objectLock?: { readonly mode: "GOVERNANCE" | "COMPLIANCE"; readonly days: number };
+  /**
+   * A customer-managed KMS key for everything that stores data: the bucket (with S3 bucket keys), the
+   * state table, the key secret (when created here), the function's log group and the alarm topic.
+   * The construct adds the key-policy statements CloudWatch Logs and CloudWatch alarms need to a key
+   * defined in the same app; for an imported key it warns, and those statements must be added to the
+   * key's policy by hand (README, "Security").
+   * @default AWS-owned or AWS-managed keys (SSE-S3, DynamoDB and Secrets Manager defaults, unencrypted logs and topic)
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Prefix of everything the lake writes in the bucket; empty or ending in "/". @default "" */
+  readonly keyPrefix?: string;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** Keep it under the schedule period. @default 5 minutes */
+  readonly timeout?: Duration;
+  /**
+   * Reserve one concurrent execution per stream, so that streams never wait for each other. Turn off for
+   * accounts with a small concurrency quota: the DynamoDB lease still protects. @default true
+   */
+  readonly reservedConcurrency?: boolean;
+  /** First `dt` of the Athena partition projection. @default "2020-01-01" */
+  readonly projectionStart?: string;
+  /** Athena stops a query after scanning this many bytes. @default 10 GiB */
+  readonly bytesScannedCutoff?: number;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+  /** Detection rules, their alarms, topics and queries (infra/detection-alarms.ts). @default every default rule */
+  readonly detections?: DetectionOptions;
+}
