@@ -7,17 +7,22 @@ import { freePort } from "../../dev/free-port";
 
 /**
  * A real Trino 476 (the engine of Athena engine version 3) for the Athena tests: one coordinator on
- * 127.0.0.1 with only the Hive connector, a file metastore and Athena-style partition projection.
+ * 127.0.0.1 with the Hive connector (a file metastore, Athena-style partition projection) and the
+ * Iceberg connector over the same metastore, as Athena sees Hive and Iceberg tables in one Glue
+ * database: a Hive-catalog name that is an Iceberg table is redirected to the Iceberg catalog.
  *
  * The server tarball comes from the local Maven repository (fetched with `mvn dependency:get` the first
  * time) and is unpacked once into ~/.cache/monitor-lake/ (or $MONITOR_LAKE_CACHE), keeping only the
- * Hive plugin. Trino 476 needs Java 24 or later: $TRINO_JAVA_HOME, then $JAVA_HOME, then `java` on the
+ * Hive and Iceberg plugins. Trino 476 needs Java 24 or later: $TRINO_JAVA_HOME, then $JAVA_HOME, then `java` on the
  * PATH, then the JDKs in /usr/lib/jvm are tried in that order.
  */
 
 export const TRINO_VERSION = "476";
 /** The catalog name Athena's view JSON uses. */
 export const CATALOG = "awsdatacatalog";
+/** Trino's Iceberg catalog over the same metastore; `CATALOG` redirects Iceberg tables to it. */
+export const ICEBERG_CATALOG = "iceberg";
+const PLUGINS = ["hive", "iceberg"] as const;
 
 export interface QueryResult {
   readonly columns: string[];
@@ -52,10 +57,11 @@ function mavenTarball(): string {
   );
 }
 
-/** The unpacked server (lib/ and plugin/hive/), downloading and unpacking it the first time. */
+/** The unpacked server (lib/ and the plugins of `PLUGINS`), downloading and unpacking it the first time. */
 export function trinoHome(): string {
   const home = join(cacheDir(), `trino-server-${TRINO_VERSION}`);
-  if (existsSync(join(home, ".complete"))) return home;
+  const missing = (): string[] => PLUGINS.filter((p) => !existsSync(join(home, "plugin", p)));
+  if (existsSync(join(home, ".complete")) && missing().length === 0) return home;
   const tarball = mavenTarball();
   if (!existsSync(tarball)) {
     process.stderr.write(`Fetching trino-server ${TRINO_VERSION} (about 820 MB, once) with mvn...\n`);
@@ -82,7 +88,7 @@ export function trinoHome(): string {
   const staging = join(cacheDir(), `unpacking-${process.pid}`);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  // The Hive plugin's jars are hard links to other plugins' files: unpack all plugins, keep one.
+  // The plugins' jars are hard links to other plugins' files: unpack all plugins, keep ours.
   execFileSync("tar", [
     "-xzf",
     tarball,
@@ -93,8 +99,17 @@ export function trinoHome(): string {
     `trino-server-${TRINO_VERSION}/plugin/*`,
   ]);
   const unpacked = join(staging, `trino-server-${TRINO_VERSION}`);
+  if (existsSync(join(home, ".complete"))) {
+    // A cache from before a plugin was added: move the missing plugins in (one rename each), so that
+    // a Trino already running from this directory keeps its files.
+    for (const plugin of missing())
+      renameSync(join(unpacked, "plugin", plugin), join(home, "plugin", plugin));
+    rmSync(staging, { recursive: true, force: true });
+    return home;
+  }
   for (const plugin of readdirSync(join(unpacked, "plugin"))) {
-    if (plugin !== "hive") rmSync(join(unpacked, "plugin", plugin), { recursive: true, force: true });
+    if (!(PLUGINS as readonly string[]).includes(plugin))
+      rmSync(join(unpacked, "plugin", plugin), { recursive: true, force: true });
   }
   writeFileSync(join(unpacked, ".complete"), `${new Date().toISOString()}\n`);
   rmSync(home, { recursive: true, force: true });
@@ -165,6 +180,21 @@ export async function startTrino(root: string): Promise<Trino> {
       "hive.partition-projection-enabled=true",
       // Local disk only: S3 lists a missing prefix as empty, a directory that does not exist is an error.
       "hive.ignore-absent-partitions=true",
+      `hive.iceberg-catalog-name=${ICEBERG_CATALOG}`,
+      "",
+    ].join("\n"),
+  );
+  await writeFile(
+    join(catalogs, `${ICEBERG_CATALOG}.properties`),
+    [
+      "connector.name=iceberg",
+      // Trino's file metastore for Iceberg (its "testing" catalog type): the same files as the Hive catalog's.
+      "iceberg.catalog.type=TESTING_FILE_METASTORE",
+      "hive.metastore.catalog.dir=local:///metastore",
+      "fs.native-local.enabled=true",
+      `local.location=${root}`,
+      "iceberg.file-format=PARQUET",
+      "iceberg.compression-codec=ZSTD",
       "",
     ].join("\n"),
   );
