@@ -1,24 +1,23 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { App } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { buildApp } from "../../infra/app";
 import { OCSF_EVENTS_VIEW, OCSF_VIEWS, ocsfEventsSql } from "../../infra/ocsf-schema";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 import type { Trino } from "../helpers/trino";
+import { createCuratedTable, runMerge, writeLinesTable } from "../helpers/trino-iceberg";
+import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /**
- * A demo lake in Trino with `events_curated` and the OCSF views on top.
- *
- * STAND-IN: until issue 22's curation (branch h7-curated) lands, `events_curated` here is a Hive
- * Parquet table made by one CREATE TABLE AS over the raw lines (each stored line read exactly, as a
- * one-column text table), deduplicated per (stream, eventId) — or per exact line without an eventId —
- * with the five columns the OCSF views read: event_id, stream, event_time, dt, raw. The OCSF views are
- * created from `infra/ocsf-schema.ts` exactly as defined.
+ * A demo lake in Trino with issue 22's `events_curated` (Iceberg, filled by its full MERGE exactly as
+ * the curation runs it: test/helpers/trino-iceberg.ts) and the OCSF views of infra/ocsf-schema.ts on
+ * top, created as defined. The Glue database is the template's.
  */
-
-export const SCHEMA = "ocsf";
 
 export async function writeDemoLake(root: string, events: number): Promise<SimulatorFixture> {
   const sim = await startSimulator({
@@ -56,26 +55,25 @@ export async function addRawObject(
   await writeFile(join(dir, `${stream}-00000000000000ff-000.json.gz`), gzipSync(`${lines.join("\n")}\n`));
 }
 
-const STREAM = `regexp_extract("$path", '/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-[0-9a-f]{16}-[0-9]+\\.json\\.gz$', 1)`;
-const EVENT_TIME = `CAST(try(from_iso8601_timestamp(regexp_replace(json_extract_scalar(line, '$.timestamp'), '(\\.\\d{3})\\d+', '$1'))) AT TIME ZONE 'UTC' AS timestamp(3))`;
+const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
+  context: Record<string, unknown>;
+};
 
-/** Creates the raw-lines table, the stand-in `events_curated`, `ocsf_events` and every class view. */
-export async function createOcsfTables(trino: Trino): Promise<void> {
-  await trino.query(`CREATE SCHEMA ${SCHEMA}`);
-  await trino.query(
-    `CREATE TABLE lines (line varchar, dt varchar) WITH (format = 'TEXTFILE', external_location = 'local:///lake/events', partitioned_by = ARRAY['dt'])`,
-    SCHEMA,
-  );
-  await trino.query(`CALL system.sync_partition_metadata('${SCHEMA}', 'lines', 'FULL')`, SCHEMA);
-  await trino.query(
-    `CREATE TABLE events_curated WITH (format = 'PARQUET') AS
-     SELECT event_id, stream, event_time, dt, raw FROM (
-       SELECT json_extract_scalar(line, '$.eventId') AS event_id, ${STREAM} AS stream, ${EVENT_TIME} AS event_time,
-         dt, line AS raw,
-         row_number() OVER (PARTITION BY ${STREAM}, coalesce(nullif(json_extract_scalar(line, '$.eventId'), ''), line) ORDER BY "$path") AS rn
-       FROM lines) WHERE rn = 1`,
-    SCHEMA,
-  );
-  await trino.query(`CREATE VIEW ${OCSF_EVENTS_VIEW} AS ${ocsfEventsSql(SCHEMA)}`, SCHEMA);
-  for (const view of OCSF_VIEWS) await trino.query(`CREATE VIEW ${view.name} AS ${view.sql(SCHEMA)}`, SCHEMA);
+/** The template's Glue catalog, the raw-lines table, `events_curated` merged once, `ocsf_events` and every class view; returns the database. */
+export async function createOcsfTables(trino: Trino, root: string): Promise<string> {
+  const app = new App({
+    context: {
+      ...cdkJson.context,
+      integrationKey: "11111111-2222-3333-4444-555555555555",
+      userId: "66666666-7777-8888-9999-000000000000",
+    },
+  });
+  const template = Template.fromStack(buildApp(app)).toJSON() as TemplateJson;
+  const schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
+  await writeLinesTable(template, root, schema);
+  await createCuratedTable(trino, schema, "lake");
+  await runMerge(trino, schema, true);
+  await trino.query(`CREATE VIEW ${OCSF_EVENTS_VIEW} AS ${ocsfEventsSql(schema)}`, schema);
+  for (const view of OCSF_VIEWS) await trino.query(`CREATE VIEW ${view.name} AS ${view.sql(schema)}`, schema);
+  return schema;
 }

@@ -7,12 +7,12 @@ import { OCSF_VIEWS } from "../../infra/ocsf-schema";
 import { HOSTILE, HOSTILE_DAY, NO_ID_LINE } from "../fixtures/ocsf-hostile-events";
 import { type LakeRow, readLake } from "../helpers/lake-oracle";
 import { startTrino, type Trino } from "../helpers/trino";
-import { addRawObject, createOcsfTables, SCHEMA, writeDemoLake } from "./ocsf-lake";
+import { addRawObject, createOcsfTables, writeDemoLake } from "./ocsf-lake";
 import { type OcsfRecord, ocsfRecords, validateOcsf } from "./ocsf-records";
 
 /**
- * The OCSF views of infra/ocsf-schema.ts on Trino 476 over a demo lake the CLI writes from the
- * simulator (plus hostile and extra-family events), each record checked against OCSF 1.1.0's JSON
+ * The OCSF views of infra/ocsf-schema.ts on Trino 476 over the curated table (Iceberg, issue 22's
+ * MERGE) of a demo lake the CLI writes from the simulator (plus hostile and extra-family events), each record checked against OCSF 1.1.0's JSON
  * Schema of its class (test/fixtures/ocsf-1.1.0, validated by the jsonschema package).
  */
 
@@ -54,6 +54,7 @@ const REQUIRED: Record<OcsfClassName, string[]> = {
 let root = "";
 let trino: Trino;
 let curated = 0;
+let SCHEMA = "";
 const records = new Map<OcsfClassName, OcsfRecord[]>();
 const byUid = new Map<string, { class: OcsfClassName; record: OcsfRecord }>();
 const raw = new Map<string, Record<string, unknown>>();
@@ -65,7 +66,7 @@ beforeAll(async () => {
   await writeDemoLake(root, 6_000);
   await addRawObject(root, HOSTILE_DAY, "demo", [...Object.values(HOSTILE).map((h) => h.line), NO_ID_LINE]);
   trino = await starting;
-  await createOcsfTables(trino);
+  SCHEMA = await createOcsfTables(trino, root);
   curated = Number((await trino.query("SELECT count(*) FROM events_curated", SCHEMA)).rows[0]?.[0]);
   for (const view of OCSF_VIEWS) {
     const rows = await ocsfRecords(trino, SCHEMA, view);
