@@ -156,6 +156,8 @@ describe("the OCSF views on Trino 476", () => {
       "Envelope/Downloaded": "6001/7",
       "Envelope/Deleted": "6001/4",
       "Envelope/Completed": "6001/99",
+      "Envelope/Corrected": "6001/3",
+      "IntegratorKey/Created": "3004/1",
       "Template/Created": "3004/1",
       "Template/Deleted": "3004/4",
       "Group/Deleted": "3004/4",
