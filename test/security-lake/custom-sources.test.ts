@@ -4,6 +4,7 @@ import {
   type SecurityLakeApi,
   type SourceSpec,
 } from "../../lambda/security-lake/custom-sources";
+import { onSourcesEvent, PHYSICAL_ID } from "../../lambda/security-lake/on-event";
 import { createSignedSecurityLake, SecurityLakeError } from "../../lambda/security-lake/signed-security-lake";
 import { type FakeSecurityLake, startFakeSecurityLake } from "./fake-security-lake";
 
@@ -115,5 +116,38 @@ describe("the Security Lake custom-source custom resource, against a fake Securi
     expect(String((error as Error).message)).toMatch(
       /^Security Lake ListLogSources failed: HTTP 400 .*no route.*securitylake:ListLogSources/,
     );
+  });
+});
+
+describe("the custom resource's event handling", () => {
+  const props = (sources: SourceSpec[]) => ({ Sources: JSON.stringify(sources) });
+
+  it("Create answers one stable physical id and each source's location and provider role; Update keeps the id", async () => {
+    const created = await onSourcesEvent({ RequestType: "Create", ResourceProperties: props(SOURCES) }, api);
+    expect(created.PhysicalResourceId).toBe(PHYSICAL_ID);
+    expect(created.Data["Location.docusign-monitor-3002"]).toBe(
+      "s3://aws-security-data-lake-us-east-1-fake/ext/docusign-monitor-3002/",
+    );
+    expect(created.Data["ProviderRoleArn.docusign-monitor-6001"]).toMatch(
+      /^arn:aws:iam::123456789012:role\//,
+    );
+    const updated = await onSourcesEvent(
+      {
+        RequestType: "Update",
+        ResourceProperties: props(SOURCES.slice(1)),
+        OldResourceProperties: props(SOURCES),
+      },
+      api,
+    );
+    expect(updated.PhysicalResourceId).toBe(PHYSICAL_ID);
+    expect([...fake.sources.keys()]).toEqual(["docusign-monitor-6001"]);
+    await onSourcesEvent({ RequestType: "Delete", ResourceProperties: props(SOURCES.slice(1)) }, api);
+    expect(fake.sources.size).toBe(0);
+  });
+
+  it("a Sources property that is not a list of sources fails with what is wrong", async () => {
+    await expect(
+      onSourcesEvent({ RequestType: "Create", ResourceProperties: { Sources: '{"sourceName":"x"}' } }, api),
+    ).rejects.toThrow("not a JSON array of sources");
   });
 });
