@@ -180,6 +180,8 @@ export async function startTrino(root: string): Promise<Trino> {
       "hive.partition-projection-enabled=true",
       // Local disk only: S3 lists a missing prefix as empty, a directory that does not exist is an error.
       "hive.ignore-absent-partitions=true",
+      // As Athena: CREATE TABLE AS at an explicit location (the OCSF export's stand-in for UNLOAD).
+      "hive.non-managed-table-writes-enabled=true",
       `hive.iceberg-catalog-name=${ICEBERG_CATALOG}`,
       "",
     ].join("\n"),

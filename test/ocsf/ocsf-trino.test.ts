@@ -1,0 +1,447 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OCSF_CLASSES, type OcsfClassName } from "../../infra/ocsf-rules";
+import { OCSF_VIEWS } from "../../infra/ocsf-schema";
+import {
+  type ExportTarget,
+  exportPrefix,
+  exportSelectSql,
+  sourceName,
+  unloadSql,
+} from "../../infra/security-lake-export";
+import { HOSTILE, HOSTILE_DAY, NO_ID_LINE } from "../fixtures/ocsf-hostile-events";
+import { type LakeRow, readLake } from "../helpers/lake-oracle";
+import { startTrino, type Trino } from "../helpers/trino";
+import { addRawObject, createOcsfTables, writeDemoLake } from "./ocsf-lake";
+import { type OcsfRecord, ocsfRecords, validateOcsf } from "./ocsf-records";
+
+/**
+ * The OCSF views of infra/ocsf-schema.ts on Trino 476 over the curated table (Iceberg, issue 22's
+ * MERGE) of a demo lake the CLI writes from the simulator (plus hostile and extra-family events), each record checked against OCSF 1.1.0's JSON
+ * Schema of its class (test/fixtures/ocsf-1.1.0, validated by the jsonschema package).
+ */
+
+interface Captions {
+  readonly class_name: string;
+  readonly category_name: string;
+  readonly activity: Record<string, string>;
+  readonly severity: Record<string, string>;
+  readonly status: Record<string, string>;
+  readonly required: string[];
+  readonly at_least_one: string[][];
+}
+const CAPTIONS = JSON.parse(
+  await readFile(new URL("../fixtures/ocsf-1.1.0/captions.json", import.meta.url), "utf8"),
+) as Record<OcsfClassName, Captions>;
+
+/** OCSF 1.1.0's required attributes per class with the cloud profile, listed here and checked against the schema. */
+const BASE_REQUIRED = [
+  "activity_id",
+  "category_uid",
+  "class_uid",
+  "cloud",
+  "metadata",
+  "severity_id",
+  "time",
+  "type_uid",
+];
+const REQUIRED: Record<OcsfClassName, string[]> = {
+  base_event: BASE_REQUIRED,
+  detection_finding: [...BASE_REQUIRED, "finding_info"],
+  account_change: [...BASE_REQUIRED, "user"],
+  authentication: [...BASE_REQUIRED, "user"],
+  entity_management: [...BASE_REQUIRED, "entity"],
+  user_access: [...BASE_REQUIRED, "privileges", "user"],
+  group_management: [...BASE_REQUIRED, "group"],
+  web_resources_activity: [...BASE_REQUIRED, "web_resources"],
+};
+
+let root = "";
+let trino: Trino;
+let curated = 0;
+let SCHEMA = "";
+const records = new Map<OcsfClassName, OcsfRecord[]>();
+const byUid = new Map<string, { class: OcsfClassName; record: OcsfRecord }>();
+const raw = new Map<string, Record<string, unknown>>();
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "monitor-lake-ocsf-"));
+  const starting = startTrino(root);
+  starting.catch(() => undefined);
+  await writeDemoLake(root, 6_000);
+  await addRawObject(root, HOSTILE_DAY, "demo", [...Object.values(HOSTILE).map((h) => h.line), NO_ID_LINE]);
+  trino = await starting;
+  SCHEMA = await createOcsfTables(trino, root);
+  curated = Number((await trino.query("SELECT count(*) FROM events_curated", SCHEMA)).rows[0]?.[0]);
+  for (const view of OCSF_VIEWS) {
+    const rows = await ocsfRecords(trino, SCHEMA, view);
+    records.set(view.class, rows);
+    for (const record of rows) byUid.set(record.metadata.uid, { class: view.class, record });
+  }
+  for (const row of (await readLake(join(root, "lake"))) as LakeRow[]) {
+    if (typeof row.event.eventId === "string" && row.event.eventId !== "")
+      raw.set(row.event.eventId, row.event);
+  }
+}, 600_000);
+
+afterAll(async () => {
+  await trino?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+const all = (): { class: OcsfClassName; record: OcsfRecord }[] =>
+  [...records].flatMap(([name, rows]) => rows.map((record) => ({ class: name, record })));
+
+describe("the OCSF views on Trino 476", () => {
+  it("emit every curated event exactly once, in one class: the sum over the views is the curated table", async () => {
+    const total = all().length;
+    expect(curated).toBeGreaterThan(6_000);
+    expect(total).toBe(curated);
+    expect(byUid.size).toBe(curated);
+  });
+
+  it("validate, every record of the demo lake and of the hostile fixtures, against OCSF 1.1.0's JSON Schema of its class", async () => {
+    const result = validateOcsf(all());
+    expect(result.errors).toEqual([]);
+    expect(result.validated).toBe(curated);
+  });
+
+  it("the validator would notice: a record without a required attribute, a wrong enum, a coordinate as text", () => {
+    const [first] = records.get("authentication") ?? [];
+    const { user: _user, ...noUser } = first as OcsfRecord;
+    const result = validateOcsf([
+      { class: "authentication", record: noUser },
+      { class: "authentication", record: { ...first, activity_id: 42 } },
+      {
+        class: "authentication",
+        record: { ...first, src_endpoint: { ip: "198.51.100.1", location: { coordinates: ["", ""] } } },
+      },
+    ]);
+    expect(result.errors.map((e) => e.line)).toEqual(expect.arrayContaining([1, 2, 3]));
+  });
+
+  it("count the events no rule maps as Base Events (class 0, activity Other), with the raw line reachable through metadata.uid", async () => {
+    const counted = await trino.query("SELECT class_uid, count(*) FROM ocsf_events GROUP BY 1", SCHEMA);
+    const perView = Object.fromEntries(
+      [...records].map(([name, rows]) => [OCSF_CLASSES[name].uid, rows.length]),
+    );
+    expect(Object.fromEntries(counted.rows.map(([c, n]) => [Number(c), Number(n)]))).toEqual(perView);
+    const base = records.get("base_event") ?? [];
+    expect(base.map((r) => r.metadata.uid).sort()).toEqual(["h-envelope-no-id", "h-no-object"]);
+    for (const r of base) {
+      const { rows } = await trino.query(
+        `SELECT raw FROM events_curated WHERE event_id = '${r.metadata.uid}'`,
+        SCHEMA,
+      );
+      expect(rows.length).toBe(1);
+    }
+  });
+
+  it("put each DocuSign family into its class and activity", () => {
+    const families = new Map<string, Set<string>>();
+    for (const { class: name, record } of all()) {
+      if (record.metadata.uid in HOSTILE) continue;
+      const code = String(record.metadata.event_code);
+      const seen = families.get(code) ?? new Set<string>();
+      seen.add(`${OCSF_CLASSES[name].uid}/${record.activity_id}`);
+      families.set(code, seen);
+    }
+    const expected: Record<string, string> = {
+      "Account/UserAdded": "3001/1",
+      "Envelope/Created": "6001/1",
+      "Envelope/Sent": "6001/8",
+      "Envelope/Viewed": "6001/2",
+      "Envelope/Downloaded": "6001/7",
+      "Envelope/Deleted": "6001/4",
+      "Envelope/Completed": "6001/99",
+      "Envelope/Corrected": "6001/3",
+      "IntegratorKey/Created": "3004/1",
+      "Template/Created": "3004/1",
+      "Template/Deleted": "3004/4",
+      "Group/Deleted": "3004/4",
+      "Account/Updated": "3004/3",
+      "PermissionSet/Updated": "3004/3",
+      "Connect/Created": "3004/1",
+      "Alert/IpAddressOutsideAllowedRanges": "2004/1",
+      "Alert/SameSenderAndSigner": "2004/1",
+      "Alert/TooManyLoginFailures": "2004/1",
+      "Alert/CredentialLeakDetected": "2004/1",
+      "User/Login": "3002/1",
+      "User/SsoLogin": "3002/1",
+      "User/TwoFactorFailed": "3002/1",
+      "User/Logout": "3002/2",
+      "User/PasswordChanged": "3001/3",
+      "User/PasswordResetRequested": "3001/4",
+      "User/TwoFactorEnabled": "3001/10",
+      "User/LockedOut": "3001/9",
+      "User/Closed": "3001/5",
+      "User/Deleted": "3001/6",
+      "Account/UserRemoved": "3001/6",
+      "User/Updated": "3005/1",
+      "Organization/AdminAdded": "3005/1",
+    };
+    for (const [code, classActivity] of Object.entries(expected)) {
+      expect([...(families.get(code) ?? [])], code).toEqual([classActivity]);
+    }
+    for (const [uid, h] of Object.entries(HOSTILE)) {
+      const found = byUid.get(uid);
+      expect(found && `${OCSF_CLASSES[found.class].uid}/${found.record.activity_id}`, uid).toBe(
+        `${h.classUid}/${h.activityId}`,
+      );
+    }
+  });
+
+  it("fill each class's required attributes (OCSF 1.1.0 with the cloud profile) in every record", () => {
+    for (const [name, list] of Object.entries(REQUIRED) as [OcsfClassName, string[]][]) {
+      expect(list.sort(), name).toEqual(CAPTIONS[name].required);
+      const rows = records.get(name) ?? [];
+      for (const record of rows) {
+        for (const attribute of list) expect(record[attribute], `${name}.${attribute}`).not.toBeNull();
+        // OCSF's at_least_one constraint (a JSON Schema anyOf of required lists): one list is filled.
+        const anyOf = CAPTIONS[name].at_least_one;
+        const filled = (a: string): boolean => record[a] !== null && record[a] !== undefined;
+        if (anyOf.length > 0)
+          expect(
+            anyOf.some((list) => list.every(filled)),
+            `${name}: ${anyOf}`,
+          ).toBe(true);
+      }
+    }
+    for (const name of Object.keys(OCSF_CLASSES) as OcsfClassName[])
+      expect(records.get(name)?.length, name).toBeGreaterThan(0);
+  });
+
+  it("name classes, categories, activities, severities and statuses with OCSF 1.1.0's captions", () => {
+    for (const { class: name, record } of all()) {
+      const c = CAPTIONS[name];
+      expect(record.class_name).toBe(c.class_name);
+      expect(record.category_name).toBe(c.category_name);
+      const activity = c.activity[String(record.activity_id)];
+      expect(record.type_name).toBe(`${c.class_name}: ${activity}`);
+      if (record.activity_id !== 99) expect(record.activity_name).toBe(activity);
+      expect(record.severity).toBe(c.severity[String(record.severity_id)]);
+      expect(record.status).toBe(c.status[String(record.status_id)]);
+      expect(record.type_uid).toBe(OCSF_CLASSES[name].uid * 100 + Number(record.activity_id));
+    }
+  });
+});
+
+const text = (v: unknown): string | undefined =>
+  v === undefined || v === null || v === "" ? undefined : String(v);
+const location = (e: Record<string, unknown>): Record<string, unknown> =>
+  (e.ipAddressLocation as Record<string, unknown> | undefined) ?? {};
+
+describe("what an OCSF record holds", () => {
+  it("metadata: OCSF 1.1.0, DocuSign Monitor, uid = eventId, event_code = object/action, the original timestamp; time in epoch ms", () => {
+    let checked = 0;
+    for (const { record } of all()) {
+      const e = raw.get(record.metadata.uid);
+      if (!e || e.eventId === "h-untimed") continue;
+      const metadata = record.metadata as Record<string, unknown>;
+      expect(metadata.version).toBe("1.1.0");
+      expect(metadata.product).toEqual({ vendor_name: "DocuSign", name: "Monitor" });
+      expect(metadata.event_code).toBe([text(e.object), text(e.action)].filter(Boolean).join("/") || null);
+      expect(metadata.original_time).toBe(text(e.timestamp) ?? null);
+      const ms = /^(.{19})(\.\d+)?Z$/.exec(String(e.timestamp));
+      if (ms)
+        expect(record.time).toBe(Date.parse(`${ms[1]}${(ms[2] ?? ".000").padEnd(4, "0").slice(0, 4)}Z`));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(6_000);
+  });
+
+  it("src_endpoint: the IP, and coordinates in GeoJSON order, longitude first", () => {
+    let withCoordinates = 0;
+    for (const { record } of all()) {
+      const endpoint = record.src_endpoint as
+        | { ip: string; location?: { coordinates?: number[] } }
+        | null
+        | undefined;
+      const e = raw.get(record.metadata.uid);
+      if (!endpoint || !e) continue;
+      expect(endpoint.ip).toBe(e.ipAddress);
+      const coordinates = endpoint.location?.coordinates;
+      if (!coordinates) continue;
+      const lon = Number(e.longitude ?? location(e).longitude);
+      const lat = Number(e.latitude ?? location(e).latitude);
+      expect(coordinates).toEqual([lon, lat]);
+      withCoordinates++;
+    }
+    expect(withCoordinates).toBeGreaterThan(1_000);
+  });
+
+  it("the user agent in http_request, the acting user in actor, the target user in user", () => {
+    const change = (records.get("account_change") ?? []).find(
+      (r) => r.metadata.event_code === "Account/UserAdded",
+    );
+    const e = raw.get(String(change?.metadata.uid)) as Record<string, unknown>;
+    const data = e.data as Record<string, unknown>;
+    expect(change?.user).toEqual({
+      uid: text(e.affectedUserId) ?? text(data.AffectedUserId) ?? e.referencedUserId,
+    });
+    expect(change?.actor).toEqual({ user: { uid: e.userId } });
+    if (text(e.userAgent)) expect(change?.http_request).toEqual({ user_agent: e.userAgent });
+  });
+
+  it("unmapped keeps every field that has no slot, a new DocuSign field included", () => {
+    const web = (records.get("web_resources_activity") ?? []).find(
+      (r) => !(r.metadata.uid in HOSTILE) && r.src_endpoint,
+    ) as OcsfRecord;
+    const e = raw.get(web.metadata.uid) as Record<string, unknown>;
+    const unmapped = web.unmapped as Record<string, string>;
+    // Web Resources Activity has no actor in 1.1.0: the acting user stays in unmapped.
+    expect(unmapped.userId).toBe(e.userId);
+    expect(JSON.parse(unmapped.data as string)).toEqual(e.data);
+    expect(unmapped.site).toBe(e.site);
+    expect(unmapped.ipAddress).toBeUndefined();
+    const added = byUid.get("h-new-field")?.record.unmapped as Record<string, string>;
+    expect(JSON.parse(added.brandNewField as string)).toEqual({ nested: [1, 2] });
+    expect(byUid.get("h-new-field")?.record.status_id).toBe(99);
+    expect(byUid.get("h-new-field")?.record.status_code).toBe("Partial");
+  });
+
+  it("hostile fields: empty or textual coordinates, an invalid IP, a numeric user id, a 70,000-character user agent, an odd alert", () => {
+    const get = (id: string): Record<string, unknown> => byUid.get(id)?.record as Record<string, unknown>;
+    expect(get("h-coords-empty").src_endpoint).toEqual({ ip: "198.51.100.7", location: null });
+    expect(get("h-coords-text").src_endpoint).toEqual({
+      ip: "2001:db8::1",
+      location: { coordinates: null, country: "GB", region: null, city: null },
+    });
+    expect(get("h-bad-ip").src_endpoint).toBeNull();
+    expect((get("h-bad-ip").unmapped as Record<string, string>).ipAddress).toBe("not-an-ip");
+    expect(get("h-numeric-user").user).toEqual({ uid: "12345678901234567890" });
+    expect(get("h-numeric-user").status_id).toBe(2);
+    expect(String((get("h-long-agent").http_request as { user_agent: string }).user_agent).length).toBe(
+      65_535,
+    );
+    expect(get("h-alert-odd")).toMatchObject({ severity_id: 0, count: null });
+    expect((get("h-alert-odd").finding_info as Record<string, unknown>).related_events).toBeNull();
+    const signer = get("h-alert-signer");
+    expect(signer.severity_id).toBe(4);
+    expect(signer.evidences).toEqual([
+      { actor: { user: { uid: "user-hostile" } }, src_endpoint: { ip: "198.51.100.8", location: null } },
+      { actor: { user: { uid: "signer-1" } }, src_endpoint: { ip: "203.0.113.10", location: null } },
+    ]);
+    expect(signer.resources).toEqual([{ uid: "env-3", type: "Envelope" }]);
+    expect((signer.finding_info as Record<string, unknown>).related_events).toEqual([
+      { uid: "e1" },
+      { uid: "e2" },
+    ]);
+  });
+
+  it("an untimed event gets midnight of its dt as time; an event without eventId gets sha256 of its line as uid", async () => {
+    const untimed = byUid.get("h-untimed")?.record as OcsfRecord;
+    const { rows } = await trino.query("SELECT dt FROM events_curated WHERE event_id = 'h-untimed'", SCHEMA);
+    expect(untimed.time).toBe(Date.parse(`${rows[0]?.[0]}T00:00:00Z`));
+    expect((untimed.metadata as Record<string, unknown>).original_time).toBe("yesterday");
+    const { createHash } = await import("node:crypto");
+    const uid = `sha256:${createHash("sha256").update(NO_ID_LINE).digest("hex")}`;
+    expect(byUid.get(uid)?.class).toBe("web_resources_activity");
+  });
+});
+
+describe("the Security Lake export (Trino's CREATE TABLE AS at an explicit location stands in for Athena's UNLOAD)", () => {
+  const target = (name: OcsfClassName): ExportTarget => ({
+    location: `local:///lake/ext/${sourceName("docusign-monitor", name)}/`,
+    region: "us-east-1",
+    accountId: "123456789012",
+  });
+  const tableOf = (name: OcsfClassName, day: string): string => `export_${name}_${day.replaceAll("-", "")}`;
+
+  /** One export step for (class, day): clear the prefix, then write it whole, as the state machine does. */
+  async function exportDay(name: OcsfClassName, day: string): Promise<void> {
+    const prefix = exportPrefix(target(name), day);
+    await trino.query(`DROP TABLE IF EXISTS ${tableOf(name, day)}`, SCHEMA);
+    await rm(join(root, prefix.replace("local:///", "")), { recursive: true, force: true });
+    await trino.query(
+      `CREATE TABLE ${tableOf(name, day)} WITH (format = 'PARQUET', external_location = '${prefix}') AS ${exportSelectSql(SCHEMA, name, day)}`,
+      SCHEMA,
+    );
+  }
+
+  async function exportedFiles(): Promise<string[]> {
+    const { readdir } = await import("node:fs/promises");
+    const entries = await readdir(join(root, "lake", "ext"), { recursive: true, withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name).slice(join(root, "lake").length + 1))
+      .sort();
+  }
+
+  async function exportedUids(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const [name, day] of exported) {
+      const { rows } = await trino.query(`SELECT metadata.uid, class_uid FROM ${tableOf(name, day)}`, SCHEMA);
+      for (const [uid, classUid] of rows as [string, number][]) {
+        expect(classUid).toBe(OCSF_CLASSES[name].uid);
+        counts.set(uid, (counts.get(uid) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  const exported: [OcsfClassName, string][] = [];
+  let exportedCount = 0;
+
+  beforeAll(async () => {
+    // Two days keep the test short: the hostile fixtures' day (every class) and the newest demo day.
+    const days = `('${HOSTILE_DAY}', (SELECT max(dt) FROM events_curated WHERE dt <> '${HOSTILE_DAY}'))`;
+    const { rows } = await trino.query(
+      `SELECT DISTINCT class_uid, dt FROM ocsf_events WHERE dt IN ${days} ORDER BY 1, 2`,
+      SCHEMA,
+    );
+    const counted = await trino.query(`SELECT count(*) FROM events_curated WHERE dt IN ${days}`, SCHEMA);
+    exportedCount = Number(counted.rows[0]?.[0]);
+    for (const [classUid, day] of rows as [number, string][]) {
+      const name = (Object.keys(OCSF_CLASSES) as OcsfClassName[]).find(
+        (n) => OCSF_CLASSES[n].uid === classUid,
+      );
+      if (!name) throw new Error(`no class ${classUid}`);
+      exported.push([name, day]);
+      await exportDay(name, day);
+    }
+  }, 600_000);
+
+  it("writes Parquet objects only under ext/<source>/region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/, mixed case exactly", async () => {
+    const files = await exportedFiles();
+    expect(files.length).toBeGreaterThanOrEqual(exported.length);
+    const layout =
+      /^ext\/docusign-monitor-(\d+)\/region=us-east-1\/accountId=123456789012\/eventDay=(\d{8})\/[^/]+$/;
+    const seen = new Set<string>();
+    for (const file of files) {
+      const m = layout.exec(file);
+      expect(m, file).not.toBeNull();
+      seen.add(`${m?.[1]}/${m?.[2]}`);
+      const head = await readFile(join(root, "lake", file));
+      expect(head.subarray(0, 4).toString("latin1"), file).toBe("PAR1");
+    }
+    expect([...seen].sort()).toEqual(
+      exported.map(([n, d]) => `${OCSF_CLASSES[n].uid}/${d.replaceAll("-", "")}`).sort(),
+    );
+  });
+
+  it("exports each event exactly once, in its class's source; a re-export of a day (late events) keeps it so", async () => {
+    const once = await exportedUids();
+    expect(exportedCount).toBeGreaterThan(500);
+    expect(once.size).toBe(exportedCount);
+    expect([...once.values()].every((n) => n === 1)).toBe(true);
+    const [name, day] = exported.find(([n]) => n === "web_resources_activity") as [OcsfClassName, string];
+    await exportDay(name, day);
+    const again = await exportedUids();
+    expect(again.size).toBe(exportedCount);
+    expect([...again.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it("the UNLOAD statement Athena runs writes that same prefix and SELECT", () => {
+    const t = {
+      location: "s3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/",
+      region: "us-east-1",
+      accountId: "123456789012",
+    };
+    expect(unloadSql("db", "authentication", "2026-01-15", t)).toBe(
+      `UNLOAD (${exportSelectSql("db", "authentication", "2026-01-15")}) TO 's3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/region=us-east-1/accountId=123456789012/eventDay=20260115/' WITH (format = 'PARQUET', compression = 'ZSTD')`,
+    );
+  });
+});
