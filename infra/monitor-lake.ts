@@ -23,6 +23,7 @@ import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
 import { type ResolvedStream, resolveStreams } from "./stream-settings";
+import { validateProps } from "./validate-props";
 
 export type { MonitorLakeProps } from "./monitor-lake-props";
 export type { MonitorStream } from "./stream-settings";
@@ -50,6 +51,7 @@ export class MonitorLake extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitorLakeProps) {
     super(scope, id);
+    validateProps(props);
     const prefix = props.keyPrefix ?? "";
     const key = props.encryptionKey;
     const streams = resolveStreams(props.streams ?? [{ id: "default" }], props);

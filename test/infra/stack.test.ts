@@ -196,7 +196,7 @@ describe("MonitorLake stack", () => {
       }),
     });
     const custom = synth({
-      organizationId: "org-1",
+      organizationId: "0a0a0a0a-2222-4000-8000-000000000001",
       schedule: "rate(10 minutes)",
       redirectUri: "https://example.com/cb",
     });
@@ -215,7 +215,9 @@ describe("MonitorLake stack", () => {
       Environment: {
         Variables: Match.objectLike({
           [ENV.stream]: "default",
-          [ENV.streams]: JSON.stringify([{ id: "default", organizationId: "org-1" }]),
+          [ENV.streams]: JSON.stringify([
+            { id: "default", organizationId: "0a0a0a0a-2222-4000-8000-000000000001" },
+          ]),
         }),
       },
     });
