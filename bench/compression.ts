@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { EventFactory } from "../lambda/simulator/dataset";
+import { EventFactory } from "../lambda/simulator/event-factory";
 import type { Row } from "./measure";
 
 export const GZIP_LEVELS = [1, 6, 9] as const;

@@ -8,11 +8,13 @@
  *                detection rule switched off: the ingest time the shares below are taken of
  * `core` is the cheapest ingest there is; a Lambda run adds TLS, DocuSign's latency and S3.
  */
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
+import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../dev/fakes";
 import { runLocalIngest } from "../lambda/cli/run";
 import { ENV, parseConfig } from "../lambda/config";
 import { runIngest } from "../lambda/core/run-ingest";
@@ -20,9 +22,8 @@ import { emitMatches } from "../lambda/detections/emit";
 import { createDetector, detectingSource } from "../lambda/detections/match";
 import { activeRules, DEFAULT_RULES } from "../lambda/detections/rules";
 import { envForSimulator } from "../lambda/simulator/client-env";
-import { EventFactory } from "../lambda/simulator/dataset";
-import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../test/core/fakes";
-import { startSimulator } from "../test/helpers/simulator-fixture";
+import { EventFactory } from "../lambda/simulator/event-factory";
+import { DocuSignSimulator } from "../lambda/simulator/simulator";
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50_000);
 const ROUNDS = 3;
@@ -81,10 +82,21 @@ const match = await best("match", async () => {
 });
 const core = await best("core", () => ingest(false));
 const detect = await best("core+detect", () => ingest(true));
-const fixture = await startSimulator({ events: EVENTS, days: 5 });
+const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const identity = { integrationKey: randomUUID(), userId: randomUUID() };
+const simulator = new DocuSignSimulator({
+  publicKey: keys.publicKey,
+  ...identity,
+  seed: 7,
+  events: EVENTS,
+  days: 5,
+});
+const fixture = { simulator, url: await simulator.start(), ...identity };
 const dir = await mkdtemp(join(tmpdir(), "monitor-lake-detect-bench-"));
 const keyFile = join(dir, "key.pem");
-await writeFile(keyFile, fixture.keys.pkcs1Pem, { mode: 0o600 });
+await writeFile(keyFile, keys.privateKey.export({ type: "pkcs1", format: "pem" }).toString(), {
+  mode: 0o600,
+});
 let round = 0;
 const local = await best("local", async () => {
   const env = {

@@ -7,12 +7,12 @@
  * seed example and the Sentinel connector) are modelled as the loops they are, on the same account.
  */
 import { generateKeyPairSync } from "node:crypto";
+import { FakeClock, MemoryStateStore } from "../dev/fakes";
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_PAGE_LIMIT, DEFAULT_RATE_LIMIT_RESERVE } from "../lambda/config";
 import type { LakeObject, ObjectSink } from "../lambda/core/ports";
 import { runIngest } from "../lambda/core/run-ingest";
 import { DocuSignClient } from "../lambda/docusign/docusign-client";
-import { createRandom } from "../lambda/simulator/dataset";
-import { FakeClock, MemoryStateStore } from "../test/core/fakes";
+import { createRandom } from "../lambda/simulator/event-factory";
 
 export const DOCUSIGN_LIMITS = { perHour: 3000, burst: 200, burstWindowMs: 30_000 } as const;
 const HOUR_MS = 3_600_000;

@@ -8,8 +8,7 @@
  * BENCH_SECTIONS (compression,cold-start,drain,ingest), BENCH_NODE_OPTIONS (V8 flags for every measured process).
  */
 import { cpus, platform, release, totalmem } from "node:os";
-import type { TestProject } from "vitest/node";
-import setupMoto from "../test/global-setup";
+import { startMoto } from "../dev/moto-server";
 import { coldStart } from "./cold-start";
 import { compression } from "./compression";
 import { drainComparison, LATENCIES } from "./drain";
@@ -81,18 +80,17 @@ if (sections.has("drain")) {
 
 if (sections.has("ingest")) {
   log("ingest: starting moto from .venv...");
-  const provided: Record<string, string> = {};
-  const project = { provide: (key: string, value: string) => (provided[key] = value) };
-  const stopMoto = await setupMoto(project as unknown as TestProject);
+  const moto = await startMoto();
   // Ctrl-C: stop moto too (the simulator and measured processes share the terminal's signal).
   process.once("SIGINT", () => {
-    void stopMoto().finally(() => process.exit(130));
+    moto.stop();
+    process.exit(130);
   });
   let runs: IngestRun[];
   try {
-    runs = await ingestRuns({ motoEndpoint: provided.motoEndpoint ?? "", dir }, sizes, chunksMiB, log);
+    runs = await ingestRuns({ motoEndpoint: moto.url, dir }, sizes, chunksMiB, log);
   } finally {
-    await stopMoto();
+    moto.stop();
   }
   const find = (path: IngestRun["path"], events: number, chunkMiB?: number): IngestRun | undefined =>
     runs.find(

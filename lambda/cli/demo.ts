@@ -1,51 +1,14 @@
-import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { ENV, parseConfig } from "../config";
 import { envForSimulator } from "../simulator/client-env";
-import { DocuSignSimulator } from "../simulator/simulator";
 import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./output";
 import { runLocalIngest } from "./run";
+import { createSimulatorSetup } from "./simulator-setup";
 
 const DEMO_STREAM = "demo";
-
-export interface SimulatorSetup {
-  readonly simulator: DocuSignSimulator;
-  readonly url: string;
-  readonly integrationKey: string;
-  readonly userId: string;
-  /** PKCS#1 PEM, as DocuSign hands it out. */
-  readonly privateKeyPem: string;
-}
-
-/** A simulator with a fresh key pair and a realistic backlog, listening on loopback. */
-export async function createSimulatorSetup(options: {
-  readonly events: number;
-  readonly days: number;
-  readonly port?: number;
-  readonly faults?: DocuSignSimulator["faults"];
-}): Promise<SimulatorSetup> {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const integrationKey = randomUUID();
-  const userId = randomUUID();
-  const simulator = new DocuSignSimulator({
-    publicKey,
-    integrationKey,
-    userId,
-    seed: 42,
-    events: options.events,
-    days: options.days,
-    lateShare: 0.01,
-    untimedShare: 0.0005,
-    plantCases: true,
-    ...(options.faults === undefined ? {} : { faults: options.faults }),
-  });
-  const url = await simulator.start(options.port ?? 0);
-  const privateKeyPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-  return { simulator, url, integrationKey, userId, privateKeyPem };
-}
 
 /**
  * `npm start`: a simulated organization with five days of events (and a few of DocuSign's faults:

@@ -36,13 +36,6 @@ export function defaultMonitorUrl(env: DocuSignEnvironment, organizationId: stri
   return organizationId === undefined ? HOSTS[env].lens : HOSTS[env].organization;
 }
 
-/** The path of the stream endpoint: legacy lens, or the organization stream when an id is given. */
-export function streamPath(organizationId: string | undefined): string {
-  return organizationId === undefined
-    ? "/api/v2.0/datasets/monitor/stream"
-    : `/v1/organizations/${encodeURIComponent(organizationId)}/stream`;
-}
-
 /** The page the impersonated user opens once to grant the integration consent. */
 export function consentUrl(oauthUrl: string, integrationKey: string, redirectUri: string): string {
   const query = new URLSearchParams({

@@ -1,4 +1,4 @@
-import type { EventFactory, StoredEvent } from "./dataset";
+import type { EventFactory, StoredEvent } from "./event-factory";
 
 /**
  * The cases each saved Athena query exists to find, planted among the simulator's background events

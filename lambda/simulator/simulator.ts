@@ -2,7 +2,8 @@ import { type KeyObject, randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
-import { EventFactory, generateDataset, type StoredEvent } from "./dataset";
+import { generateDataset } from "./dataset";
+import { EventFactory, type StoredEvent } from "./event-factory";
 
 /**
  * A local stand-in for DocuSign: the OAuth JWT grant (verifying the RS256 assertion) and both

@@ -2,6 +2,7 @@ import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { describe, expect, it } from "vitest";
+import { makeEvents, received } from "../../dev/fakes";
 import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
 import { createS3Sink } from "../../lambda/aws/s3-sink";
 import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
@@ -14,7 +15,6 @@ import {
   StateInvalidError,
   StorageError,
 } from "../../lambda/errors";
-import { makeEvents, received } from "../core/fakes";
 import { awsClients, createBucket, createSecret, createStateTable, motoEnv, readLake } from "../helpers/aws";
 import { testKeyPair } from "../helpers/simulator-fixture";
 

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { startMoto } from "../global-setup";
+import { startMoto } from "../../dev/moto-server";
 import { formatReport, runChaos } from "./engine";
 import { passed } from "./scenario-result";
 import { prepareChaos } from "./setup";

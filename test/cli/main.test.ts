@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { main, parseBudget } from "../../lambda/cli/main";
-import { linesOf } from "../core/fakes";
+import { linesOf } from "../../dev/fakes";
+import { main } from "../../lambda/cli/main";
+import { parseBudget } from "../../lambda/cli/run-command";
 import { lastJsonLine, runCli, spawnCli } from "../helpers/run-cli";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { rawLinesOf } from "../../dev/fakes";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { parseConfig } from "../../lambda/config";
-import { rawLinesOf } from "../core/fakes";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 let dir: string;

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
+import { makeEvents, received } from "../../dev/fakes";
 import { Chunk, MAX_OPEN_PARTS } from "../../lambda/core/chunk";
 import { RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES } from "../../lambda/core/run-ingest";
-import { makeEvents, received } from "./fakes";
 
 const INGEST_MS = Date.UTC(2024, 0, 10);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../../dev/fakes";
 import { eventTime, parseEventTime, utcDay } from "../../lambda/core/event-time";
 import { runIngest } from "../../lambda/core/run-ingest";
-import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "./fakes";
 
 const INGEST = Date.UTC(2024, 0, 10, 12, 0, 0);
 

@@ -1,8 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
-import type { EventPage, ObjectSink } from "../../lambda/core/ports";
-import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
-import { CursorError, ErrorCode } from "../../lambda/errors";
 import {
   FakeClock,
   FakeSource,
@@ -12,7 +8,11 @@ import {
   received,
   ScriptedSource,
   WriteLog,
-} from "./fakes";
+} from "../../dev/fakes";
+import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
+import type { EventPage, ObjectSink } from "../../lambda/core/ports";
+import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
+import { CursorError, ErrorCode } from "../../lambda/errors";
 
 const options: IngestOptions = {
   stream: "s1",

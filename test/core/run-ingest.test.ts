@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
+import {
+  FakeClock,
+  FakeSource,
+  linesOf,
+  MemorySink,
+  MemoryStateStore,
+  makeEvents,
+  WriteLog,
+} from "../../dev/fakes";
 import { objectKey } from "../../lambda/core/object-key";
 import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
 import { DeadlineError, DocuSignError, ErrorCode, LeaseHeldError } from "../../lambda/errors";
-import { FakeClock, FakeSource, linesOf, MemorySink, MemoryStateStore, makeEvents, WriteLog } from "./fakes";
 
 const baseOptions: IngestOptions = {
   stream: "s1",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { FakeSource } from "../../dev/fakes";
 import type { MonitorEvent } from "../../lambda/core/ports";
 import { createDetector, createMatcher, detectingSource, RecentIds } from "../../lambda/detections/match";
 import {
@@ -7,7 +8,6 @@ import {
   DEFAULT_RULES,
   type DetectionSettings,
 } from "../../lambda/detections/rules";
-import { FakeSource } from "../core/fakes";
 
 let n = 0;
 /** A hand-built event with the catalog's shape; `over` sets or replaces fields. */

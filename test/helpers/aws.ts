@@ -3,7 +3,7 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { inject } from "vitest";
-import { linesOf } from "../core/fakes";
+import { linesOf } from "../../dev/fakes";
 
 /** Environment that points the SDK (and so the handler's own clients) at the test run's moto server. */
 export function motoEnv(): Record<string, string> {

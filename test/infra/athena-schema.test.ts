@@ -2,6 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { linesOf } from "../../dev/fakes";
 import {
   dedupViewSql,
   EVENT_FIELDS,
@@ -12,7 +13,6 @@ import {
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
 import { envForSimulator } from "../../lambda/simulator/client-env";
-import { linesOf } from "../core/fakes";
 import { startSimulator } from "../helpers/simulator-fixture";
 
 const dirs: string[] = [];

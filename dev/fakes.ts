@@ -13,8 +13,8 @@ import type {
   ReceivedEvent,
   StateStore,
   StreamState,
-} from "../../lambda/core/ports";
-import { DeadlineError, LeaseHeldError, LeaseLostError } from "../../lambda/errors";
+} from "../lambda/core/ports";
+import { DeadlineError, LeaseHeldError, LeaseLostError } from "../lambda/errors";
 
 /** A clock the test moves; the fake source advances it per page to model time spent fetching. */
 export class FakeClock implements Clock {
