@@ -10,6 +10,7 @@ import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { detectionLookbackMinutes } from "./alarm-timing";
 import { createDashboard } from "./dashboard";
 import { DetectionAlarms } from "./detection-alarms";
 import { createIngestAlarms } from "./ingest-alarms";
@@ -19,6 +20,7 @@ import { createKeySecrets } from "./key-secrets";
 import type { MonitorLakeProps } from "./monitor-lake-props";
 import { createOutputs } from "./outputs";
 import { createQuery } from "./query";
+import { runGapSeconds } from "./schedule-expression";
 import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
@@ -106,8 +108,12 @@ export class MonitorLake extends Construct {
     this.alarmTopic = health.topic;
     this.alarms.push(...health.alarms);
     const dashboard = createDashboard(this, this.function, streams);
+    const longestGap = Math.max(...streams.map((s) => runGapSeconds(s.schedule)));
     new DetectionAlarms(this, "Detections", {
       ...props.detections,
+      // Matches arrive up to a schedule gap late: the alarms look back at least that far.
+      lookbackMinutes:
+        props.detections?.lookbackMinutes ?? detectionLookbackMinutes(longestGap, timeout.toSeconds()),
       function: this.function,
       logGroup: ingest.logGroup,
       dashboard,

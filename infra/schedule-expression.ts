@@ -28,6 +28,13 @@ export function parseSchedule(expression: string): ParsedSchedule {
   );
 }
 
+/** The longest gap of a schedule that `parseSchedule` accepted (validateProps checked it first). */
+export function runGapSeconds(expression: string): number {
+  const parsed = parseSchedule(expression);
+  if (!parsed.ok) throw new Error(`schedule "${expression}" ${parsed.problem}`);
+  return parsed.gapSeconds;
+}
+
 function fail(problem: string): ParsedSchedule {
   return { ok: false, problem };
 }

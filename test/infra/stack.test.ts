@@ -341,17 +341,25 @@ describe("MonitorLake stack", () => {
       expect(q).toEqual(expect.stringContaining('"monitor_lake_monitorlake"."events_dedup"'));
   });
 
-  it("alarms on errors, throttles, duration, failed runs, stalls, auth failures and lease conflicts, to SNS", () => {
+  it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures and lease conflicts, to SNS", () => {
     const alarms = resources("AWS::CloudWatch::Alarm").filter(
       (a) => a.Properties.MetricName !== "RuleMatches",
     );
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "EventsIngested",
+      Statistic: "SampleCount",
+      Namespace: "MonitorLake",
+      Dimensions: [{ Name: "stream", Value: "default" }],
+      TreatMissingData: "breaching",
+    });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       MetricName: "IngestLagSeconds",
       Namespace: "MonitorLake",
       Dimensions: [{ Name: "stream", Value: "default" }],
-      TreatMissingData: "breaching",
+      Threshold: 7200,
+      TreatMissingData: "notBreaching",
     });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Duration", Threshold: 240_000 });
     template.hasResourceProperties("AWS::SNS::Subscription", {
