@@ -12,7 +12,7 @@ import { propsProblems } from "./validate-props";
 
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
- * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
+ * environment (demo|production), schedule, alarmEmail, summaryAlarms (true|false), keySecretName, redirectUri, retentionDays,
  * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName.
  * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
  * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
@@ -45,6 +45,9 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     if (!m) problems.push(`-c objectLock=GOVERNANCE:<days> or COMPLIANCE:<days> (got "${lock}")`);
     else objectLock = { mode: (m[1] ?? "").toUpperCase() as "GOVERNANCE" | "COMPLIANCE", days: Number(m[2]) };
   }
+  const summary = text("summaryAlarms");
+  if (summary !== undefined && !/^(true|false)$/i.test(summary))
+    problems.push(`-c summaryAlarms=true or false (got "${summary}")`);
   let detections: MonitorLakeProps["detections"];
   try {
     detections = detectionOptionsFromContext(get);
@@ -74,6 +77,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ],
     ...(retentionDays && Number.isInteger(retentionDays) && retentionDays > 0 ? { retentionDays } : {}),
     ...(objectLock ? { objectLock } : {}),
+    ...(summary !== undefined && /^true$/i.test(summary) ? { summaryAlarms: true } : {}),
     ...(detections ? { detections } : {}),
   };
   problems.push(...propsProblems(props, (path) => `-c ${path}`));

@@ -12,6 +12,7 @@ export const CONTEXT_KEYS = [
   "environment",
   "schedule",
   "alarmEmail",
+  "summaryAlarms",
   "keySecretName",
   "redirectUri",
   "retentionDays",

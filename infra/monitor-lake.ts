@@ -25,6 +25,7 @@ import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
 import { type ResolvedStream, resolveStreams } from "./stream-settings";
+import { createSummaryAlarms, notifyRecovery } from "./summary-alarms";
 import { validateProps } from "./validate-props";
 
 export type { MonitorLakeProps } from "./monitor-lake-props";
@@ -97,19 +98,21 @@ export class MonitorLake extends Construct {
     this.database = query.database;
     this.workgroup = query.workgroup;
 
+    // With summary alarms the email goes to the summary topic only.
+    const email = props.summaryAlarms ? undefined : props.alarmEmail;
     const health = createIngestAlarms(this, {
       function: this.function,
       failureQueue: this.failureQueue,
       streams,
       timeout,
-      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+      ...(email ? { alarmEmail: email } : {}),
       ...(key ? { encryptionKey: key } : {}),
     });
     this.alarmTopic = health.topic;
     this.alarms.push(...health.alarms);
     const dashboard = createDashboard(this, this.function, streams);
     const longestGap = Math.max(...streams.map((s) => runGapSeconds(s.schedule)));
-    new DetectionAlarms(this, "Detections", {
+    const detections = new DetectionAlarms(this, "Detections", {
       ...props.detections,
       // Matches arrive up to a schedule gap late: the alarms look back at least that far.
       lookbackMinutes:
@@ -117,9 +120,18 @@ export class MonitorLake extends Construct {
       function: this.function,
       logGroup: ingest.logGroup,
       dashboard,
-      alarmEmail: props.alarmEmail,
+      alarmEmail: email,
       streams: streams.map((s) => s.id),
     });
+    notifyRecovery(detections.alarms);
+    const summaryTopic = props.summaryAlarms
+      ? createSummaryAlarms(this, {
+          streams,
+          alarms: [...this.alarms, ...detections.alarms],
+          ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+          ...(key ? { encryptionKey: key } : {}),
+        })
+      : undefined;
 
     createOutputs(this, {
       bucket: this.bucket,
@@ -130,6 +142,7 @@ export class MonitorLake extends Construct {
       workgroup: this.workgroup,
       database: this.database,
       dashboard,
+      ...(summaryTopic ? { summaryTopic } : {}),
     });
   }
 }

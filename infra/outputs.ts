@@ -6,6 +6,7 @@ import type * as glue from "aws-cdk-lib/aws-glue";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
+import type * as sns from "aws-cdk-lib/aws-sns";
 import type { Construct } from "constructs";
 import { consentUrl, DEFAULT_REDIRECT_URI, defaultOAuthUrl } from "../lambda/docusign/docusign-endpoints";
 import type { ResolvedStream } from "./stream-settings";
@@ -19,6 +20,7 @@ export interface OutputsProps {
   readonly workgroup: athena.CfnWorkGroup;
   readonly database: glue.Database;
   readonly dashboard: cloudwatch.Dashboard;
+  readonly summaryTopic?: sns.ITopic;
 }
 
 /** The stack outputs: what a user copies after `cdk deploy` (README, "Deploy"). */
@@ -50,6 +52,12 @@ export function createOutputs(scope: Construct, props: OutputsProps): void {
   new CfnOutput(scope, "LogGroupName", { value: props.logGroup.logGroupName });
   new CfnOutput(scope, "AthenaWorkGroup", { value: props.workgroup.name });
   new CfnOutput(scope, "AthenaDatabase", { value: props.database.databaseName });
+  if (props.summaryTopic)
+    new CfnOutput(scope, "SummaryTopicArn", {
+      description:
+        "SNS topic of the per-stream summary alarms (summaryAlarms): subscribe here for one page per stream",
+      value: props.summaryTopic.topicArn,
+    });
   new CfnOutput(scope, "DashboardUrl", {
     value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${props.dashboard.dashboardName}`,
   });

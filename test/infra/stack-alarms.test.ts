@@ -1,8 +1,9 @@
 import { readFile } from "node:fs/promises";
-import { App } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
-import { describe, expect, it } from "vitest";
+import { App, type Stack } from "aws-cdk-lib";
+import { Annotations, Match, Template } from "aws-cdk-lib/assertions";
+import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
+import { cfnLint } from "../helpers/cfn-lint";
 
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;
@@ -24,12 +25,19 @@ interface AlarmProps {
   readonly AlarmDescription: string;
 }
 
+type Resources = Record<string, { Type: string; Properties: AlarmProps & Record<string, unknown> }>;
+
+let lastStack: Stack | undefined;
+let lastTemplate: unknown;
+
+function resourcesOf(context: Record<string, unknown>): Resources {
+  lastStack = buildApp(new App({ context: { ...cdkJson.context, ...required, ...context } }));
+  lastTemplate = Template.fromStack(lastStack).toJSON();
+  return (lastTemplate as { Resources: Resources }).Resources;
+}
+
 function alarmsOf(context: Record<string, unknown>): AlarmProps[] {
-  const stack = buildApp(new App({ context: { ...cdkJson.context, ...required, ...context } }));
-  const json = Template.fromStack(stack).toJSON() as {
-    Resources: Record<string, { Type: string; Properties: AlarmProps }>;
-  };
-  return Object.values(json.Resources)
+  return Object.values(resourcesOf(context))
     .filter((r) => r.Type === "AWS::CloudWatch::Alarm")
     .map((r) => r.Properties);
 }
@@ -124,4 +132,61 @@ describe("alarms fit the schedule", () => {
     ))
       checkAgainstSchedule(a, 86400);
   });
+});
+
+describe("alarm notifications", () => {
+  const streams = JSON.stringify([{ id: "org-a" }, { id: "org-b" }]);
+
+  it("notifies every alarm's recovery (OK) to the topics it notifies when it goes off", () => {
+    const alarms = Object.values(resourcesOf({ streams, alarmEmail: "secops@example.com" })).filter(
+      (r) => r.Type === "AWS::CloudWatch::Alarm",
+    );
+    expect(alarms.length).toBeGreaterThan(10);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions, a.Properties.AlarmDescription).toHaveLength(1);
+      expect(a.Properties.OKActions, a.Properties.AlarmDescription).toEqual(a.Properties.AlarmActions);
+    }
+  });
+
+  it("offers one summary alarm per stream, over its own and the function's alarms, on its own topic", async () => {
+    expect(
+      Object.values(resourcesOf({ streams })).some((r) => r.Type === "AWS::CloudWatch::CompositeAlarm"),
+    ).toBe(false);
+    const resources = resourcesOf({ streams, summaryAlarms: "true", alarmEmail: "secops@example.com" });
+    const logicalIdOf = (predicate: (id: string, r: Resources[string]) => boolean) =>
+      Object.entries(resources)
+        .filter(([id, r]) => predicate(id, r))
+        .map(([id]) => id);
+    const [summaryTopic] = logicalIdOf(
+      (id, r) => r.Type === "AWS::SNS::Topic" && id.startsWith("MonitorLakeSummaryAlarms"),
+    );
+    const composites = Object.values(resources).filter((r) => r.Type === "AWS::CloudWatch::CompositeAlarm");
+    expect(composites).toHaveLength(2);
+    const alarmIds = logicalIdOf((_, r) => r.Type === "AWS::CloudWatch::Alarm");
+    const streamOf = (id: string) =>
+      ((resources[id]?.Properties.Dimensions ?? []) as Array<{ Name: string; Value: string }>).find(
+        (d) => d.Name === "stream",
+      )?.Value;
+    for (const [i, stream] of ["org-a", "org-b"].entries()) {
+      const c = composites[i]?.Properties as Record<string, unknown>;
+      expect(String(c.AlarmDescription)).toMatch(new RegExp(`^Stream ${stream}:`));
+      const rule = JSON.stringify(c.AlarmRule);
+      const members = alarmIds.filter((id) => rule.includes(`"${id}"`));
+      expect(members.sort()).toEqual(
+        alarmIds.filter((id) => [stream, undefined].includes(streamOf(id))).sort(),
+      );
+      expect(c.AlarmActions).toEqual([{ Ref: summaryTopic }]);
+      expect(c.OKActions).toEqual([{ Ref: summaryTopic }]);
+    }
+    // The email goes to the summary topic only: one page per stream.
+    const subscriptions = Object.values(resources).filter((r) => r.Type === "AWS::SNS::Subscription");
+    expect(subscriptions.map((r) => r.Properties.TopicArn)).toEqual([{ Ref: summaryTopic }]);
+    const nag = Annotations.fromStack(lastStack as Stack).findError(
+      "*",
+      Match.stringLikeRegexp("AwsSolutions-.*"),
+    );
+    expect(nag.map((e) => e.entry.data)).toEqual([]);
+    const lint = await cfnLint(lastTemplate, inject("venvBin"));
+    expect(lint.code & 3, lint.out).toBe(0);
+  }, 180_000);
 });
