@@ -18,7 +18,7 @@ import { createIngestFunction } from "./ingest-function";
 import { keyPolicyForServices } from "./key-policy";
 import { createKeySecrets } from "./key-secrets";
 import type { MonitorLakeProps } from "./monitor-lake-props";
-import { createOutputs } from "./outputs";
+import { createOutputs, stableOutputIds } from "./outputs";
 import { createQuery } from "./query";
 import { runGapSeconds } from "./schedule-expression";
 import { createSchedules } from "./schedules";
@@ -142,7 +142,10 @@ export class MonitorLake extends Construct {
       workgroup: this.workgroup,
       database: this.database,
       dashboard,
+      function: this.function,
+      failureQueue: this.failureQueue,
       ...(summaryTopic ? { summaryTopic } : {}),
     });
+    stableOutputIds(this);
   }
 }
