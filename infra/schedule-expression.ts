@@ -9,7 +9,7 @@
 export const MAX_RUN_GAP_SECONDS = 24 * 3600;
 
 export type ParsedSchedule =
-  | { readonly ok: true; readonly gapSeconds: number }
+  | { readonly ok: true; readonly gapSeconds: number; readonly runsPerDay: number }
   | { readonly ok: false; readonly problem: string };
 
 const RATE_UNITS: Readonly<Record<string, number>> = { minute: 60, hour: 3600, day: 86400 };
@@ -39,13 +39,13 @@ function fail(problem: string): ParsedSchedule {
   return { ok: false, problem };
 }
 
-function checkGap(gapSeconds: number): ParsedSchedule {
+function checkGap(gapSeconds: number, runsPerDay = 86400 / gapSeconds): ParsedSchedule {
   return gapSeconds > MAX_RUN_GAP_SECONDS
     ? fail(
         `runs up to ${Number.isFinite(gapSeconds) ? `${Math.round(gapSeconds / 3600)} hours` : "forever"} apart: ` +
           "a stream runs at least once a day, so that its stall alarm (three missed runs) pages within days",
       )
-    : { ok: true, gapSeconds };
+    : { ok: true, gapSeconds, runsPerDay };
 }
 
 function parseRate(body: string): ParsedSchedule {
@@ -111,7 +111,8 @@ function parseCron(body: string): ParsedSchedule {
     if (set === undefined) return fail(`has an invalid cron() ${field.name} field "${parts[i]}"`);
     sets.push(set);
   }
-  return checkGap(longestGapSeconds(sets));
+  const { gap, runs } = cronRuns(sets);
+  return checkGap(gap, runs / CRON_DAYS);
 }
 
 /** The values of one field (`*`, `a`, `a-b`, `a/n`, `a-b/n`, `*\/n`, lists of these), or undefined. */
@@ -141,8 +142,10 @@ function expandField(value: string, field: CronField): Set<number> | undefined {
   return out;
 }
 
-/** The longest gap between runs over 400 days from 2026-01-01 (UTC), ignoring the year field. */
-function longestGapSeconds(sets: ReadonlyArray<Set<number> | undefined>): number {
+const CRON_DAYS = 400;
+
+/** The longest gap (s) and the runs over 400 days from 2026-01-01 (UTC), ignoring the year field. */
+function cronRuns(sets: ReadonlyArray<Set<number> | undefined>): { gap: number; runs: number } {
   const [minutes, hours, dom, months, dow] = sets;
   const times = [...(hours ?? [])]
     .flatMap((h) => [...(minutes ?? [])].map((m) => h * 60 + m))
@@ -150,7 +153,8 @@ function longestGapSeconds(sets: ReadonlyArray<Set<number> | undefined>): number
   const start = Date.UTC(2026, 0, 1);
   let last: number | undefined;
   let gap = 0;
-  for (let day = 0; day < 400; day++) {
+  let runs = 0;
+  for (let day = 0; day < CRON_DAYS; day++) {
     const date = new Date(start + day * 86400_000);
     if (!months?.has(date.getUTCMonth() + 1)) continue;
     if (dom && !dom.has(date.getUTCDate())) continue;
@@ -159,7 +163,8 @@ function longestGapSeconds(sets: ReadonlyArray<Set<number> | undefined>): number
       const at = day * 1440 + t;
       if (last !== undefined) gap = Math.max(gap, at - last);
       last = at;
+      runs++;
     }
   }
-  return last === undefined ? Number.POSITIVE_INFINITY : Math.max(gap, 1) * 60;
+  return { gap: last === undefined ? Number.POSITIVE_INFINITY : Math.max(gap, 1) * 60, runs };
 }

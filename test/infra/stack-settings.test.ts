@@ -137,6 +137,12 @@ describe("settings checked at synth", () => {
 });
 
 describe("schedule expressions", () => {
+  it("counts the runs a day", () => {
+    expect(parseSchedule("rate(5 minutes)")).toMatchObject({ runsPerDay: 288 });
+    expect(parseSchedule("cron(0/15 * * * ? *)")).toMatchObject({ runsPerDay: 96 });
+    expect(parseSchedule("cron(*/10 8-17 * * ? *)")).toMatchObject({ runsPerDay: 60 });
+  });
+
   it.each([
     ["rate(5 minutes)", 300],
     ["rate(1 minute)", 60],
@@ -146,7 +152,7 @@ describe("schedule expressions", () => {
     ["cron(*/10 8-17 * * ? *)", 14 * 3600 + 600],
     ["cron(0 2 * * ? *)", 86400],
   ])("%s runs at most %i s apart", (expression, gap) => {
-    expect(parseSchedule(expression)).toEqual({ ok: true, gapSeconds: gap });
+    expect(parseSchedule(expression)).toMatchObject({ ok: true, gapSeconds: gap });
   });
 
   it.each([
