@@ -1,8 +1,8 @@
 /**
  * What detections cost while ingesting, on the benchmark backlog (`npm run bench:detect`):
- *   match        the default rules (and a country allow-list) over every event, deduped by eventId
+ *   match        the default rules (and a country allow-list) over every event
  *   core         runIngest with in-memory source, sink and state (the ingest loop's own cost, no network)
- *   core+detect  the same with the Lambda's decorator: matching, one log line per match and the EMF
+ *   core+detect  the same with the Lambda's chunk observer: matching, one log line per match and the EMF
  *                data points (Powertools Logger and Metrics, their output discarded)
  *   local        the CLI's ingest over loopback HTTP from the simulator (as `npm run bench`), with every
  *                detection rule switched off: the ingest time the shares below are taken of
@@ -18,9 +18,9 @@ import { FakeClock, FakeSource, MemorySink, MemoryStateStore } from "../dev/fake
 import { runLocalIngest } from "../lambda/cli/run";
 import { ENV, parseConfig } from "../lambda/config";
 import { runIngest } from "../lambda/core/run-ingest";
-import { emitMatches } from "../lambda/detections/emit";
-import { createDetector, detectingSource } from "../lambda/detections/match";
-import { activeRules, DEFAULT_RULES } from "../lambda/detections/rules";
+import { createLambdaDetections } from "../lambda/detections/emit";
+import { createMatcher } from "../lambda/detections/match";
+import { activeRules, DEFAULT_RULES, DETECTION_ENV } from "../lambda/detections/rules";
 import { envForSimulator } from "../lambda/simulator/client-env";
 import { EventFactory } from "../lambda/simulator/event-factory";
 import { DocuSignSimulator } from "../lambda/simulator/simulator";
@@ -51,16 +51,14 @@ async function ingest(withDetections: boolean): Promise<void> {
   const inner = new FakeSource(events, 2000);
   const logger = new Logger({ serviceName: "bench" });
   const metrics = new Metrics({ namespace: "Bench", serviceName: "bench" });
-  const source = withDetections
-    ? detectingSource(inner, createDetector(rules, settings), (m) =>
-        emitMatches({ logger, metrics, clock: { now: () => Date.now() } }, "bench", m),
-      )
-    : inner;
+  const env = { [DETECTION_ENV.allowedCountries]: settings.allowedCountries.join(",") };
+  const detections = createLambdaDetections({ env, logger, metrics, clock: { now: () => Date.now() } });
+  const observer = withDetections ? { observer: detections.observer("bench") } : {};
   // Powertools writes logs and EMF to stdout: measured, then discarded.
   process.stdout.write = (() => true) as typeof process.stdout.write;
   try {
     await runIngest(
-      { source, sink: new MemorySink(), state: new MemoryStateStore(), clock },
+      { source: inner, sink: new MemorySink(), state: new MemoryStateStore(), clock, ...observer },
       {
         stream: "bench",
         owner: "bench",
@@ -78,7 +76,9 @@ async function ingest(withDetections: boolean): Promise<void> {
 print(`${EVENTS} events, ${rules.length} rules, best of ${ROUNDS} rounds\n`);
 let matches = 0;
 const match = await best("match", async () => {
-  matches = createDetector(rules, settings).inspect(events).length;
+  const matcher = createMatcher(rules, settings);
+  matches = 0;
+  for (const e of events) matches += matcher.match(e).length;
 });
 const core = await best("core", () => ingest(false));
 const detect = await best("core+detect", () => ingest(true));

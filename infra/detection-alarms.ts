@@ -7,45 +7,29 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
 import {
-  checkDetectionSettings,
   DEFAULT_RULES,
   DETECTION_ENV,
   DETECTION_LOG_MESSAGE,
   DETECTION_METRIC,
-  parseList,
-  type Rule,
-  Setting,
   Severity,
 } from "../lambda/detections/rules";
+import {
+  type DeployedRule,
+  DetectionAlarmShape,
+  type DetectionOptions,
+  deployedRules,
+} from "./detection-options";
 
-/** Overrides of one rule's defaults (lambda/detections/rules.ts). */
-export interface DetectionRuleSettings {
-  /** @default true (the country rule: only with `allowedCountries`) */
-  readonly enabled?: boolean;
-  /** Matches per period that raise the alarm. @default the rule's */
-  readonly threshold?: number;
-  /** The alarm's period in minutes: 1, 5, 10, 15, 30 or a multiple of 60. @default the rule's */
-  readonly periodMinutes?: number;
-  /** Which SNS topic the alarm notifies. @default the rule's */
-  readonly severity?: Severity;
-}
-
-/** What a deployment tunes: construct props, or `-c` context through `detectionOptionsFromContext`. */
-export interface DetectionOptions {
-  /** Off: no rule runs, no detection alarm, topic or query. @default true */
-  readonly enabled?: boolean;
-  /** Per rule id. @default every rule with its defaults */
-  readonly rules?: Readonly<Record<string, DetectionRuleSettings>>;
-  /** ISO 3166 alpha-2 codes; turns on `activity-outside-allowed-countries`. @default none */
-  readonly allowedCountries?: readonly string[];
-  /**
-   * How far back an alarm looks: it goes off when any period in this window reaches the threshold.
-   * It covers DocuSign's lag (up to 5 minutes), the schedule and a run; matches older than this (a
-   * drained backlog, whose data points carry their events' own times) never page.
-   * @default 60
-   */
-  readonly lookbackMinutes?: number;
-}
+export {
+  DEFAULT_LOOKBACK_MINUTES,
+  DEFAULT_SUPPRESS_MINUTES,
+  type DeployedRule,
+  DetectionAlarmShape,
+  type DetectionOptions,
+  type DetectionRuleSettings,
+  deployedRules,
+  detectionOptionsFromContext,
+} from "./detection-options";
 
 export interface DetectionAlarmsProps extends DetectionOptions {
   /** The ingester: gets the settings as environment variables. */
@@ -59,70 +43,55 @@ export interface DetectionAlarmsProps extends DetectionOptions {
   readonly alarmEmail?: string;
 }
 
-/** One rule as deployed. */
-export interface DeployedRule {
-  readonly rule: Rule;
-  readonly threshold: number;
-  readonly periodMinutes: number;
-  readonly severity: Severity;
-  readonly evaluationPeriods: number;
-}
+/** CloudWatch takes at most 10 metrics in one metric-math alarm; a severity with more gets several. */
+export const MAX_ALARM_METRICS = 10;
 
-export const DEFAULT_LOOKBACK_MINUTES = 60;
-
-/** Resolves the rules to deploy from the options; throws an Error that lists every invalid value. */
-export function deployedRules(options: DetectionOptions): DeployedRule[] {
-  if (options.enabled === false) return [];
-  const problems: string[] = [];
-  const lookback = options.lookbackMinutes ?? DEFAULT_LOOKBACK_MINUTES;
-  if (!(Number.isInteger(lookback) && lookback >= 1 && lookback <= 1440))
-    problems.push(`lookbackMinutes ${lookback}: use whole minutes from 1 to 1440.`);
-  const overrides = options.rules ?? {};
-  const ids = new Set(DEFAULT_RULES.map((r) => r.id));
-  for (const id of Object.keys(overrides))
-    if (!ids.has(id))
-      problems.push(`unknown detection rule "${id}"; the rule ids are ${[...ids].join(", ")}.`);
-  const { problems: countryProblems } = checkDetectionSettings(
-    { allowedCountries: (options.allowedCountries ?? []).join(",") },
-    { allowedCountries: "allowedCountries", disabledRules: "rules" },
-  );
-  problems.push(...countryProblems);
-  const deployed: DeployedRule[] = [];
-  for (const rule of DEFAULT_RULES) {
-    const o = overrides[rule.id] ?? {};
-    if (o.enabled === false) continue;
-    if (rule.requires === Setting.AllowedCountries && (options.allowedCountries ?? []).length === 0) {
-      if (o.enabled === true) problems.push(`rule "${rule.id}" needs allowedCountries (e.g. US,GB).`);
-      continue;
-    }
-    const threshold = o.threshold ?? rule.threshold;
-    const periodMinutes = o.periodMinutes ?? rule.periodMinutes;
-    if (!(Number.isInteger(threshold) && threshold >= 1))
-      problems.push(
-        `rule "${rule.id}": threshold ${threshold} must be a whole number of matches, 1 or more.`,
-      );
-    if (!([1, 5, 10, 15, 30].includes(periodMinutes) || (periodMinutes > 0 && periodMinutes % 60 === 0)))
-      problems.push(
-        `rule "${rule.id}": periodMinutes ${periodMinutes} must be 1, 5, 10, 15, 30 or a multiple of 60.`,
-      );
-    if (o.severity !== undefined && !Object.values(Severity).includes(o.severity))
-      problems.push(`rule "${rule.id}": severity "${o.severity}" must be High, Medium or Low.`);
-    deployed.push({
-      rule,
-      threshold,
-      periodMinutes,
-      severity: o.severity ?? rule.severity,
-      // Any one period in the lookback window reaching the threshold raises the alarm (1 of N).
-      evaluationPeriods: Math.max(1, Math.ceil(lookback / periodMinutes)),
-    });
-  }
-  if (problems.length > 0) throw new Error(`monitor-lake detections:\n  ${problems.join("\n  ")}`);
-  return deployed;
+/**
+ * One severity's alarm for one stream: metric math that counts the rules at their thresholds in the
+ * period (the shortest among them), raised by 1. It evaluates the longest window of its rules
+ * (lookback or quiet time), so it stays in ALARM, without notifying again, while any rule keeps matching.
+ */
+function severityAlarm(
+  scope: Construct,
+  id: string,
+  o: {
+    readonly severity: Severity;
+    readonly stream: string;
+    readonly rules: readonly DeployedRule[];
+    readonly metric: (d: DeployedRule, stream: string) => cloudwatch.Metric;
+    readonly stackName: string;
+  },
+): cloudwatch.Alarm {
+  const periodMinutes = Math.min(...o.rules.map((d) => d.periodMinutes));
+  const windowMinutes = Math.max(...o.rules.map((d) => d.evaluationPeriods * d.periodMinutes));
+  const usingMetrics = Object.fromEntries(o.rules.map((d, i) => [`r${i}`, o.metric(d, o.stream)]));
+  const expression = o.rules.map((d, i) => `IF(FILL(r${i}, 0) >= ${d.threshold}, 1, 0)`).join(" + ");
+  const list = o.rules.map((d) => `${d.rule.id} (${d.threshold})`).join(", ");
+  const description =
+    `[${o.severity}] ${o.severity}-severity detections (stream ${o.stream}): fires when a rule reaches its threshold ` +
+    `in ${periodMinutes} min, by the events' own time over the last ${windowMinutes} min, and stays quiet while ` +
+    `any keeps matching. Rules (threshold): ${list}. Per rule: metric RuleMatches, the dashboard's ` +
+    `Detections rows, Logs Insights queries "monitor-lake/${o.stackName}/detections/<rule>".`;
+  return new cloudwatch.Alarm(scope, id, {
+    alarmDescription: description.length > 1024 ? `${description.slice(0, 1023)}…` : description,
+    metric: new cloudwatch.MathExpression({
+      expression,
+      usingMetrics,
+      period: Duration.minutes(periodMinutes),
+      label: `${o.severity} rules at threshold`,
+    }),
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: Math.max(1, Math.ceil(windowMinutes / periodMinutes)),
+    datapointsToAlarm: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
 }
 
 /**
- * The CloudWatch side of detections: per enabled rule and stream one alarm on `RuleMatches`
- * (dimensions stream, rule), notifying the SNS topic of its severity; per rule a saved Logs Insights
+ * The CloudWatch side of detections: per stream one alarm per severity over its rules' `RuleMatches`
+ * (dimensions stream, rule), or with `alarms: "per-rule"` one per enabled rule, notifying the SNS topic
+ * of the severity; per rule a saved Logs Insights
  * query listing its matches; a dashboard row; and the Lambda's settings.
  */
 export class DetectionAlarms extends Construct {
@@ -133,6 +102,7 @@ export class DetectionAlarms extends Construct {
   constructor(scope: Construct, id: string, props: DetectionAlarmsProps) {
     super(scope, id);
     this.rules = deployedRules(props);
+    const shape = props.alarms ?? DetectionAlarmShape.PerSeverity;
     const enabled = new Set(this.rules.map((r) => r.rule.id));
     const off = DEFAULT_RULES.filter((r) => !enabled.has(r.id)).map((r) => r.id);
     if (off.length > 0) props.function.addEnvironment(DETECTION_ENV.disabledRules, off.join(","));
@@ -190,23 +160,43 @@ export class DetectionAlarms extends Construct {
           limit: 1000,
         }),
       });
-      for (const stream of props.streams) {
-        const alarm = new cloudwatch.Alarm(this, `Rule-${d.rule.id}-${stream}`, {
-          alarmDescription:
-            `[${d.severity}] ${d.rule.title} (stream ${stream}): ${d.rule.description} ` +
-            `Fires at ${d.threshold} or more in ${d.periodMinutes} min, counted at the events' own time over the last ` +
-            `${d.evaluationPeriods * d.periodMinutes} min. Matches: Logs Insights query "${queryName}".`,
-          metric: metric(d, stream),
-          threshold: d.threshold,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: d.evaluationPeriods,
-          datapointsToAlarm: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-        alarm.addAlarmAction(new cwActions.SnsAction(topics[d.severity]));
-        this.alarms.push(alarm);
-      }
+      if (shape === DetectionAlarmShape.PerRule)
+        for (const stream of props.streams) {
+          const alarm = new cloudwatch.Alarm(this, `Rule-${d.rule.id}-${stream}`, {
+            alarmDescription:
+              `[${d.severity}] ${d.rule.title} (stream ${stream}): ${d.rule.description} ` +
+              `Fires at ${d.threshold} or more in ${d.periodMinutes} min, counted at the events' own time over the last ` +
+              `${d.evaluationPeriods * d.periodMinutes} min, then stays quiet until ${d.suppressMinutes} min pass without. ` +
+              `Matches: Logs Insights query "${queryName}".`,
+            metric: metric(d, stream),
+            threshold: d.threshold,
+            comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluationPeriods: d.evaluationPeriods,
+            datapointsToAlarm: 1,
+            treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          });
+          alarm.addAlarmAction(new cwActions.SnsAction(topics[d.severity]));
+          this.alarms.push(alarm);
+        }
     }
+    if (shape === DetectionAlarmShape.PerSeverity)
+      for (const stream of props.streams)
+        for (const severity of Object.values(Severity)) {
+          const rules = this.rules.filter((d) => d.severity === severity);
+          for (let i = 0; i < rules.length; i += MAX_ALARM_METRICS) {
+            const part = rules.slice(i, i + MAX_ALARM_METRICS);
+            const suffix = rules.length > MAX_ALARM_METRICS ? `-${i / MAX_ALARM_METRICS + 1}` : "";
+            const alarm = severityAlarm(this, `Severity-${severity}-${stream}${suffix}`, {
+              severity,
+              stream,
+              rules: part,
+              metric,
+              stackName,
+            });
+            alarm.addAlarmAction(new cwActions.SnsAction(topics[severity]));
+            this.alarms.push(alarm);
+          }
+        }
     if (this.rules.length > 0) {
       props.dashboard.addWidgets(
         ...Object.values(Severity).map(
@@ -230,44 +220,4 @@ export class DetectionAlarms extends Construct {
       );
     }
   }
-}
-
-/**
- * Detection options from CDK context: `-c detections=false`, `-c allowedCountries=US,GB`,
- * `-c detectionsOff=users-added,group-changed`, and `-c detectionRules='{"users-added":{"threshold":10}}'`
- * (JSON text, or an object in cdk.json).
- */
-export function detectionOptionsFromContext(get: (key: string) => unknown): DetectionOptions {
-  const text = (key: string): string | undefined => {
-    const v = get(key);
-    return v === undefined || v === null || String(v).trim() === "" ? undefined : String(v).trim();
-  };
-  const problems: string[] = [];
-  const enabled = text("detections");
-  if (enabled !== undefined && !/^(true|false|on|off)$/i.test(enabled))
-    problems.push(`-c detections=true or false (got "${enabled}")`);
-  let rules: Record<string, DetectionRuleSettings> = {};
-  const raw = get("detectionRules");
-  if (raw !== undefined && raw !== null && raw !== "") {
-    try {
-      const parsed: unknown = typeof raw === "string" ? JSON.parse(raw) : raw;
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-        throw new Error("not an object");
-      rules = { ...(parsed as Record<string, DetectionRuleSettings>) };
-    } catch {
-      problems.push(
-        `-c detectionRules='{"<rule id>":{"threshold":5,"periodMinutes":60,"severity":"High","enabled":false}}' (got ${JSON.stringify(raw)})`,
-      );
-    }
-  }
-  for (const id of parseList(text("detectionsOff"))) rules[id] = { ...rules[id], enabled: false };
-  const countries = parseList(text("allowedCountries"));
-  const lookback = text("detectionLookbackMinutes");
-  if (problems.length > 0) throw new Error(`monitor-lake detections context:\n  ${problems.join("\n  ")}`);
-  return {
-    ...(enabled !== undefined ? { enabled: /^(true|on)$/i.test(enabled) } : {}),
-    ...(Object.keys(rules).length > 0 ? { rules } : {}),
-    ...(countries.length > 0 ? { allowedCountries: countries } : {}),
-    ...(lookback !== undefined ? { lookbackMinutes: Number(lookback) } : {}),
-  };
 }

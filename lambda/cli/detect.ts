@@ -9,7 +9,7 @@ import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { parseEventTime, utcDay } from "../core/event-time";
 import type { MonitorEvent } from "../core/ports";
-import { createMatcher, matchFields } from "../detections/match";
+import { createMatcher, type Match, type Matcher, type MatchFields, matchFields } from "../detections/match";
 import {
   activeRules,
   checkDetectionSettings,
@@ -19,6 +19,7 @@ import {
   Setting,
   type Severity,
 } from "../detections/rules";
+import { sanitizeUntrusted } from "../docusign/untrusted-text";
 
 const gunzipAsync = promisify(gunzip);
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { High: 0, Medium: 1, Low: 2 };
@@ -39,6 +40,8 @@ export interface DetectOptions {
   readonly settings: DetectionSettings;
   /** Newest matches kept per rule. @default 3 */
   readonly examples?: number;
+  /** The matcher to run. @default the active rules of `settings` */
+  readonly matcher?: Matcher;
 }
 
 export interface RuleReport {
@@ -48,8 +51,8 @@ export interface RuleReport {
   readonly matches: number;
   readonly threshold: number;
   readonly periodMinutes: number;
-  /** The newest matches, newest first. */
-  readonly newest: readonly Record<string, string>[];
+  /** The newest matches, newest first; event values with control characters removed. */
+  readonly newest: readonly MatchFields[];
 }
 
 export interface DetectReport {
@@ -61,6 +64,10 @@ export interface DetectReport {
   readonly duplicatesSkipped: number;
   /** Lines that are not JSON objects; they are reported, not matched. */
   readonly unreadableLines: number;
+  /** Events the rules failed on (counted, skipped; the report goes on). */
+  readonly detectionErrors: number;
+  /** The first such failure, if any. */
+  readonly firstDetectionError?: { readonly eventId: string; readonly message: string };
   /** Every active rule, High severity first, then most matches first. */
   readonly rules: readonly RuleReport[];
   /** Rules that did not run, and why. */
@@ -72,15 +79,17 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
   const root = resolve(options.root);
   const keep = options.examples ?? 3;
   const rules = activeRules(options.settings);
-  const matcher = createMatcher(rules, options.settings);
+  const matcher = options.matcher ?? createMatcher(rules, options.settings);
   const sinceDay = utcDay(options.sinceMs);
   const counts = new Map<string, number>(rules.map((r) => [r.id, 0]));
-  const newest = new Map<string, { ms: number; fields: Record<string, string> }[]>();
+  const newest = new Map<string, { ms: number; fields: MatchFields }[]>();
   const seen = new Set<string>();
   let files = 0;
   let events = 0;
   let duplicates = 0;
   let unreadable = 0;
+  let failures = 0;
+  let firstFailure: { eventId: string; message: string } | undefined;
 
   const days = (await readdir(join(root, "events"), { withFileTypes: true }))
     .filter((d) => d.isDirectory() && /^dt=\d{4}-\d{2}-\d{2}$/.test(d.name) && d.name.slice(3) >= sinceDay)
@@ -115,12 +124,23 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
           seen.add(id);
         }
         events++;
-        for (const m of matcher.match(event)) {
+        let matches: Match[];
+        try {
+          matches = matcher.match(event);
+        } catch (error) {
+          failures++;
+          firstFailure ??= {
+            eventId: printable(typeof id === "string" ? id : ""),
+            message: printable(error instanceof Error ? error.message : "not an Error"),
+          };
+          continue;
+        }
+        for (const m of matches) {
           counts.set(m.rule.id, (counts.get(m.rule.id) ?? 0) + 1);
           const list = newest.get(m.rule.id) ?? [];
           const at = ms ?? 0;
           if (list.length < keep || at > (list[list.length - 1]?.ms ?? 0)) {
-            list.push({ ms: at, fields: matchFields(m) });
+            list.push({ ms: at, fields: printableFields(matchFields(m)) });
             list.sort((a, b) => b.ms - a.ms);
             if (list.length > keep) list.pop();
             newest.set(m.rule.id, list);
@@ -137,6 +157,8 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
     events,
     duplicatesSkipped: duplicates,
     unreadableLines: unreadable,
+    detectionErrors: failures,
+    ...(firstFailure === undefined ? {} : { firstDetectionError: firstFailure }),
     rules: rules
       .map((r) => ({
         id: r.id,
@@ -158,6 +180,17 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
   };
 }
 
+/** Event text made safe for a terminal: escape sequences removed, other controls (newlines too) a space. */
+function printable(text: string): string {
+  return sanitizeUntrusted(text);
+}
+
+function printableFields(fields: MatchFields): MatchFields {
+  return Object.fromEntries(
+    Object.entries(fields).map(([k, v]) => [k, printable(v)]),
+  ) as unknown as MatchFields;
+}
+
 /** `7d`, `24h`, `30m`, or an ISO date / date-time: the epoch ms it stands for, or undefined. */
 export function parseSince(text: string, now: number): number | undefined {
   const m = /^(\d+)([dhm])$/.exec(text.trim());
@@ -173,6 +206,10 @@ export function reportLines(r: DetectReport): string[] {
       (r.duplicatesSkipped > 0 ? `, ${r.duplicatesSkipped} repeated events counted once` : "") +
       (r.unreadableLines > 0 ? `, ${r.unreadableLines} lines that are not JSON events (skipped)` : ""),
   ];
+  if (r.detectionErrors > 0)
+    lines.push(
+      `  ${r.detectionErrors} event(s) the rules failed on were skipped (first: event "${r.firstDetectionError?.eventId ?? ""}": ${r.firstDetectionError?.message ?? ""})`,
+    );
   for (const rule of r.rules.filter((x) => x.matches > 0)) {
     lines.push(
       `  ${rule.severity.padEnd(6)} ${rule.id.padEnd(36)} ${String(rule.matches).padStart(6)} match(es)` +
@@ -247,11 +284,14 @@ export async function runDetectCommand(
   try {
     report = await detectLake({ root: out, sinceMs, settings, examples });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const message = printable(error instanceof Error ? error.message : "a value that is not an Error");
     io.stderr(
       code === "ENOENT" && (error as NodeJS.ErrnoException).path === join(resolve(out), "events")
         ? `monitor-lake detect: no lake in ${resolve(out)} (no events/ directory). Ingest first (npm start, or npm start -- run --out ${out}), or pass --out DIR.`
-        : `monitor-lake detect: cannot read the lake in ${resolve(out)}: ${(error as Error).message}`,
+        : typeof code === "string"
+          ? `monitor-lake detect: cannot read the lake in ${resolve(out)}: ${message}`
+          : `monitor-lake detect: detect itself failed (not the lake in ${resolve(out)}): ${message}`,
     );
     return 1;
   }

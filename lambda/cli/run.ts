@@ -9,6 +9,7 @@ import type { DetectionSettings } from "../detections/rules";
 import { createRunDetections } from "../detections/run-detections";
 import { DocuSignClient, type DocuSignClientEvent } from "../docusign/docusign-client";
 import { parsePrivateKey } from "../docusign/private-key";
+import { quoteUntrusted } from "../docusign/untrusted-text";
 import { ErrorCode, PrivateKeyError } from "../errors";
 import { createDirectorySink } from "../local/directory-sink";
 import { createFileStateStore } from "../local/file-state-store";
@@ -19,8 +20,10 @@ export interface LocalRunSummary extends RunSummary {
   readonly throttled: number;
   /** Absolute path of the lake's root. */
   readonly out: string;
-  /** Matches per detection rule among the events this run fetched. */
+  /** Matches per detection rule among the events this run stored. */
   readonly detections: Record<string, number>;
+  /** Events the detections could not match (they are stored all the same). */
+  readonly detectionErrors: number;
 }
 
 export interface LocalRunOptions {
@@ -61,12 +64,17 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       options.onClientEvent?.(event);
     },
   });
-  const detections = createRunDetections(options.detections);
+  const detections = createRunDetections(options.detections, (failure) =>
+    options.warn?.(
+      `warning: detection failed on event "${quoteUntrusted(failure.eventId, 80)}" (${quoteUntrusted(failure.message)}); the event is stored, ingestion goes on`,
+    ),
+  );
   const started = clock.now();
   const budgetMs = options.budgetSeconds === undefined ? undefined : options.budgetSeconds * 1000;
   const summary = await runIngest(
     {
-      source: detections.wrap(source),
+      source,
+      observer: detections.observer,
       sink: createDirectorySink({ root }),
       state: createFileStateStore({ root }),
       clock,
@@ -85,7 +93,13 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
   );
-  return { ...summary, ...counts, out: root, detections: detections.counts() };
+  return {
+    ...summary,
+    ...counts,
+    out: root,
+    detections: detections.counts(),
+    detectionErrors: detections.errors(),
+  };
 }
 
 /** Reads the PEM key file; warns when other users can read it. */

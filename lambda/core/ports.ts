@@ -193,6 +193,18 @@ export interface CommitReport {
   readonly cursor: string;
 }
 
+/**
+ * Sees the events the core stores, chunk by chunk (the detections). `accepted` gets each page's events
+ * that the open chunk took (repeats dropped); `committed` says that every event accepted since the last
+ * `committed` is now committed. Events of a chunk that never commits are never followed by
+ * `committed`, so an observer counting at `committed` counts each stored event once. The core calls it
+ * after its own work and only reports its failures as warnings: it never fails or stalls a run.
+ */
+export interface ChunkObserver {
+  accepted(events: readonly MonitorEvent[]): void;
+  committed(): void;
+}
+
 /** Progress notifications; every method is optional. */
 export interface Reporter {
   page?(report: PageReport): void;

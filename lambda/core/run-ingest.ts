@@ -2,7 +2,17 @@ import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
 import { Chunk } from "./chunk";
 import { CursorTrail } from "./cursor-checks";
 import { eventTime } from "./event-time";
-import type { Clock, EventPage, EventSource, ObjectSink, Reporter, StateStore, StreamState } from "./ports";
+import type {
+  ChunkObserver,
+  Clock,
+  EventPage,
+  EventSource,
+  MonitorEvent,
+  ObjectSink,
+  Reporter,
+  StateStore,
+  StreamState,
+} from "./ports";
 import { settleAll } from "./settle-all";
 import { StaleKeys } from "./stale-keys";
 
@@ -45,6 +55,8 @@ export interface IngestPorts {
   readonly state: StateStore;
   readonly clock: Clock;
   readonly reporter?: Reporter;
+  /** Told what each chunk accepted and when it commits (detections). @default none */
+  readonly observer?: ChunkObserver;
 }
 
 export interface IngestOptions {
@@ -216,9 +228,11 @@ class IngestRun {
         break;
       }
       const ingestMs = clock.now();
-      for (const event of page.events) this.chunk.add(event, ingestMs);
+      const accepted: MonitorEvent[] = [];
+      for (const event of page.events) if (this.chunk.add(event, ingestMs)) accepted.push(event.event);
       await this.chunk.compress();
       this.cursor = endCursor;
+      this.observe((o) => o.accepted(accepted));
       const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
       reporter?.page?.({
         stream,
@@ -325,6 +339,7 @@ class IngestRun {
       leaseUntil: leaseUntil(this.options, committedAt),
     });
     this.stale.dirty = false;
+    this.observe((o) => o.committed());
     const bytes = objects.reduce((sum, o) => sum + o.body.byteLength, 0);
     const t = this.totals;
     t.events += chunk.events;
@@ -342,6 +357,18 @@ class IngestRun {
     });
     this.chunk = this.newChunk();
     this.chunkOpenedAt = clock.now();
+  }
+
+  /** Ingestion first: the observer's failure is a warning, never the run's. */
+  private observe(call: (observer: ChunkObserver) => void): void {
+    const observer = this.ports.observer;
+    if (observer === undefined) return;
+    try {
+      call(observer);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : "it threw a value that is not an Error";
+      this.ports.reporter?.warning?.(`the chunk observer (detections) failed: ${why}`);
+    }
   }
 
   private newChunk(): Chunk {

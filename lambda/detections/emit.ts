@@ -1,5 +1,5 @@
 /**
- * The Lambda's side of detections: while it ingests, every match becomes one structured log line
+ * The Lambda's side of detections: as each chunk commits, every match of its events becomes one structured log line
  * (for Logs Insights) and a count in the embedded-metric-format metric `RuleMatches`
  * (dimensions `stream`, `rule`), which the alarms of infra/detection-alarms.ts watch.
  *
@@ -11,9 +11,10 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { type Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { eventTime } from "../core/event-time";
-import type { Clock, EventSource } from "../core/ports";
+import type { ChunkObserver, Clock } from "../core/ports";
 import { ConfigError } from "../errors";
-import { createDetector, type Detector, detectingSource, type Match, matchFields } from "./match";
+import { createMatcher, DETECTION_DEDUP_WINDOW, RecentIds } from "./match";
+import { createDetectionObserver, type MatchRecord } from "./observer";
 import {
   activeRules,
   checkDetectionSettings,
@@ -47,18 +48,23 @@ export interface EmitResult {
   readonly tooOld: number;
 }
 
+/** The metric counting detection failures (an event that could not be matched, a batch not reported). */
+export const DETECTION_ERRORS_METRIC = "DetectionErrors";
+/** Failures logged one by one per run; the rest are counted only. */
+export const DETECTION_ERRORS_LOGGED = 10;
+
 /** Writes the log line of every match and its data points. */
 export function emitMatches(
   deps: { readonly logger: Logger; readonly metrics: Metrics; readonly clock: Clock },
   stream: string,
-  matches: readonly Match[],
+  matches: readonly MatchRecord[],
 ): EmitResult {
   const now = deps.clock.now();
   const buckets = new Map<string, { rule: Rule; timestamp: number; count: number }>();
   let tooOld = 0;
   for (const m of matches) {
-    deps.logger.info(DETECTION_LOG_MESSAGE, { stream, ...matchFields(m) });
-    const timestamp = metricTimestamp(eventTime(m.event, now), now);
+    deps.logger.info(DETECTION_LOG_MESSAGE, { stream, ...m.fields });
+    const timestamp = metricTimestamp(eventTime({ timestamp: m.fields.eventTime }, now), now);
     if (timestamp === undefined) {
       tooOld++;
       continue;
@@ -86,13 +92,16 @@ export function emitMatches(
 }
 
 export interface LambdaDetections {
-  /** The source, matching each page as it is fetched. Throws ConfigError when the settings are invalid. */
-  wrap(source: EventSource, stream: string): EventSource;
+  /**
+   * The chunk observer of one run of `stream`: matches counted and logged as their chunks commit.
+   * Throws ConfigError when the settings are invalid.
+   */
+  observer(stream: string): ChunkObserver;
 }
 
 /**
- * Built once per container: settings from the environment (`DETECTION_ENV`), one detector per stream
- * so that its window of recent event ids survives warm invocations.
+ * Built once per container: settings from the environment (`DETECTION_ENV`), one window of committed
+ * matched ids per stream that survives warm invocations.
  */
 export function createLambdaDetections(deps: {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -111,17 +120,45 @@ export function createLambdaDetections(deps: {
     rules,
   );
   const active = activeRules(settings, rules);
-  const detectors = new Map<string, Detector>();
+  const matcher = createMatcher(active, settings);
+  const windows = new Map<string, RecentIds>();
   return {
-    wrap(source, stream) {
+    observer(stream) {
       if (problems.length > 0) throw new ConfigError(problems);
-      if (active.length === 0) return source;
-      let detector = detectors.get(stream);
-      if (!detector) {
-        detector = createDetector(active, settings);
-        detectors.set(stream, detector);
+      let seen = windows.get(stream);
+      if (!seen) {
+        seen = new RecentIds(DETECTION_DEDUP_WINDOW);
+        windows.set(stream, seen);
       }
-      return detectingSource(source, detector, (matches) => emitMatches(deps, stream, matches));
+      let errors = 0;
+      let logged = 0;
+      const inner = createDetectionObserver({
+        matcher,
+        seen,
+        onCommitted: (matches) => emitMatches(deps, stream, matches),
+        onError: (failure) => {
+          errors++;
+          if (logged++ < DETECTION_ERRORS_LOGGED)
+            deps.logger.warn("detection failed; the events are stored, ingestion goes on", {
+              stream,
+              stage: failure.stage,
+              eventId: failure.eventId,
+              error: failure.message,
+            });
+        },
+      });
+      return {
+        accepted: (events) => inner.accepted(events),
+        committed: () => {
+          inner.committed();
+          if (errors === 0) return;
+          const single = deps.metrics.singleMetric();
+          single.clearDefaultDimensions();
+          single.addDimensions({ stream });
+          single.addMetric(DETECTION_ERRORS_METRIC, MetricUnit.Count, errors);
+          errors = 0;
+        },
+      };
     },
   };
 }

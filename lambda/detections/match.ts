@@ -3,7 +3,7 @@
  * compiled once into closures (paths split, patterns built) so that matching stays a small share of
  * ingest time (bench/detect-bench.ts).
  */
-import type { EventPage, EventSource, FetchPageRequest, MonitorEvent } from "../core/ports";
+import type { MonitorEvent } from "../core/ports";
 import type { Condition, DetectionSettings, FieldRef, Rule } from "./rules";
 
 /** One event that matched one rule. */
@@ -52,6 +52,13 @@ function reader(field: FieldRef): (event: MonitorEvent) => unknown {
 }
 
 function compileCondition(condition: Condition, settings: DetectionSettings): Test {
+  if ("anyOf" in condition) {
+    const tests = condition.anyOf.map((c) => compileCondition(c, settings));
+    return (event) => {
+      for (const test of tests) if (test(event)) return true;
+      return false;
+    };
+  }
   const read = reader(condition.field);
   if ("equals" in condition) {
     const wanted = typeof condition.equals === "string" ? [condition.equals] : condition.equals;
@@ -96,7 +103,8 @@ function compileAll(conditions: readonly Condition[], settings: DetectionSetting
 /** The exact `object` values a rule requires, or undefined when it can match any object. */
 function requiredObjects(rule: Rule): readonly string[] | undefined {
   for (const c of rule.when)
-    if (c.field === "object" && "equals" in c) return typeof c.equals === "string" ? [c.equals] : c.equals;
+    if ("field" in c && c.field === "object" && "equals" in c)
+      return typeof c.equals === "string" ? [c.equals] : c.equals;
   return undefined;
 }
 
@@ -104,10 +112,13 @@ function requiredObjects(rule: Rule): readonly string[] | undefined {
  * Compiles `rules` (already filtered with `activeRules`) against the settings they read. Rules are
  * indexed by the `object` they require, so an event is tested only against the rules that can match it.
  */
-export function createMatcher(
-  rules: readonly Rule[],
-  settings: DetectionSettings,
-): { readonly rules: readonly Rule[]; match(event: MonitorEvent): Match[] } {
+export interface Matcher {
+  readonly rules: readonly Rule[];
+  /** The rules `event` matches. Total over any JSON value: reads fixed paths, compares strings only. */
+  match(event: MonitorEvent): Match[];
+}
+
+export function createMatcher(rules: readonly Rule[], settings: DetectionSettings): Matcher {
   const byObject = new Map<string, CompiledRule[]>();
   const anyObject: CompiledRule[] = [];
   for (const rule of rules) {
@@ -137,8 +148,8 @@ export function createMatcher(
 }
 
 /**
- * Remembers the last `size` event ids, so that an event DocuSign repeats (monitor-api.md), or a page
- * fetched again after a failed run in the same warm container, is matched once.
+ * Remembers the last `size` event ids, so that an event DocuSign repeats (monitor-api.md) is matched
+ * once, even after the ingest core's own window of recent ids has forgotten it.
  */
 export class RecentIds {
   private readonly ids = new Set<string>();
@@ -146,6 +157,11 @@ export class RecentIds {
   private head = 0;
 
   constructor(private readonly size: number) {}
+
+  /** Whether `id` is within the window. */
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
 
   /** True the first time an id is seen within the window. */
   add(id: string): boolean {
@@ -165,67 +181,54 @@ export class RecentIds {
 /** How many event ids the detector remembers. 20,000 ids are about 2 MB. */
 export const DETECTION_DEDUP_WINDOW = 20_000;
 
-export interface Detector {
-  /** Matches new events (repeats within the window skipped) and returns what matched. */
-  inspect(events: readonly MonitorEvent[]): Match[];
-}
-
-export function createDetector(
-  rules: readonly Rule[],
-  settings: DetectionSettings,
-  windowSize = DETECTION_DEDUP_WINDOW,
-): Detector {
-  const matcher = createMatcher(rules, settings);
-  const seen = new RecentIds(windowSize);
-  return {
-    inspect(events) {
-      const matches: Match[] = [];
-      for (const event of events) {
-        const id = event.eventId;
-        if (typeof id === "string" && id !== "" && !seen.add(id)) continue;
-        for (const m of matcher.match(event)) matches.push(m);
-      }
-      return matches;
-    },
-  };
-}
+/** The longest event value a match shows; longer ones are cut (then "…"). */
+export const MATCH_FIELD_MAX = 256;
 
 /**
- * Decorates an event source: every page fetched is run through the detector and its matches are
- * handed to `onMatches` before the page goes on to the ingest core. The core is unchanged; a page
- * the core later fails to store is refetched and its events skipped by the detector's window.
+ * An event value as text, total over any JSON value: strings (cut at `MATCH_FIELD_MAX`), numbers and
+ * booleans as written; objects and arrays are "" — never `String(v)` on them, which runs the event's own
+ * `toString` (`{"toString":0}` throws) or recurses through nested arrays (100,000 levels overflow the stack).
  */
-export function detectingSource(
-  source: EventSource,
-  detector: Detector,
-  onMatches: (matches: Match[]) => void,
-): EventSource {
-  return {
-    async fetchPage(request: FetchPageRequest): Promise<EventPage> {
-      const page = await source.fetchPage(request);
-      const matches = detector.inspect(page.events.map((received) => received.event));
-      if (matches.length > 0) onMatches(matches);
-      return page;
-    },
-  };
+export function fieldText(value: unknown): string {
+  if (typeof value === "string")
+    return value.length > MATCH_FIELD_MAX ? `${value.slice(0, MATCH_FIELD_MAX)}…` : value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return "";
 }
 
-/** The fields of a match that the log line, the CLI and the examples show. */
-export function matchFields(m: Match): Record<string, string> {
-  const text = (v: unknown): string =>
-    typeof v === "string" ? v : v === undefined || v === null ? "" : String(v);
+/** What the log line, the CLI and the examples show of a match. */
+export interface MatchFields {
+  readonly rule: string;
+  readonly severity: string;
+  readonly eventId: string;
+  readonly eventTime: string;
+  readonly userId: string;
+  readonly ipAddress: string;
+  readonly country: string;
+  readonly object: string;
+  readonly action: string;
+  readonly result: string;
+}
+
+/** The fields of a match that the log line, the CLI and the examples show. Never throws. */
+export function matchFields(m: Match): MatchFields {
   const e = m.event;
-  const location = e.ipAddressLocation as Record<string, unknown> | undefined;
+  const location = e.ipAddressLocation;
+  const nested =
+    typeof location === "object" && location !== null && !Array.isArray(location)
+      ? (location as Record<string, unknown>).country
+      : undefined;
+  const country = fieldText(nested);
   return {
     rule: m.rule.id,
     severity: m.rule.severity,
-    eventId: text(e.eventId),
-    eventTime: text(e.timestamp),
-    userId: text(e.userId),
-    ipAddress: text(e.ipAddress),
-    country: text(location?.country ?? e.country),
-    object: text(e.object),
-    action: text(e.action),
-    result: text(e.result),
+    eventId: fieldText(e.eventId),
+    eventTime: fieldText(e.timestamp),
+    userId: fieldText(e.userId),
+    ipAddress: fieldText(e.ipAddress),
+    country: country === "" ? fieldText(e.country) : country,
+    object: fieldText(e.object),
+    action: fieldText(e.action),
+    result: fieldText(e.result),
   };
 }

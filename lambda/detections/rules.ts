@@ -9,6 +9,8 @@
  * all read this one module.
  */
 
+import { ADMIN_CHANGE_RULES } from "./admin-change-rules";
+
 export const Severity = { High: "High", Medium: "Medium", Low: "Low" } as const;
 export type Severity = (typeof Severity)[keyof typeof Severity];
 
@@ -32,7 +34,9 @@ export type Condition =
   /** The field is present (`true`) or absent (`false`). */
   | { readonly field: FieldRef; readonly present: boolean }
   /** The field is present and its value (case-insensitively) is not in this list-valued setting. */
-  | { readonly field: FieldRef; readonly notInSetting: Setting };
+  | { readonly field: FieldRef; readonly notInSetting: Setting }
+  /** At least one of these holds (where a change may show in `object`, `property` or a setting's key). */
+  | { readonly anyOf: readonly Condition[] };
 
 export interface Rule {
   /** Stable id: the metric's `rule` dimension, the alarm's and the saved query's name. Never rename. */
@@ -71,6 +75,8 @@ const alertSeverity = (severity: Severity): readonly Condition[] => [
 ];
 /** Generic verbs are confirmed (Created/Updated/Deleted); which ones each object uses is not: a pattern. */
 const CHANGE_VERB = "(Created|Updated|Deleted|Added|Removed|Changed)";
+/** Connect and webhook configuration (unconfirmed beyond the object `Connect`). */
+const CONNECT = "webhook|connect.?(config|configuration|listener)";
 
 export const DEFAULT_RULES: readonly Rule[] = [
   {
@@ -209,10 +215,15 @@ export const DEFAULT_RULES: readonly Rule[] = [
     id: "permission-set-changed",
     title: "Permission set changed",
     description:
-      "A PermissionSet was created, updated or deleted: what a whole class of users may do changed.",
+      "A permission set (or permission profile) was created, updated or deleted: what a whole class of users may do changed.",
     severity: Severity.High,
     when: [
-      { field: "object", equals: "PermissionSet" },
+      {
+        anyOf: [
+          { field: "object", equals: "PermissionSet" },
+          { field: "object", pattern: "^permission.?profiles?$" },
+        ],
+      },
       { field: "action", pattern: CHANGE_VERB },
     ],
     threshold: 1,
@@ -250,16 +261,23 @@ export const DEFAULT_RULES: readonly Rule[] = [
     id: "connect-configuration-changed",
     title: "Connect configuration changed",
     description:
-      "A Connect event (webhook configuration) created, updated or deleted: envelope data may now flow to a new endpoint.",
+      "A Connect (webhook) configuration created, updated or deleted (object Connect, or a webhook/Connect object or setting key): envelope data may now flow to a new endpoint.",
     severity: Severity.High,
     when: [
-      { field: "object", equals: "Connect" },
+      {
+        anyOf: [
+          { field: "object", equals: "Connect" },
+          { field: "object", pattern: CONNECT },
+          { field: "data.SettingsKey", pattern: CONNECT },
+        ],
+      },
       { field: "action", pattern: CHANGE_VERB },
     ],
     threshold: 1,
     periodMinutes: 60,
     tuning: "Keep at 1: a new Connect endpoint is a classic exfiltration path.",
   },
+  ...ADMIN_CHANGE_RULES,
   {
     id: "activity-outside-allowed-countries",
     title: "Activity from a country outside the allow-list",

@@ -97,7 +97,8 @@ export function createHandler(
       );
       const summary = await runIngest(
         {
-          source: detections.wrap(source, stream),
+          source,
+          observer: detections.observer(stream),
           sink: createS3Sink({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
           state: createDynamoStateStore({ dynamo: deps.dynamo, table: config.aws.stateTable }),
           clock,

@@ -24,6 +24,15 @@ export const PLANTED = {
   },
   /** An administrator who adds the `oneDay` user and changes permissions. */
   admin: { userId: "5eed0000-0000-4000-8000-0000000000a3" },
+  /**
+   * A takeover's administrative steps, three hours back: a new administrator, an identity provider
+   * changed, an integration key with a new secret, a Connect endpoint, a permission set, a domain
+   * claimed and another released (the detection rules of admin-change-rules.ts; strings ILLUSTRATIVE).
+   */
+  intruder: {
+    userId: "5eed0000-0000-4000-8000-0000000000a9",
+    newAdmin: "5eed0000-0000-4000-8000-0000000000aa",
+  },
   /** Downloads 40 envelopes within 40 minutes on one day. */
   bulkDownloader: { userId: "5eed0000-0000-4000-8000-0000000000d4", downloads: 40 },
   /** A new integration key used from two IPs. */
@@ -68,7 +77,7 @@ interface Plant {
 export function plantedEvents(now: number, factory: EventFactory): StoredEvent[] {
   const plants: Plant[] = [];
   const web = "##DOCUSIGN_INTERNAL_NOT_USED##";
-  const { bruteForce, traveller, admin, bulkDownloader, integration, oneDay } = PLANTED;
+  const { bruteForce, traveller, admin, intruder, bulkDownloader, integration, oneDay } = PLANTED;
 
   // failed-logins-by-user-and-ip, and the alert that follows.
   const attempts = bruteForce.ips.flatMap((ip) => Array.from({ length: ip.failures }, () => ip));
@@ -145,6 +154,34 @@ export function plantedEvents(now: number, factory: EventFactory): StoredEvent[]
   });
   change("PermissionSet", "Updated", "Permissions", { PermissionSetId: "7" });
   change("Connect", "Updated", "ConnectConfiguration", { ConnectId: "3" });
+  const takeover: [string, string, string, Record<string, unknown>][] = [
+    ["Organization", "AdminAdded", "OrganizationAdministrator", { AffectedUserId: intruder.newAdmin }],
+    ["IdentityProvider", "Updated", "SAML2Configuration", { IdentityProviderId: "idp-7" }],
+    ["IntegrationKey", "Created", "", { IntegrationKeyId: "5eed0000-0000-4000-8000-0000000000ab" }],
+    [
+      "IntegrationKey",
+      "SecretAdded",
+      "ClientSecret",
+      { IntegrationKeyId: "5eed0000-0000-4000-8000-0000000000ab" },
+    ],
+    ["Connect", "Created", "ConnectConfiguration", { ConnectId: "9", Url: "https://203.0.113.50/hook" }],
+    ["PermissionSet", "Created", "Permissions", { PermissionSetId: "8" }],
+    ["Domain", "Claimed", "", { Domain: "example.net" }],
+    ["Domain", "Released", "", { Domain: "example.com" }],
+  ];
+  takeover.forEach(([object, action, property, data], i) => {
+    plants.push({
+      at: now - 3 * HOUR + i * 60_000,
+      userId: intruder.userId,
+      object,
+      action,
+      property,
+      ipAddress: "203.0.113.50",
+      country: "RU",
+      integratorKey: web,
+      data,
+    });
+  });
   // one-user-activity: the new user's first day, ten hours after being added.
   const dayStart = now - 26 * HOUR;
   const forms = [

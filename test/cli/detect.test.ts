@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -192,6 +192,22 @@ describe("npm start -- detect", () => {
     };
     expect(report.events).toBe(30000);
     expect(Object.fromEntries(report.rules.map((r) => [r.id, r.matches]))).toEqual(shown);
+
+    // The README's worked example is what detect prints over the demo lake, line for line.
+    const text = await runCli([
+      "detect",
+      "--out",
+      demoOut,
+      "--examples",
+      "0",
+      "--allowed-countries",
+      ALLOWED,
+    ]);
+    expect(text.code, text.stderr).toBe(0);
+    const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
+    const block = /<!-- detect-demo -->\n```\n([\s\S]*?)```\n<!-- \/detect-demo -->/.exec(readme)?.[1];
+    expect(block).toBeDefined();
+    expect(text.stdout.split("\n").slice(1).join("\n")).toBe(block);
   }, 120_000);
 
   it("reads --since as days, hours, minutes or an ISO date", () => {

@@ -30,6 +30,31 @@ const ruleAlarms = (template: Template) =>
     .filter((p) => p.MetricName === "RuleMatches");
 const dimension = (alarm: Record<string, unknown>, name: string): unknown =>
   (alarm.Dimensions as { Name: string; Value: unknown }[]).find((d) => d.Name === name)?.Value;
+/** The per-severity alarms: metric math (no MetricName) over RuleMatches. */
+const severityAlarms = (template: Template) =>
+  resourcesOf(template, "AWS::CloudWatch::Alarm")
+    .map(([, r]) => r.Properties)
+    .filter((p) => JSON.stringify(p.Metrics ?? []).includes('"RuleMatches"'));
+interface MetricQuery {
+  readonly Id: string;
+  readonly Expression?: string;
+  readonly MetricStat?: {
+    Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] };
+    Period: number;
+  };
+}
+/** The alarm's expression and the rule metrics it reads. */
+function mathOf(alarm: Record<string, unknown>) {
+  const queries = alarm.Metrics as MetricQuery[];
+  const stats = queries.filter((q) => q.MetricStat);
+  const dim = (q: MetricQuery, name: string) =>
+    q.MetricStat?.Metric.Dimensions.find((d) => d.Name === name)?.Value;
+  return {
+    expression: queries.find((q) => q.Expression)?.Expression ?? "",
+    metrics: stats.map((q) => ({ id: q.Id, rule: String(dim(q, "rule")), stream: String(dim(q, "stream")) })),
+    periods: new Set(stats.map((q) => q.MetricStat?.Period)),
+  };
+}
 /** The logical id of the topic an alarm notifies. */
 const topicOf = (alarm: Record<string, unknown>): string =>
   ((alarm.AlarmActions as { Ref: string }[])[0] as { Ref: string }).Ref;
@@ -57,23 +82,69 @@ describe("detection alarms in the deployed stack", async () => {
   const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
     context: Record<string, unknown>;
   };
-  const app = new App({
-    context: {
-      ...cdkJson.context,
-      integrationKey: "11111111-2222-3333-4444-555555555555",
-      userId: "66666666-7777-8888-9999-000000000000",
-      alarmEmail: "secops@example.com",
-    },
-  });
+  const baseContext = {
+    ...cdkJson.context,
+    integrationKey: "11111111-2222-3333-4444-555555555555",
+    userId: "66666666-7777-8888-9999-000000000000",
+    alarmEmail: "secops@example.com",
+  };
+  const app = new App({ context: baseContext });
   const template = Template.fromStack(buildApp(app));
+  const perRuleTemplate = Template.fromStack(
+    buildApp(new App({ context: { ...baseContext, detectionAlarms: "per-rule" } })),
+  );
 
-  it("has an alarm per default rule, each notifying the SNS topic of its severity", () => {
-    const alarms = ruleAlarms(template);
+  it("pages with one alarm per severity: metric math over every enabled rule's RuleMatches, to its topic", () => {
+    const alarms = severityAlarms(template);
+    expect(alarms).toHaveLength(3);
+    expect(ruleAlarms(template)).toHaveLength(0);
+    const topics = Object.fromEntries(
+      resourcesOf(template, "AWS::SNS::Topic").map(([id, r]) => [id, String(r.Properties.DisplayName)]),
+    );
+    const enabled = DEFAULT_RULES.filter((r) => r.id !== "activity-outside-allowed-countries");
+    const covered: string[] = [];
+    for (const severity of ["High", "Medium", "Low"] as const) {
+      const alarm = alarms.find((a) => String(a.AlarmDescription).startsWith(`[${severity}] `));
+      expect(alarm, severity).toBeDefined();
+      expect(topics[topicOf(alarm ?? {})]).toBe(`monitor-lake detections: ${severity}`);
+      const m = mathOf(alarm ?? {});
+      const rules = enabled.filter((r) => r.severity === severity);
+      expect(m.metrics.map((x) => x.rule).sort()).toEqual(rules.map((r) => r.id).sort());
+      for (const x of m.metrics) {
+        const rule = rules.find((r) => r.id === x.rule);
+        expect(x.stream).toBe("default");
+        expect(m.expression).toContain(`IF(FILL(${x.id}, 0) >= ${rule?.threshold}, 1, 0)`);
+        covered.push(x.rule);
+      }
+      const shortest = Math.min(...rules.map((r) => r.periodMinutes));
+      expect(m.periods).toEqual(new Set([shortest * 60]));
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        DatapointsToAlarm: 1,
+        TreatMissingData: "notBreaching",
+      });
+      // The window is the last hour (lookback and default quiet time): older matches cannot page.
+      expect((alarm?.EvaluationPeriods as number) * shortest * 60).toBe(3600);
+    }
+    expect(covered.sort()).toEqual(enabled.map((r) => r.id).sort());
+    // As the README's worked investigation quotes it.
+    const high = alarms.find((a) => String(a.AlarmDescription).startsWith("[High] "));
+    expect(high?.AlarmDescription).toMatch(
+      /^\[High\] High-severity detections \(stream default\): fires when a rule reaches its threshold .* Rules \(threshold\): alert-too-many-login-failures \(1\), alert-credential-leak \(1\), .*Logs Insights queries "monitor-lake\/MonitorLake\/detections\/<rule>"\.$/,
+    );
+  });
+
+  it("with -c detectionAlarms=per-rule has an alarm per default rule, each notifying the SNS topic of its severity", () => {
+    const alarms = ruleAlarms(perRuleTemplate);
     // Without an allow-list the country rule is off; every other default rule has its alarm.
     const expected = DEFAULT_RULES.filter((r) => r.id !== "activity-outside-allowed-countries");
     expect(alarms.map((a) => dimension(a, "rule")).sort()).toEqual(expected.map((r) => r.id).sort());
     const topics = Object.fromEntries(
-      resourcesOf(template, "AWS::SNS::Topic").map(([id, r]) => [id, String(r.Properties.DisplayName)]),
+      resourcesOf(perRuleTemplate, "AWS::SNS::Topic").map(([id, r]) => [
+        id,
+        String(r.Properties.DisplayName),
+      ]),
     );
     for (const alarm of alarms) {
       const rule = DEFAULT_RULES.find((r) => r.id === dimension(alarm, "rule"));
@@ -90,12 +161,14 @@ describe("detection alarms in the deployed stack", async () => {
       });
       expect(dimension(alarm, "stream")).toBe("default");
       expect(alarm.AlarmDescription).toMatch(
-        new RegExp(`^\\[${rule?.severity}\\] .*detections/${rule?.id}"\\.$`),
+        new RegExp(
+          `^\\[${rule?.severity}\\] .*stays quiet until 60 min pass without\\. .*detections/${rule?.id}"\\.$`,
+        ),
       );
       // The window an alarm evaluates is the last hour: older matches (a drained backlog) cannot page.
       expect((alarm.EvaluationPeriods as number) * (alarm.Period as number)).toBe(3600);
     }
-    const subscriptions = resourcesOf(template, "AWS::SNS::Subscription").map(([, r]) => r.Properties);
+    const subscriptions = resourcesOf(perRuleTemplate, "AWS::SNS::Subscription").map(([, r]) => r.Properties);
     for (const topic of ["High", "Medium", "Low"]) {
       const id = Object.entries(topics).find(([, name]) => name.endsWith(topic))?.[0];
       expect(subscriptions.some((s) => (s.TopicArn as { Ref: string }).Ref === id)).toBe(true);
@@ -125,8 +198,10 @@ describe("detection options", () => {
     const context: Record<string, unknown> = {
       allowedCountries: "us, gb",
       detectionsOff: "users-added",
-      detectionRules: '{"group-changed":{"threshold":7,"periodMinutes":15,"severity":"High"}}',
+      detectionRules:
+        '{"group-changed":{"threshold":7,"periodMinutes":15,"severity":"High","suppressMinutes":30},"users-added":{"threshold":2}}',
       detectionLookbackMinutes: "30",
+      detectionAlarms: "per-rule",
     };
     const template = synthDetections(
       detectionOptionsFromContext((k) => context[k]),
@@ -140,6 +215,11 @@ describe("detection options", () => {
       (a) => dimension(a, "rule") === "group-changed" && dimension(a, "stream") === "b",
     );
     expect(group).toMatchObject({ Threshold: 7, Period: 900, EvaluationPeriods: 2 }); // 2 x 15 min = 30 min
+    // Another rule keeps the default quiet time, 60 min, over the 30-min lookback.
+    const leakB = alarms.find(
+      (a) => dimension(a, "rule") === "alert-credential-leak" && dimension(a, "stream") === "b",
+    );
+    expect(leakB).toMatchObject({ Period: 900, EvaluationPeriods: 4 });
     const leak = alarms.find((a) => dimension(a, "rule") === "alert-credential-leak");
     expect(topicOf(group ?? {})).toBe(topicOf(leak ?? {})); // both on the High topic
     expect(envOf(template)).toMatchObject({
@@ -153,6 +233,7 @@ describe("detection options", () => {
       detectionOptionsFromContext((k) => (k === "detections" ? "false" : undefined)),
     );
     expect(ruleAlarms(template)).toHaveLength(0);
+    expect(severityAlarms(template)).toHaveLength(0);
     template.resourceCountIs("AWS::Logs::QueryDefinition", 0);
     expect(envOf(template)[DETECTION_ENV.disabledRules]?.split(",")).toHaveLength(DEFAULT_RULES.length);
   });
@@ -171,6 +252,72 @@ describe("detection options", () => {
     );
     expect(() => detectionOptionsFromContext((k) => (k === "detectionRules" ? "{oops" : undefined))).toThrow(
       /-c detectionRules='\{"<rule id>":\{"threshold":5/,
+    );
+  });
+});
+
+describe("alarm shapes and quiet time", () => {
+  const enabled = DEFAULT_RULES.filter((r) => r.id !== "activity-outside-allowed-countries");
+  for (const streams of [["default"], ["org-a", "org-b", "org-c"]]) {
+    it(`per-severity (default): 3 alarms for ${streams.length} stream(s), each rule in its stream's severity alarm`, () => {
+      const template = synthDetections({}, streams);
+      const alarms = severityAlarms(template);
+      expect(alarms).toHaveLength(3 * streams.length);
+      expect(ruleAlarms(template)).toHaveLength(0);
+      for (const stream of streams) {
+        const mine = alarms.filter((a) => String(a.AlarmDescription).includes(`(stream ${stream})`));
+        expect(mine).toHaveLength(3);
+        const rules = mine.flatMap((a) => mathOf(a).metrics.map((m) => `${m.stream} ${m.rule}`));
+        expect(rules.sort()).toEqual(enabled.map((r) => `${stream} ${r.id}`).sort());
+      }
+      // Per-rule visibility stays: a query per rule, and the dashboard's rows name every rule.
+      template.resourceCountIs("AWS::Logs::QueryDefinition", enabled.length);
+      const body = JSON.stringify(resourcesOf(template, "AWS::CloudWatch::Dashboard")[0]?.[1].Properties);
+      for (const r of enabled) expect(body).toContain(r.id);
+    });
+
+    it(`per-rule: one alarm per enabled rule for each of ${streams.length} stream(s)`, () => {
+      const template = synthDetections({ alarms: "per-rule" }, streams);
+      expect(ruleAlarms(template)).toHaveLength(enabled.length * streams.length);
+      expect(severityAlarms(template)).toHaveLength(0);
+    });
+  }
+
+  it("a severity with more than 10 rules is split: CloudWatch's metric-math alarms read at most 10 metrics", () => {
+    const rules = Object.fromEntries(DEFAULT_RULES.map((r) => [r.id, { severity: "High" as const }]));
+    const template = synthDetections({ rules, allowedCountries: ["US"] });
+    const alarms = severityAlarms(template);
+    expect(alarms).toHaveLength(2);
+    expect(alarms.map((a) => mathOf(a).metrics.length).sort()).toEqual([10, DEFAULT_RULES.length - 10]);
+  });
+
+  it("suppressMinutes (default 60) is the quiet time: the alarm evaluates that window, so it fires once while matches go on", () => {
+    const context: Record<string, unknown> = {
+      detectionRules: '{"alert-credential-leak":{"suppressMinutes":180}}',
+    };
+    const options = detectionOptionsFromContext((k) => context[k]);
+    const leak = deployedRules(options).find((d) => d.rule.id === "alert-credential-leak");
+    expect(leak).toMatchObject({ suppressMinutes: 180, periodMinutes: 15, evaluationPeriods: 12 });
+    expect(deployedRules({}).every((d) => d.suppressMinutes === 60)).toBe(true);
+
+    const perRule = ruleAlarms(synthDetections({ ...options, alarms: "per-rule" }));
+    const alarm = perRule.find((a) => dimension(a, "rule") === "alert-credential-leak");
+    expect((alarm?.EvaluationPeriods as number) * (alarm?.Period as number)).toBe(180 * 60);
+    expect(alarm?.AlarmDescription).toContain("stays quiet until 180 min pass without");
+    const other = perRule.find((a) => dimension(a, "rule") === "alert-too-many-login-failures");
+    expect((other?.EvaluationPeriods as number) * (other?.Period as number)).toBe(3600);
+
+    // The High alarm holds the credential-leak rule: it evaluates its longest rule's window.
+    const high = severityAlarms(synthDetections(options)).find((a) =>
+      String(a.AlarmDescription).startsWith("[High]"),
+    );
+    expect(high).toMatchObject({ EvaluationPeriods: 12 });
+    expect([...mathOf(high ?? {}).periods]).toEqual([900]);
+    expect(() => deployedRules({ rules: { "users-added": { suppressMinutes: 2000 } } })).toThrow(
+      /rule "users-added": suppressMinutes 2000 must be whole minutes from 1 to 1440/,
+    );
+    expect(() => deployedRules({ alarms: "per-page" as "per-rule" })).toThrow(
+      /alarms "per-page": use per-severity or per-rule/,
     );
   });
 });
