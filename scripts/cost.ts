@@ -84,8 +84,10 @@ export function deployedFrom(template: TemplateJson): Deployed {
       .filter((m) => m !== "RuleMatches"),
   );
   const bucket = of("AWS::S3::Bucket").find((r) => JSON.stringify(r.Properties).includes('"Id":"events"'));
-  const rules = (bucket?.Properties?.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> })
-    .Rules;
+  const lifecycle = bucket?.Properties?.LifecycleConfiguration as
+    | { Rules: Array<Record<string, unknown>> }
+    | undefined;
+  const rules = lifecycle?.Rules ?? [];
   const events = rules.find((r) => r.Id === "events") as { Transitions: Array<{ TransitionInDays: number }> };
   const logGroup = of("AWS::Logs::LogGroup")[0];
   return {
