@@ -3,18 +3,20 @@ import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { ConfigError } from "../lambda/errors";
 import { parseStreamTable, StreamTableTarget } from "../lambda/streams";
+import { unknownContextKeys } from "./context-keys";
 import { CURATION_PERIODS, type CurationPeriod } from "./curation";
 import { detectionOptionsFromContext } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake";
 import { MonitorLakeStack } from "./monitor-lake-stack";
 import type { MonitorStream } from "./stream-settings";
+import { propsProblems } from "./validate-props";
 
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
- * environment (demo|production), schedule, alarmEmail, keySecretName, redirectUri, retentionDays,
- * objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName,
- * projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user ARNs),
- * curationPeriodMinutes (15, 20, 30 or 60).
+ * environment (demo|production), schedule, alarmEmail, summaryAlarms (true|false), keySecretName, redirectUri,
+ * retentionDays, objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN),
+ * stackName, projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user
+ * ARNs), curationPeriodMinutes (15, 20, 30 or 60).
  * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
  * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
  */
@@ -26,20 +28,11 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
       : String(value).trim();
   };
   const problems: string[] = [];
-  const integrationKey = text("integrationKey");
-  const userId = text("userId");
   const streams = streamsFromContext(get("streams"), problems);
   if (streams !== undefined && (text("organizationId") || text("streamId")))
     problems.push(
       "-c organizationId and -c streamId are for one stream: with -c streams set them in each stream",
     );
-  if (!integrationKey && !streams?.every((s) => s.integrationKey))
-    problems.push("-c integrationKey=<the integration key GUID from DocuSign Apps and Keys>");
-  if (!userId && !streams?.every((s) => s.userId))
-    problems.push("-c userId=<the impersonated admin's user GUID ('API Username')>");
-  for (const s of streams ?? [])
-    if (s.environment !== undefined && s.environment !== "demo" && s.environment !== "production")
-      problems.push(`-c streams: stream "${s.id}" environment must be demo or production`);
   const environment = text("environment") ?? "demo";
   if (environment !== "demo" && environment !== "production")
     problems.push("-c environment=demo or -c environment=production");
@@ -62,39 +55,52 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     !(CURATION_PERIODS as readonly number[]).includes(curationPeriodMinutes)
   )
     problems.push(`-c curationPeriodMinutes=${CURATION_PERIODS.join(" | ")} (got "${period}")`);
-  if (problems.length > 0) {
-    throw new Error(
-      `monitor-lake needs these CDK context values:\n  ${problems.join("\n  ")}\ne.g. npx cdk deploy -c integrationKey=... -c userId=...`,
-    );
-  }
-  const organizationId = text("organizationId");
-  const schedule = text("schedule");
-  const alarmEmail = text("alarmEmail");
-  const keySecretName = text("keySecretName");
-  const redirectUri = text("redirectUri");
   const projectionStart = text("projectionStart");
   const analysts = text("analystLakeFormationPrincipals")
     ?.split(",")
     .map((a) => a.trim())
     .filter((a) => a !== "");
-  return {
-    ...(integrationKey ? { integrationKey } : {}),
-    ...(userId ? { userId } : {}),
-    environment: environment as "demo" | "production",
+  const summary = text("summaryAlarms");
+  if (summary !== undefined && !/^(true|false)$/i.test(summary))
+    problems.push(`-c summaryAlarms=true or false (got "${summary}")`);
+  let detections: MonitorLakeProps["detections"];
+  try {
+    detections = detectionOptionsFromContext(get);
+  } catch (error) {
+    // detectionOptionsFromContext lists its problems one per indented line after a heading.
+    problems.push(
+      ...(error as Error).message
+        .split("\n")
+        .slice(1)
+        .map((l) => l.trim()),
+    );
+  }
+  const organizationId = text("organizationId");
+  const values = {
+    integrationKey: text("integrationKey"),
+    userId: text("userId"),
+    schedule: text("schedule"),
+    alarmEmail: text("alarmEmail"),
+    keySecretName: text("keySecretName"),
+    redirectUri: text("redirectUri"),
+  };
+  const props: MonitorLakeProps = {
+    ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
+    ...(environment === "demo" || environment === "production" ? { environment } : {}),
     streams: streams ?? [
       { id: text("streamId") ?? "default", ...(organizationId ? { organizationId } : {}) },
     ],
-    ...(schedule ? { schedule } : {}),
-    ...(alarmEmail ? { alarmEmail } : {}),
-    ...(keySecretName ? { keySecretName } : {}),
-    ...(redirectUri ? { redirectUri } : {}),
-    ...(retentionDays ? { retentionDays } : {}),
+    ...(retentionDays && Number.isInteger(retentionDays) && retentionDays > 0 ? { retentionDays } : {}),
     ...(objectLock ? { objectLock } : {}),
     ...(projectionStart ? { projectionStart } : {}),
     ...(analysts?.length ? { analystLakeFormationPrincipals: analysts } : {}),
-    detections: detectionOptionsFromContext(get),
     ...(curationPeriodMinutes ? { curationPeriodMinutes: curationPeriodMinutes as CurationPeriod } : {}),
+    ...(summary !== undefined && /^true$/i.test(summary) ? { summaryAlarms: true } : {}),
+    ...(detections ? { detections } : {}),
   };
+  problems.push(...propsProblems(props, (path) => `-c ${path}`));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return props;
 }
 
 /**
@@ -146,11 +152,29 @@ export function encryptionKeyFromContext(get: (key: string) => unknown): string 
   );
 }
 
+/**
+ * The stack from the app's context; throws one ConfigError listing every problem of the context: unknown
+ * keys (naming the nearest known one), missing and invalid values.
+ */
 export function buildApp(app: App): MonitorLakeStack {
   const get = (key: string): unknown => app.node.tryGetContext(key);
-  const encryptionKey = encryptionKeyFromContext(get);
+  const problems = unknownContextKeys(Object.keys(app.node.getAllContext()));
+  let encryptionKey: string | undefined;
+  try {
+    encryptionKey = encryptionKeyFromContext(get);
+  } catch (error) {
+    problems.push((error as Error).message.replace(/^monitor-lake needs /, ""));
+  }
+  let lake: MonitorLakeProps | undefined;
+  try {
+    lake = propsFromContext(get);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
+  }
+  if (problems.length > 0 || lake === undefined) throw new ConfigError(problems);
   const stack = new MonitorLakeStack(app, String(app.node.tryGetContext("stackName") ?? "MonitorLake"), {
-    lake: propsFromContext(get),
+    lake,
     ...(encryptionKey === undefined ? {} : { encryptionKey }),
     description: "monitor-lake: DocuSign Monitor events into an S3 data lake with Athena and alarms",
   });
@@ -160,6 +184,13 @@ export function buildApp(app: App): MonitorLakeStack {
 
 if (process.argv[1]?.endsWith("app.ts")) {
   const app = new App();
-  buildApp(app);
+  try {
+    buildApp(app);
+  } catch (error) {
+    // A settings problem is the user's to fix: the list, without a stack trace.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`monitor-lake cannot synthesize: ${error.message}\n`);
+    process.exit(1);
+  }
   app.synth();
 }

@@ -7,6 +7,8 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
+import { durationAlarmTiming, type StreamAlarmTiming, streamAlarmTiming } from "./alarm-timing";
+import { runGapSeconds } from "./schedule-expression";
 import { streamMetric } from "./stream-metric";
 import type { ResolvedStream } from "./stream-settings";
 
@@ -26,7 +28,8 @@ export interface IngestAlarms {
 
 /**
  * The alarm topic ("Alarms") and the ingester's health alarms: the function's errors, throttles and
- * duration, the on-failure queue, and per stream stalled ingestion, auth failures and lease conflicts.
+ * duration, the on-failure queue, and per stream no successful run, lag, auth failures and lease
+ * conflicts. Each alarm notifies the topic when it goes off and when it recovers (OK).
  */
 export function createIngestAlarms(scope: Construct, props: IngestAlarmsProps): IngestAlarms {
   const topic = new sns.Topic(scope, "Alarms", {
@@ -39,6 +42,7 @@ export function createIngestAlarms(scope: Construct, props: IngestAlarmsProps): 
   const alarm = (id: string, alarmProps: cloudwatch.AlarmProps): void => {
     const a = new cloudwatch.Alarm(scope, id, alarmProps);
     a.addAlarmAction(new cwActions.SnsAction(topic));
+    a.addOkAction(new cwActions.SnsAction(topic));
     alarms.push(a);
   };
   const fn = props.function;
@@ -58,12 +62,18 @@ export function createIngestAlarms(scope: Construct, props: IngestAlarmsProps): 
     evaluationPeriods: 1,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
+  const duration = durationAlarmTiming(
+    Math.max(...props.streams.map((s) => runGapSeconds(s.schedule))),
+    props.timeout.toSeconds(),
+  );
   alarm("FunctionDurationHigh", {
     alarmDescription:
-      "Runs use more than 80% of the timeout: raise the timeout (below the schedule period) or the memory.",
-    metric: fn.metricDuration({ period: Duration.minutes(15), statistic: "Maximum" }),
+      `Two runs within ${minutes(duration.periodSeconds * duration.evaluationPeriods)} used more than 80% of the ` +
+      "timeout: raise the timeout (below the schedule period) or the memory.",
+    metric: fn.metricDuration({ period: Duration.seconds(duration.periodSeconds), statistic: "Maximum" }),
     threshold: props.timeout.toMilliseconds() * 0.8,
-    evaluationPeriods: 2,
+    evaluationPeriods: duration.evaluationPeriods,
+    datapointsToAlarm: duration.datapointsToAlarm,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
   alarm("FailedRunsQueued", {
@@ -73,28 +83,74 @@ export function createIngestAlarms(scope: Construct, props: IngestAlarmsProps): 
     evaluationPeriods: 1,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
-  for (const s of props.streams) {
-    alarm(`IngestionStalled-${s.id}`, {
-      alarmDescription: `Stream ${s.id}: the newest stored event is over 2 hours old, or no run reported for 45 minutes (missing data breaches).`,
-      metric: streamMetric("IngestLagSeconds", "Maximum", s.id),
-      threshold: 7200,
-      evaluationPeriods: 3,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
-    alarm(`AuthFailures-${s.id}`, {
-      alarmDescription: `Stream ${s.id}: DocuSign refused authentication (consent, key, user or role). The log names the fix.`,
-      metric: streamMetric("AuthFailures", "Sum", s.id),
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    alarm(`LeaseConflicts-${s.id}`, {
-      alarmDescription: `Stream ${s.id}: runs keep finding the lease held: runs overlap or a run hangs.`,
-      metric: streamMetric("LeaseHeld", "Sum", s.id),
-      threshold: 3,
-      evaluationPeriods: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-  }
+  for (const s of props.streams)
+    for (const [id, alarmProps] of streamAlarms(
+      s.id,
+      streamAlarmTiming(runGapSeconds(s.schedule), props.timeout.toSeconds()),
+    ))
+      alarm(id, alarmProps);
   return { topic, alarms };
+}
+
+function minutes(seconds: number): string {
+  const [h, m] = [Math.floor(seconds / 3600), Math.round((seconds % 3600) / 60)];
+  return [h > 0 ? `${h} h` : "", m > 0 || h === 0 ? `${m} min` : ""].filter(Boolean).join(" ");
+}
+
+/**
+ * A stream's alarms, timed by its schedule. "No successful run" and "lag" are two signals: a stuck or
+ * failing stream stops reporting runs (missing data breaches), one that runs but falls behind reports a
+ * growing lag, and an idle organization (at night) reports runs with lag 0 and pages nobody.
+ */
+function streamAlarms(stream: string, t: StreamAlarmTiming): Array<[string, cloudwatch.AlarmProps]> {
+  const period = Duration.seconds(t.periodSeconds);
+  const window = minutes(t.periodSeconds * t.periods);
+  const metric = (name: string, statistic: string) => streamMetric(name, statistic, stream).with({ period });
+  return [
+    [
+      `IngestionStalled-${stream}`,
+      {
+        alarmDescription: `Stream ${stream}: no successful run for ${window} (${t.periods} periods of ${minutes(t.periodSeconds)}, each longer than the schedule's longest gap plus the timeout; missing data breaches). Check FunctionErrors, AuthFailures, LeaseConflicts and the schedule.`,
+        // Every successful run, idle or not, reports EventsIngested once: its sample count counts them.
+        metric: metric("EventsIngested", "SampleCount"),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: t.periods,
+        datapointsToAlarm: t.periods,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      },
+    ],
+    [
+      `IngestLag-${stream}`,
+      {
+        alarmDescription: `Stream ${stream}: runs end behind DocuSign: the newest stored event was over ${minutes(t.lagThresholdSeconds)} old at the end of runs for ${window}. A large backlog (the first days) trips it until drained; an idle organization reports 0.`,
+        metric: metric("IngestLagSeconds", "Maximum"),
+        threshold: t.lagThresholdSeconds,
+        evaluationPeriods: t.periods,
+        datapointsToAlarm: t.periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    ],
+    [
+      `AuthFailures-${stream}`,
+      {
+        alarmDescription: `Stream ${stream}: DocuSign refused authentication (consent, key, user or role). The log names the fix.`,
+        metric: metric("AuthFailures", "Sum"),
+        threshold: 1,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    ],
+    [
+      `LeaseConflicts-${stream}`,
+      {
+        alarmDescription: `Stream ${stream}: every run for ${window} found the lease held: runs overlap or a run hangs.`,
+        metric: metric("LeaseHeld", "Sum"),
+        threshold: t.runsPerPeriod,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: t.periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    ],
+  ];
 }

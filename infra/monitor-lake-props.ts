@@ -23,8 +23,17 @@ export interface MonitorLakeProps {
   readonly streams?: readonly MonitorStream[];
   /** EventBridge Scheduler expression; the default of every stream. @default "rate(5 minutes)" */
   readonly schedule?: string;
-  /** Email address subscribed to the alarm topic. @default no subscription */
+  /**
+   * Email address subscribed to the alarm topic and the detection topics, or with `summaryAlarms` to the
+   * summary topic only. @default no subscription
+   */
   readonly alarmEmail?: string;
+  /**
+   * Per stream one composite alarm, in ALARM while any of the stream's or the function's alarms is, on its
+   * own topic (output `SummaryTopicArn`); `alarmEmail` then subscribes to that topic only: one page per
+   * stream, not one per alarm. @default false
+   */
+  readonly summaryAlarms?: boolean;
   /** A redirect URI registered on the integration key, used in consent URLs. @default DocuSign's consent walkthrough page */
   readonly redirectUri?: string;
   /** Import this existing secret (name) for every stream that names none. @default a new secret per stream */

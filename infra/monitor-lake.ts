@@ -12,6 +12,7 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import { detectionLookbackMinutes } from "./alarm-timing";
 import { createAnalystsPolicy } from "./analysts-policy";
 import { createCuration } from "./curation";
 import { createDashboard } from "./dashboard";
@@ -21,13 +22,16 @@ import { createIngestFunction } from "./ingest-function";
 import { keyPolicyForServices } from "./key-policy";
 import { createKeySecrets } from "./key-secrets";
 import type { MonitorLakeProps } from "./monitor-lake-props";
-import { createOutputs } from "./outputs";
+import { createOutputs, stableOutputIds } from "./outputs";
 import { projectionStart } from "./projection-start";
 import { createQuery, lakeDatabaseName } from "./query";
+import { runGapSeconds } from "./schedule-expression";
 import { createSchedules } from "./schedules";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
 import { type ResolvedStream, resolveStreams } from "./stream-settings";
+import { createSummaryAlarms, notifyRecovery } from "./summary-alarms";
+import { validateProps } from "./validate-props";
 
 export type { MonitorLakeProps } from "./monitor-lake-props";
 export type { MonitorStream } from "./stream-settings";
@@ -61,6 +65,7 @@ export class MonitorLake extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitorLakeProps) {
     super(scope, id);
+    validateProps(props);
     const prefix = props.keyPrefix ?? "";
     const key = props.encryptionKey;
     const streams = resolveStreams(props.streams ?? [{ id: "default" }], props);
@@ -121,12 +126,14 @@ export class MonitorLake extends Construct {
         : {}),
     });
 
+    // With summary alarms the email goes to the summary topic only.
+    const email = props.summaryAlarms ? undefined : props.alarmEmail;
     const health = createIngestAlarms(this, {
       function: this.function,
       failureQueue: this.failureQueue,
       streams,
       timeout,
-      ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+      ...(email ? { alarmEmail: email } : {}),
       ...(key ? { encryptionKey: key } : {}),
     });
     this.alarmTopic = health.topic;
@@ -144,14 +151,27 @@ export class MonitorLake extends Construct {
     this.curation = curation.stateMachine;
     this.alarms.push(...curation.alarms);
     const dashboard = createDashboard(this, this.function, streams);
-    new DetectionAlarms(this, "Detections", {
+    const longestGap = Math.max(...streams.map((s) => runGapSeconds(s.schedule)));
+    const detections = new DetectionAlarms(this, "Detections", {
       ...props.detections,
+      // Matches arrive up to a schedule gap late: the alarms look back at least that far.
+      lookbackMinutes:
+        props.detections?.lookbackMinutes ?? detectionLookbackMinutes(longestGap, timeout.toSeconds()),
       function: this.function,
       logGroup: ingest.logGroup,
       dashboard,
-      alarmEmail: props.alarmEmail,
+      alarmEmail: email,
       streams: streams.map((s) => s.id),
     });
+    notifyRecovery(detections.alarms);
+    const summaryTopic = props.summaryAlarms
+      ? createSummaryAlarms(this, {
+          streams,
+          alarms: [...this.alarms, ...detections.alarms],
+          ...(props.alarmEmail ? { alarmEmail: props.alarmEmail } : {}),
+          ...(key ? { encryptionKey: key } : {}),
+        })
+      : undefined;
 
     createOutputs(this, {
       bucket: this.bucket,
@@ -163,7 +183,11 @@ export class MonitorLake extends Construct {
       database: this.database,
       dashboard,
       analystsPolicy: this.analystsPolicy,
+      function: this.function,
+      failureQueue: this.failureQueue,
+      ...(summaryTopic ? { summaryTopic } : {}),
     });
+    stableOutputIds(this);
   }
 
   /**

@@ -1,5 +1,4 @@
 import { Token } from "aws-cdk-lib";
-import { STREAM_ID_PATTERN } from "../lambda/core/object-key";
 import { DEFAULT_REDIRECT_URI } from "../lambda/docusign/docusign-endpoints";
 import type { StreamEntry } from "../lambda/streams";
 
@@ -50,52 +49,26 @@ export interface ResolvedStream {
 
 export const DEFAULT_SCHEDULE = "rate(5 minutes)";
 
-/** Applies the defaults; throws one Error listing every stream problem. */
+/** Applies the defaults to streams that `validateProps` (infra/validate-props.ts) accepted. */
 export function resolveStreams(
   streams: readonly MonitorStream[],
   defaults: StreamDefaults,
 ): ResolvedStream[] {
-  const problems: string[] = [];
-  if (streams.length === 0) problems.push("streams is empty: give at least one stream.");
-  const seen = new Set<string>();
-  const outputNames = new Map<string, string>();
-  const resolved = streams.map((s): ResolvedStream => {
-    if (!STREAM_ID_PATTERN.test(s.id))
-      problems.push(`stream id "${s.id}": use 1-64 letters, digits, ".", "_" or "-".`);
-    if (seen.has(s.id)) problems.push(`stream id "${s.id}" is used twice: each stream needs its own id.`);
-    seen.add(s.id);
-    // Outputs and logical ids keep only letters and digits of the id.
-    const bare = s.id.replace(/[^A-Za-z0-9]/g, "");
-    const clash = outputNames.get(bare);
-    if (clash !== undefined && clash !== s.id)
-      problems.push(
-        `stream ids "${clash}" and "${s.id}" differ only in ".", "_" or "-": their outputs would clash.`,
-      );
-    outputNames.set(bare, s.id);
-    const integrationKey = s.integrationKey ?? defaults.integrationKey;
-    const userId = s.userId ?? defaults.userId;
-    const environment = s.environment ?? defaults.environment ?? "demo";
-    if (!integrationKey)
-      problems.push(`stream "${s.id}" has no integrationKey: set it on the stream or on the construct.`);
-    if (!userId) problems.push(`stream "${s.id}" has no userId: set it on the stream or on the construct.`);
-    if (environment !== "demo" && environment !== "production")
-      problems.push(`stream "${s.id}": environment "${environment}" must be demo or production.`);
+  return streams.map((s): ResolvedStream => {
     const keySecretName = s.keySecretName ?? defaults.keySecretName;
     const redirectUri = s.redirectUri ?? defaults.redirectUri;
     return {
       id: s.id,
       ...(s.organizationId ? { organizationId: s.organizationId } : {}),
-      integrationKey: integrationKey ?? "",
-      userId: userId ?? "",
-      environment,
+      integrationKey: s.integrationKey ?? defaults.integrationKey ?? "",
+      userId: s.userId ?? defaults.userId ?? "",
+      environment: s.environment ?? defaults.environment ?? "demo",
       ...(keySecretName ? { keySecretName } : {}),
       schedule: s.schedule ?? defaults.schedule ?? DEFAULT_SCHEDULE,
       ...(redirectUri ? { redirectUri } : {}),
       ...(s.startCursor ? { startCursor: s.startCursor } : {}),
     };
   });
-  if (problems.length > 0) throw new Error(`monitor-lake streams:\n  ${problems.join("\n  ")}`);
-  return resolved;
 }
 
 /**

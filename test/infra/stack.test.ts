@@ -196,7 +196,7 @@ describe("MonitorLake stack", () => {
       }),
     });
     const custom = synth({
-      organizationId: "org-1",
+      organizationId: "0a0a0a0a-2222-4000-8000-000000000001",
       schedule: "rate(10 minutes)",
       redirectUri: "https://example.com/cb",
     });
@@ -215,7 +215,9 @@ describe("MonitorLake stack", () => {
       Environment: {
         Variables: Match.objectLike({
           [ENV.stream]: "default",
-          [ENV.streams]: JSON.stringify([{ id: "default", organizationId: "org-1" }]),
+          [ENV.streams]: JSON.stringify([
+            { id: "default", organizationId: "0a0a0a0a-2222-4000-8000-000000000001" },
+          ]),
         }),
       },
     });
@@ -343,7 +345,7 @@ describe("MonitorLake stack", () => {
       expect(q).toEqual(expect.stringContaining('"monitor_lake_monitorlake"."events_dedup"'));
   });
 
-  it("alarms on errors, throttles, duration, failed runs, stalls, auth failures and lease conflicts, to SNS", () => {
+  it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures and lease conflicts, to SNS", () => {
     // Detection rules and the curation (test/infra/curated-stack.test.ts) have alarms of their own.
     const alarms = resources("AWS::CloudWatch::Alarm").filter(
       // Detection alarms (per rule, or metric math per severity) are tested in detection-alarms.test.ts.
@@ -352,13 +354,21 @@ describe("MonitorLake stack", () => {
         !JSON.stringify(a.Properties).includes('"RuleMatches"') &&
         !String(a.Properties.AlarmDescription).includes("curation"),
     );
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
+    template.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      MetricName: "EventsIngested",
+      Statistic: "SampleCount",
+      Namespace: "MonitorLake",
+      Dimensions: [{ Name: "stream", Value: "default" }],
+      TreatMissingData: "breaching",
+    });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       MetricName: "IngestLagSeconds",
       Namespace: "MonitorLake",
       Dimensions: [{ Name: "stream", Value: "default" }],
-      TreatMissingData: "breaching",
+      Threshold: 7200,
+      TreatMissingData: "notBreaching",
     });
     template.hasResourceProperties("AWS::CloudWatch::Alarm", { MetricName: "Duration", Threshold: 240_000 });
     template.hasResourceProperties("AWS::SNS::Subscription", {

@@ -157,10 +157,11 @@ describe("two streams, different integration keys and environments (-c streams=<
     );
   });
 
-  it("alarms per stream (stalled, auth failures, lease conflicts) and draws one dashboard row per stream", () => {
+  it("alarms per stream (no successful run, lag, auth failures, lease conflicts) and draws one dashboard row per stream", () => {
     for (const stream of ["org-a", "org-b"]) {
       for (const [name, metric] of [
-        ["IngestionStalled", "IngestLagSeconds"],
+        ["IngestionStalled", "EventsIngested"],
+        ["IngestLag", "IngestLagSeconds"],
         ["AuthFailures", "AuthFailures"],
         ["LeaseConflicts", "LeaseHeld"],
       ]) {

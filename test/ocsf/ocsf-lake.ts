@@ -10,7 +10,7 @@ import { ENV, parseConfig } from "../../lambda/config";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 import type { Trino } from "../helpers/trino";
-import { createCuratedTable, runMerge, writeLinesTable } from "../helpers/trino-iceberg";
+import { createCuratedTable, runMerge } from "../helpers/trino-iceberg";
 import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /**
@@ -70,7 +70,6 @@ export async function createOcsfTables(trino: Trino, root: string): Promise<stri
   });
   const template = Template.fromStack(buildApp(app)).toJSON() as TemplateJson;
   const schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
-  await writeLinesTable(template, root, schema);
   await createCuratedTable(trino, schema, "lake");
   await runMerge(trino, schema, true);
   await trino.query(`CREATE VIEW ${OCSF_EVENTS_VIEW} AS ${ocsfEventsSql(schema)}`, schema);
