@@ -4,7 +4,7 @@
  * partition spec), the curation state machine's SQL, and the Trino tests that run that SQL.
  *
  * The rows come from `events_lines` (one string column `line`: each stored line exactly as written)
- * and are typed with JSON functions, which behave alike in Athena and Trino (DESIGN.md, "Athena").
+ * and are typed with JSON functions, which behave alike in Athena and Trino (docs/ARCHITECTURE.md, "Athena").
  */
 import { EVENTS_LINES, STREAM_FROM_PATH } from "./athena-schema";
 

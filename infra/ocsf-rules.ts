@@ -5,7 +5,7 @@
  * emitted and counted, never dropped.
  *
  * Only `Account`/`UserAdded`, `Envelope`/`Created`|`Sent`, `Template`/`Created`, `Group`/`Deleted`
- * and the `Alert` object are confirmed DocuSign strings (../shared/monitor-api.md); every other rule
+ * and the `Alert` object are confirmed DocuSign strings (docs/monitor-api.md); every other rule
  * is a case-insensitive pattern on the action, so that a real code we have not seen still lands in
  * its class. A rule also requires what its class cannot do without (the target user of an account
  * change, the envelope id of an envelope activity): an event lacking it falls through to a later

@@ -67,9 +67,11 @@ export function deployedFrom(template: TemplateJson): Deployed {
   const all = Object.values(template.Resources);
   const of = (type: string) => all.filter((r) => r.Type === type);
   const fn = of("AWS::Lambda::Function").find((r) => r.Properties?.Runtime?.toString().startsWith("nodejs"));
-  const schedules = of("AWS::Scheduler::Schedule").map((r) =>
-    parseSchedule(String(r.Properties?.ScheduleExpression)),
-  );
+  // The ingest schedules (payload: a stream id), not the curation's (infra/curation.ts), which starts
+  // a state machine: its Athena merges are not in this model (README, "What it costs").
+  const schedules = of("AWS::Scheduler::Schedule")
+    .filter((r) => JSON.stringify(r.Properties?.Target ?? {}).includes('\\"stream\\"'))
+    .map((r) => parseSchedule(String(r.Properties?.ScheduleExpression)));
   if (schedules.length !== 1 || !schedules[0]?.ok)
     throw new Error("the cost model is for one stream with a valid schedule");
   // Custom metrics: those the alarms and the dashboard reference, plus the ones nothing references.

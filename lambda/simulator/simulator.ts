@@ -8,7 +8,7 @@ import { userInfoBody } from "./user-info";
 
 /**
  * A local stand-in for DocuSign: the OAuth JWT grant (verifying the RS256 assertion) and both
- * Monitor stream generations, behaving as ../shared/monitor-api.md describes, with switchable faults.
+ * Monitor stream generations, behaving as docs/monitor-api.md describes, with switchable faults.
  * Deterministic from its seed; one server answers for both the OAuth and the Monitor host.
  */
 

@@ -61,10 +61,10 @@ describe("the analysts' managed policy", () => {
 
   it("is one managed policy whose ARN is the stack output AnalystsPolicyArn", () => {
     expect(policies).toHaveLength(1);
-    const output = Object.entries(template.Outputs).find(([k]) =>
-      k.startsWith("MonitorLakeAnalystsPolicyArn"),
-    );
-    expect(output?.[1].Value).toEqual({ Ref: expect.stringMatching(/^MonitorLakeAnalystsPolicy/) });
+    // Outputs have fixed logical ids (infra/outputs.ts, stableOutputIds).
+    expect(template.Outputs.AnalystsPolicyArn?.Value).toEqual({
+      Ref: expect.stringMatching(/^MonitorLakeAnalystsPolicy/),
+    });
   });
 
   it("allows every read the saved queries make: the workgroup, the tables behind them, the events and the results", () => {
