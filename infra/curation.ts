@@ -261,6 +261,9 @@ function curationAlarms(
     evaluationPeriods: 2,
     treatMissingData: cloudwatch.TreatMissingData.BREACHING,
   });
-  for (const a of [failed, stale]) a.addAlarmAction(new cwActions.SnsAction(topic));
+  for (const a of [failed, stale]) {
+    a.addAlarmAction(new cwActions.SnsAction(topic));
+    a.addOkAction(new cwActions.SnsAction(topic));
+  }
   return [failed, stale];
 }

@@ -60,7 +60,7 @@ export function propsProblems(props: MonitorLakeProps, name: SettingName = (p) =
   }
   if (props.projectionStart !== undefined && !isDay(props.projectionStart))
     add(
-      `${name("projectionStart")} "${props.projectionStart}" must be a day as yyyy-MM-dd, e.g. 2020-01-01.`,
+      `${name("projectionStart")} "${props.projectionStart}" is not a date: give the first day to query as yyyy-MM-dd, e.g. 2020-01-01.`,
     );
   add(
     wholeNumber(
