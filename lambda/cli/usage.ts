@@ -1,5 +1,30 @@
 import { ENV } from "../config";
 
+/** The options of `run`, in both the global and the command's own help. */
+const RUN_OPTIONS = `  --env demo|production     [${ENV.docusignEnv}] (default demo)
+  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
+                            one GET /oauth/userinfo names; none named: the legacy lens stream)
+  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
+                            never fall back to lens
+  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
+  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
+  --integration-key KEY     [${ENV.integrationKey}]
+  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
+  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
+  --out DIR                 the lake's directory (default ./data)
+  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
+  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
+                            --stream picks one; its fields replace the variables, flags replace its fields
+  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
+  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
+  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
+  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
+  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
+  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
+  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
+  --budget SECONDS          stop cleanly by then (default: until caught up)
+  --json                    the last stdout line is the run summary as JSON`;
+
 /** `monitor-lake --help`. */
 export const USAGE = `monitor-lake: copy DocuSign Monitor events into a local lake (gzipped NDJSON by day).
 
@@ -11,29 +36,7 @@ Usage:
   npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
 
 Options of run (each also read from the environment variable in brackets):
-  --env demo|production     [${ENV.docusignEnv}] (default demo)
-  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
-                            one GET /oauth/userinfo names; none named: the legacy lens stream)
-  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
-                            never fall back to lens
-  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
-  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
-  --integration-key KEY     [${ENV.integrationKey}]
-  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
-  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
-  --out DIR                 the lake's directory (default ./data)
-  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
-  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
-                            --stream picks one; its fields replace the variables, flags replace its fields
-  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
-  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
-  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
-  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
-  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
-  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
-  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
-  --budget SECONDS          stop cleanly by then (default: until caught up)
-  --json                    the last stdout line is the run summary as JSON
+${RUN_OPTIONS}
 
 Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;
 
@@ -43,29 +46,7 @@ export const RUN_USAGE = `npm start -- run [options]    (or: monitor-lake run, n
 One ingest run from DocuSign Monitor into the lake: until caught up, the --budget, or the rate-limit reserve.
 
 Options (each also read from the environment variable in brackets):
-  --env demo|production     [${ENV.docusignEnv}] (default demo)
-  --organization-id ID      [${ENV.organizationId}] the organization whose stream is read (default: the
-                            one GET /oauth/userinfo names; none named: the legacy lens stream)
-  --stream-api API          [${ENV.streamApi}] "lens": the legacy lens stream, no lookup; "organization":
-                            never fall back to lens
-  --monitor-url URL         [${ENV.monitorUrl}] override the Monitor host
-  --oauth-url URL           [${ENV.oauthUrl}] override the OAuth host
-  --integration-key KEY     [${ENV.integrationKey}]
-  --user-id GUID            [${ENV.userId}] the impersonated admin's user GUID
-  --key-file PATH           [${ENV.privateKeyFile}] RSA private key PEM (PKCS#1 or PKCS#8)
-  --out DIR                 the lake's directory (default ./data)
-  --stream ID               [${ENV.stream}] names the stream's state and objects (default "default")
-  --streams FILE            [${ENV.streams}] a stream table (JSON array, the file of cdk deploy -c streams):
-                            --stream picks one; its fields replace the variables, flags replace its fields
-  --start CURSOR            [${ENV.startCursor}] where a new stream starts: ISO date-time or cursor
-  --limit N                 [${ENV.pageLimit}] page size asked for (default 2000)
-  --redirect-uri URI        [${ENV.redirectUri}] shown in consent URLs
-  --rate-limit-reserve R    [${ENV.rateLimitReserve}] share of the hourly limit left free (default 0.2)
-  --chunk-max-bytes N       [${ENV.chunkMaxBytes}] NDJSON bytes per chunk before it is committed
-  --max-response-bytes N    [${ENV.maxResponseBytes}] largest DocuSign answer read, decoded (default 32 MiB)
-  --chunk-max-age SECONDS   [${ENV.chunkMaxAgeSeconds}] commit a chunk at least this often (default 60)
-  --budget SECONDS          stop cleanly by then (default: until caught up)
-  --json                    the last stdout line is the run summary as JSON
+${RUN_OPTIONS}
 
 Ctrl-C or SIGTERM stops the run after committing what was stored (exit 130 or 143).
 Exit codes: 0 the run ended as planned (caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;
