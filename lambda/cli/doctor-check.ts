@@ -1,4 +1,4 @@
-import { describeError } from "../errors";
+import { ConfigError, describeError } from "../errors";
 
 /** How one of `doctor`'s checks ended. */
 export const CheckStatus = { Ok: "ok", Warn: "warn", Fail: "FAIL", Skip: "skip" } as const;
@@ -33,7 +33,9 @@ export function skip(check: string, why: string): CheckResult {
  */
 export function fail(check: string, error: unknown, detail?: string): CheckResult {
   const message = describeError(error);
-  return { check, status: CheckStatus.Fail, detail: detail ?? firstSentence(message), fix: message };
+  // A configuration error's first line only counts its problems: the line shows the first problem.
+  const first = error instanceof ConfigError ? (error.problems[0] ?? message) : message;
+  return { check, status: CheckStatus.Fail, detail: detail ?? firstSentence(first), fix: message };
 }
 
 function firstSentence(message: string): string {

@@ -6,7 +6,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { numberOf, validState } from "../aws/dynamo-state-item";
 import type { StreamState } from "../core/ports";
 import { stateProblems, toStreamState } from "../core/state-validation";
-import { describeError, StateInvalidError } from "../errors";
+import { describeError, MonitorLakeError, StateInvalidError } from "../errors";
 import { type CheckResult, fail, ok, warn } from "./doctor-check";
 import { checkLakeRoot, LakeKind, lakeKindOf } from "./paths";
 
@@ -141,7 +141,7 @@ export async function checkLocalLake(out: string, demoStream: string): Promise<C
     }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === undefined) return fail("lake", error);
+    if (error instanceof MonitorLakeError || code === undefined) return fail("lake", error);
     return fail(
       "lake",
       `--out "${out}" cannot be used (${code}: ${describeError(error)}), so a run cannot create or write the lake ` +

@@ -23,7 +23,15 @@ export async function checkLakeRoot(out: string): Promise<string> {
     }
     entries = await readdir(root);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return root;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return root;
+    if (code === "ENOTDIR" || code === "EACCES" || code === "EPERM") {
+      throw new ConfigError([
+        `--out "${out}" cannot be used (${code}: ${
+          code === "ENOTDIR" ? "a part of its path is a file" : "this user may not read it"
+        }): choose a directory this user can create or write for the lake.`,
+      ]);
+    }
     throw error;
   }
   if (entries.length === 0) return root;

@@ -4,9 +4,21 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { ListObjectVersionsCommand, PutBucketVersioningCommand } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectLockConfigurationCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { awsClients, createBucket, createSecret, createStateTable, motoEnv } from "../helpers/aws";
+import {
+  awsClients,
+  createBucket,
+  createSecret,
+  createStateTable,
+  motoEnv,
+  uniqueName,
+} from "../helpers/aws";
 import { lastJsonLine, runCli } from "../helpers/run-cli";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
@@ -163,13 +175,33 @@ describe("monitor-lake doctor against the simulator", () => {
     const file = join(dir, "a-file");
     await writeFile(file, "not a directory\n");
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", join(file, "lake")]);
+    const args = [...(await docusignArgs(fixture)), "--out", join(file, "lake")];
+
+    const result = await runCli(["doctor", ...args]);
+    const run = await runCli(["run", ...args]);
 
     expect(result.code).toBe(1);
     expect(statuses(result.stdout)).toEqual([...CHECKS.slice(0, 6).map((c) => ["ok", c]), ["FAIL", "lake"]]);
     expect(result.stderr).toContain("monitor-lake doctor: the lake check failed.");
-    expect(result.stderr).toContain("ENOTDIR");
-    expect(result.stderr).toContain("Choose a directory this user can write (--out)");
+    expect(result.stderr).toContain("(ENOTDIR: a part of its path is a file)");
+    expect(result.stderr).toContain("choose a directory this user can create or write for the lake");
+    // The run refuses it the same way, as bad configuration, before any request.
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--out "${join(file, "lake")}" cannot be used (ENOTDIR`);
+  });
+
+  it("fails the lake check for a non-empty directory that is no lake, with checkLakeRoot's words", async () => {
+    fixture = await startSimulator({ events: 5 });
+    const out = join(dir, "not-a-lake");
+    await mkdir(out);
+    await writeFile(join(out, "notes.txt"), "mine\n");
+
+    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", out]);
+
+    expect(result.code).toBe(1);
+    expect(only(result.stdout, "lake")).toMatch(/^FAIL lake: --out ".*not-a-lake" is not empty and holds no/);
+    expect(result.stderr).toContain("is not empty and holds no monitor-lake lake");
+    expect(await readdir(out)).toEqual(["notes.txt"]);
   });
 
   it("fails the lake check for a demo lake, which a run refuses", async () => {
@@ -326,6 +358,78 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
       new GetItemCommand({ TableName: table, Key: { streamId: { S: "acme" } } }),
     );
     expect(item.Item).toBeUndefined();
+  });
+
+  it("takes a stream table entry's keySecretName as its secret when --secret-arn is not given", async () => {
+    fixture = await startSimulator({ events: 5, organizationId: ORG });
+    const { s3, dynamo, secrets } = awsClients();
+    const bucket = await createBucket(s3);
+    const table = await createStateTable(dynamo);
+    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
+    const streams = join(dir, "deploy-streams.json");
+    const entry = { userId: fixture.userId, integrationKey: fixture.integrationKey, oauthUrl: fixture.url };
+    await writeFile(
+      streams,
+      JSON.stringify([
+        {
+          id: "globex",
+          ...entry,
+          monitorUrl: fixture.url,
+          keySecretName: secret,
+          schedule: "rate(10 minutes)",
+        },
+      ]),
+    );
+
+    const result = await runCli(
+      ["doctor", "--streams", streams, "--bucket", bucket, "--state-table", table, "--json"],
+      motoEnv(),
+    );
+
+    expect(result.code).toBe(0);
+    const report = lastJsonLine(result.stdout) as {
+      mode: string;
+      stream: string;
+      checks: { detail: string }[];
+    };
+    expect(report.mode).toBe("deployed");
+    expect(report.stream).toBe("globex");
+    expect(report.checks[0]?.detail).toBe(`RSA 2048 from secret ${secret}`);
+  });
+
+  it("warns, naming the probe, when Object Lock keeps the probe's version (the check still passes)", async () => {
+    fixture = await startSimulator({ events: 5 });
+    const { s3, dynamo, secrets } = awsClients();
+    const bucket = uniqueName("locked");
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: bucket,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: "Enabled",
+          Rule: { DefaultRetention: { Mode: "COMPLIANCE", Days: 1 } },
+        },
+      }),
+    );
+    const table = await createStateTable(dynamo);
+    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
+    const flags = (await docusignArgs(fixture)).filter(
+      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
+    );
+
+    const result = await runCli(
+      ["doctor", ...flags, "--bucket", bucket, "--state-table", table, "--secret-arn", secret],
+      motoEnv(),
+    );
+
+    expect(result.code).toBe(0);
+    expect(only(result.stdout, "lake")).toMatch(
+      new RegExp(
+        `^warn lake: s3://${bucket}/ is writable, but the probe s3://${bucket}/doctor/default-[0-9a-f]+\\.probe could not be removed`,
+      ),
+    );
+    expect(result.stderr).toContain("note (lake): S3 DeleteObject of");
+    expect(result.stderr).toContain("Object Lock may keep its version until its retention ends");
   });
 
   it("fails the key check of an empty secret with the command that stores the key", async () => {
