@@ -84,11 +84,9 @@ export async function checkLocalState(root: string, stream: string, now: number)
       ),
     };
   }
-  const lease = {
-    owner: record.leaseOwner as string | undefined,
-    until: record.leaseUntil as number | undefined,
-  };
-  return describeState(toStreamState(record), lease, `stream "${stream}" in ${path}`, now);
+  // A local lease is the operating system's lock on the file, not its leaseUntil (a dead holder's
+  // lease is taken over at once): the fields alone say nothing, so no lease is reported here.
+  return describeState(toStreamState(record), {}, `stream "${stream}" in ${path}`, now);
 }
 
 /** The stream's item in the state table, read with GetItem (consistent), never written. */

@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
   CreateBucketCommand,
   ListObjectVersionsCommand,
@@ -170,6 +170,21 @@ describe("monitor-lake doctor against the simulator", () => {
     expect(fixture.simulator.stats.tokenRequests).toBe(0);
   });
 
+  it("warns, exit 0, when others can read the key file, with the chmod that fixes it", async () => {
+    fixture = await startSimulator({ events: 5 });
+    const args = await docusignArgs(fixture);
+    const keyFile = args[args.indexOf("--key-file") + 1] as string;
+    await chmod(keyFile, 0o644);
+
+    const result = await runCli(["doctor", ...args, "--out", join(dir, "x")]);
+
+    expect(result.code).toBe(0);
+    expect(only(result.stdout, "key")).toMatch(/^warn key: RSA 2048 PKCS#8 from /);
+    expect(result.stderr).toContain(
+      `note (key): warning: ${keyFile} can be read by other users of this machine; run: chmod 600 ${keyFile}`,
+    );
+  });
+
   it("fails the lake check when the lake cannot be written, the DocuSign checks still ok", async () => {
     fixture = await startSimulator({ events: 5 });
     const file = join(dir, "a-file");
@@ -184,6 +199,7 @@ describe("monitor-lake doctor against the simulator", () => {
     expect(statuses(result.stdout)).toEqual([...CHECKS.slice(0, 6).map((c) => ["ok", c]), ["FAIL", "lake"]]);
     expect(result.stderr).toContain("monitor-lake doctor: the lake check failed.");
     expect(result.stderr).toContain("(ENOTDIR: a part of its path is a file)");
+    expect(only(result.stdout, "stream")).toContain("from seven days back (a new stream's start)");
     expect(result.stderr).toContain("choose a directory this user can create or write for the lake");
     // The run refuses it the same way, as bad configuration, before any request.
     expect(run.code).toBe(2);
@@ -196,10 +212,18 @@ describe("monitor-lake doctor against the simulator", () => {
     await mkdir(out);
     await writeFile(join(out, "notes.txt"), "mine\n");
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", out]);
+    const result = await runCli([
+      "doctor",
+      ...(await docusignArgs(fixture)),
+      "--out",
+      out,
+      "--start",
+      "2000-01-01T00:00:00Z",
+    ]);
 
     expect(result.code).toBe(1);
     expect(only(result.stdout, "lake")).toMatch(/^FAIL lake: --out ".*not-a-lake" is not empty and holds no/);
+    expect(only(result.stdout, "stream")).toContain("from the start cursor 2000-01-01T00:00:00Z");
     expect(result.stderr).toContain("is not empty and holds no monitor-lake lake");
     expect(await readdir(out)).toEqual(["notes.txt"]);
   });
@@ -430,6 +454,46 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
     );
     expect(result.stderr).toContain("note (lake): S3 DeleteObject of");
     expect(result.stderr).toContain("Object Lock may keep its version until its retention ends");
+  });
+
+  it("warns when another run holds the stream's lease in the state table", async () => {
+    fixture = await startSimulator({ events: 5 });
+    const { s3, dynamo, secrets } = awsClients();
+    const bucket = await createBucket(s3);
+    const table = await createStateTable(dynamo);
+    const until = Date.now() + 600_000;
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          streamId: { S: "default" },
+          version: { N: "4" },
+          totalEvents: { N: "120" },
+          cursor: { S: "c-1" },
+          leaseOwner: { S: "lambda-run-1" },
+          leaseUntil: { N: String(until) },
+        },
+      }),
+    );
+    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
+    const flags = (await docusignArgs(fixture)).filter(
+      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
+    );
+
+    const result = await runCli(
+      ["doctor", ...flags, "--bucket", bucket, "--state-table", table, "--secret-arn", secret],
+      motoEnv(),
+    );
+
+    expect(only(result.stdout, "state")).toBe(
+      `warn state: stream "default" in DynamoDB table ${table}: 120 events stored; a run resumes from its committed ` +
+        `cursor; lease held by lambda-run-1 until ${new Date(until).toISOString()}`,
+    );
+    expect(result.stderr).toContain("a run started now finds it held and does nothing");
+    const item = await dynamo.send(
+      new GetItemCommand({ TableName: table, Key: { streamId: { S: "default" } } }),
+    );
+    expect(item.Item?.version?.N).toBe("4");
   });
 
   it("fails the key check of an empty secret with the command that stores the key", async () => {
