@@ -258,6 +258,29 @@ describe("monitor-lake doctor against the simulator", () => {
     );
   });
 
+  it("warns when the configured organization is not one userinfo names; the stream then refuses it", async () => {
+    fixture = await startSimulator({ events: 5, organizationId: ORG });
+    const other = "11111111-2222-4333-8444-555555555555";
+
+    const result = await runCli([
+      "doctor",
+      ...(await docusignArgs(fixture)),
+      "--organization-id",
+      other,
+      "--out",
+      join(dir, "x"),
+    ]);
+
+    expect(result.code).toBe(1);
+    expect(only(result.stdout, "userinfo")).toMatch(/^warn userinfo: user "Simulated Admin"/);
+    expect(only(result.stdout, "stream")).toMatch(
+      /^FAIL stream: GET .*\/v1\/organizations\/11111111-.*: HTTP 403/,
+    );
+    expect(result.stderr).toContain(
+      `note (userinfo): The configured organization ${other} is not among those userinfo names`,
+    );
+  });
+
   it("fails the userinfo check, listing them, for an admin of several organizations", async () => {
     const second = "11111111-2222-4333-8444-555555555555";
     fixture = await startSimulator({ events: 5, organizationId: ORG, userInfoOrganizations: [ORG, second] });
