@@ -4,11 +4,12 @@ import { exitCodeFor, UsageError } from "./cli-errors";
 import { consentUrlCommand } from "./consent-url";
 import { DEMO_OUT, DEMO_STREAM, runDemo } from "./demo";
 import { runDetectCommand } from "./detect";
+import { DOCTOR_FLAGS, doctorCommand } from "./doctor";
 import { checkLakeRoot, claimLake, LakeKind } from "./paths";
 import { runCommand } from "./run-command";
 import { FLAG_ENV, namingFlags, settingsFromFlags, withStream } from "./settings";
 import { simulateCommand } from "./simulate";
-import { CONSENT_URL_USAGE, DEMO_USAGE, RUN_USAGE, SIMULATE_USAGE, USAGE } from "./usage";
+import { CONSENT_URL_USAGE, DEMO_USAGE, DOCTOR_USAGE, RUN_USAGE, SIMULATE_USAGE, USAGE } from "./usage";
 
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -42,6 +43,14 @@ const COMMANDS: Readonly<Record<string, { readonly options: OptionSpec; readonly
     usage: CONSENT_URL_USAGE,
   },
   simulate: { options: { port: STRING, ...HELP }, usage: SIMULATE_USAGE },
+  doctor: {
+    options: {
+      ...Object.fromEntries([...Object.keys(FLAG_ENV), ...DOCTOR_FLAGS].map((flag) => [flag, STRING])),
+      json: { type: "boolean" },
+      ...HELP,
+    },
+    usage: DOCTOR_USAGE,
+  },
 };
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -89,6 +98,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         });
       case "consent-url":
         return consentUrlCommand(settings(), stdout);
+      case "doctor":
+        return await doctorCommand({
+          values,
+          settings: settings(),
+          out,
+          demoStream: DEMO_STREAM,
+          stdout,
+          stderr,
+        });
       default:
         return await simulateCommand(
           typeof values.port === "string" ? values.port : undefined,

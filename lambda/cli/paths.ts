@@ -23,7 +23,15 @@ export async function checkLakeRoot(out: string): Promise<string> {
     }
     entries = await readdir(root);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return root;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return root;
+    if (code === "ENOTDIR" || code === "EACCES" || code === "EPERM") {
+      throw new ConfigError([
+        `--out "${out}" cannot be used (${code}: ${
+          code === "ENOTDIR" ? "a part of its path is a file" : "this user may not read it"
+        }): choose a directory this user can create or write for the lake.`,
+      ]);
+    }
     throw error;
   }
   if (entries.length === 0) return root;
@@ -88,15 +96,7 @@ export async function claimLake(
   demoStream: string,
 ): Promise<void> {
   const marker = join(root, ".lake.json");
-  let found: string | undefined;
-  try {
-    found = (JSON.parse(await readFile(marker, "utf8")) as { kind?: unknown }).kind as string | undefined;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    const states = await readdir(join(root, "state")).catch(() => [] as string[]);
-    const streams = states.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length));
-    if (streams.length > 0) found = streams.every((s) => s === demoStream) ? LakeKind.Demo : LakeKind.Real;
-  }
+  const found = await lakeKindOf(root, demoStream);
   if (found === kind) return;
   if (found !== undefined) {
     throw new ConfigError([
@@ -114,6 +114,24 @@ export async function claimLake(
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     // Another process claimed it first: its claim decides.
     await claimLake(root, kind, out, demoStream);
+  }
+}
+
+/**
+ * What the lake at `root` holds, read without writing: its `.lake.json` kind, else (a lake from before
+ * the marker) told by its state files; undefined for a new or empty lake.
+ */
+export async function lakeKindOf(root: string, demoStream: string): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(join(root, ".lake.json"), "utf8")) as { kind?: unknown }).kind as
+      | string
+      | undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    const states = await readdir(join(root, "state")).catch(() => [] as string[]);
+    const streams = states.filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -".json".length));
+    if (streams.length === 0) return undefined;
+    return streams.every((s) => s === demoStream) ? LakeKind.Demo : LakeKind.Real;
   }
 }
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { ENV, type MonitorLakeConfig, parseConfig } from "../config";
+import { type ConfigTarget, ENV, type MonitorLakeConfig, parseConfig } from "../config";
 import { ConfigError } from "../errors";
 import { findStream, parseStreamTable, StreamTableTarget, streamEnv } from "../streams";
 
@@ -80,10 +80,13 @@ export function withStream(
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The local run's config: `parseConfig` plus what can be checked before any request, that the user
+ * The run's config (`target` local: a key file; aws: secret, bucket, table): `parseConfig` plus what can be checked before any request, that the user
  * id and the integration key are GUIDs. Every problem is reported at once.
  */
-export function parseRunConfig(settings: Record<string, string | undefined>): MonitorLakeConfig {
+export function parseRunConfig(
+  settings: Record<string, string | undefined>,
+  target: ConfigTarget = "local",
+): MonitorLakeConfig {
   const problems: string[] = [];
   for (const [name, what] of [
     [ENV.integrationKey, "the integration key (Apps and Keys, 'Integration Key')"],
@@ -99,7 +102,7 @@ export function parseRunConfig(settings: Record<string, string | undefined>): Mo
   }
   let config: MonitorLakeConfig | undefined;
   try {
-    config = parseConfig(settings, "local");
+    config = parseConfig(settings, target);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     problems.push(...error.problems);

@@ -34,6 +34,7 @@ Usage:
   npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
   npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
   npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
+  npm start -- doctor [run's options] [--bucket B --state-table T --secret-arn S]   check a stream's setup (doctor --help)
 
 Options of run (each also read from the environment variable in brackets):
 ${RUN_OPTIONS}
@@ -77,3 +78,29 @@ export const SIMULATE_USAGE = `npm start -- simulate [--port P]
 Serves the DocuSign simulator (OAuth and Monitor, 20,000 events) on 127.0.0.1 until Ctrl-C or SIGTERM,
 and prints the run command that ingests from it. Its key file is removed when it stops.
   --port P                  the port to listen on (default: any free port)`;
+
+/** `monitor-lake doctor --help`. */
+export const DOCTOR_USAGE = `npm start -- doctor [run's options] [--json]
+npm start -- doctor --streams FILE --stream ID [--out DIR]
+npm start -- doctor --bucket B --state-table T [--secret-arn S] [--key-prefix P] [run's DocuSign options]
+
+Checks what a run needs, one line each (ok, warn, FAIL, or skip when an earlier check it needs failed):
+  key          the key file or secret is readable and holds an unencrypted RSA key of at least 2048 bits
+  token        DocuSign's JWT grant gives an access token (missing consent: the consent URL to open)
+  userinfo     the user and the organizations GET /oauth/userinfo names, and the stream a run chooses;
+               userinfo lists no admin roles: the stream check shows whether Monitor accepts the user
+  state        the stream's state (state file, or the state table's item): read, never written
+  stream       one page (limit 1) from where a run would go on; nothing is stored
+  rate-limit   the requests left this hour, above the --rate-limit-reserve a run keeps free
+  lake         the lake directory (or the bucket) is writable: a probe is written and removed
+It takes no lease, moves no cursor and stores no event. Exit codes: 0 nothing failed (warnings
+allowed), 1 a check failed (the fix for the first failure on stderr), 2 bad usage or configuration.
+
+Options: those of run (monitor-lake run --help) but --budget, and for a deployed stream, with AWS
+credentials for its account and region (AWS_REGION):
+  --bucket NAME             [${ENV.bucket}] the stack output BucketName: a probe under doctor/ is written and deleted
+  --state-table NAME        [${ENV.stateTable}] the stack output StateTableName (read with GetItem)
+  --secret-arn ARN          [${ENV.privateKeySecret}] the stream's PrivateKeySecretArn output (default: the
+                            stream table entry's keySecretName)
+  --key-prefix PREFIX       [${ENV.keyPrefix}] the construct's keyPrefix, if set
+  --json                    stdout is one line: {"ok", "mode", "stream", "checks": [{"check", "status", "detail", "fix"}]}`;

@@ -123,8 +123,13 @@ export class DocuSignClient implements EventSource {
   }
 }
 
-/** Settings no request may be sent with, refused before any request. */
-function refuseUnusable(options: DocuSignClientOptions): void {
+/** Settings no request may be sent with, refused before any request (ConfigError). */
+export function refuseUnusable(
+  options: Pick<
+    DocuSignClientOptions,
+    "oauthUrl" | "monitorUrl" | "organizationMonitorUrl" | "organizationId" | "streamApi"
+  >,
+): void {
   // fetch refuses such URLs with an error that quotes them; refuse first, without echoing them.
   const withCredentials = [options.oauthUrl, options.monitorUrl, options.organizationMonitorUrl ?? ""].filter(
     hasCredentials,
@@ -153,7 +158,7 @@ function refuseUnusable(options: DocuSignClientOptions): void {
   }
 }
 
-function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const timer = setTimeout(done, ms);

@@ -15,12 +15,32 @@ import { quoteUntrusted } from "./untrusted-text";
 /** An organization id as DocuSign writes it. */
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** What userinfo says about the impersonated user (it lists no admin roles). */
+export interface UserInfo {
+  /** `sub`: the user's GUID. */
+  readonly userId: string;
+  readonly name: string;
+  readonly email: string;
+  /** The organization ids of `accounts[].organization.organization_id`, each once, lower case. */
+  readonly organizations: readonly string[];
+}
+
 export async function userOrganizations(
   oauthUrl: string,
   grant: JwtGrant,
   http: ExchangeSettings,
   request: FetchPageRequest,
 ): Promise<string[]> {
+  return [...(await userInfo(oauthUrl, grant, http, request)).organizations];
+}
+
+/** `GET /oauth/userinfo` read: the user's identity and organizations (names quoted as untrusted text). */
+export async function userInfo(
+  oauthUrl: string,
+  grant: JwtGrant,
+  http: ExchangeSettings,
+  request: FetchPageRequest,
+): Promise<UserInfo> {
   const url = oauthEndpoint(oauthUrl, "/oauth/userinfo");
   const label = `GET ${url}`;
   let reauthenticated = false;
@@ -45,7 +65,10 @@ export async function userOrganizations(
       continue;
     }
     if (answer.status !== 200) throw userInfoError(label, answer, grant.current());
-    const accounts = (answer.json as { accounts?: unknown } | undefined)?.accounts;
+    const body = answer.json as
+      | { accounts?: unknown; sub?: unknown; name?: unknown; email?: unknown }
+      | undefined;
+    const accounts = body?.accounts;
     const ids = new Set<string>();
     for (const account of Array.isArray(accounts) ? accounts : []) {
       const id = (account as { organization?: { organization_id?: unknown } } | null)?.organization
@@ -62,6 +85,12 @@ export async function userOrganizations(
       }
       ids.add(id.toLowerCase());
     }
-    return [...ids];
+    const text = (value: unknown): string => (typeof value === "string" ? quoteUntrusted(value, 80) : "");
+    return {
+      userId: text(body?.sub),
+      name: text(body?.name),
+      email: text(body?.email),
+      organizations: [...ids],
+    };
   }
 }

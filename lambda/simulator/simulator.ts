@@ -31,6 +31,12 @@ export interface SimulatorFaults {
   consentRequired?: boolean;
   /** The stream answers 403 like an organization without the Monitor entitlement. */
   noEntitlement?: boolean;
+  /**
+   * The user holds no admin role Monitor accepts (neither Organization Administrator nor Security
+   * Reports Administrator): userinfo still names the organization, the stream answers 403. DocuSign's
+   * exact answer for such a user is not documented; the body here is illustrative.
+   */
+  notAdministrator?: boolean;
   /** Every Nth page contains one of its events twice. */
   duplicateEvery?: number;
   /** Every Nth page's endCursor points a few events back, so the next page repeats them. */
@@ -329,6 +335,8 @@ export class DocuSignSimulator {
     }
     if (f.noEntitlement)
       return this.send(res, 403, { error: "Organization does not have Monitor entitlement" });
+    if (f.notAdministrator)
+      return this.send(res, 403, { error: "User is not an administrator of this organization" });
     if (f.liveEventsPerPage) this.appendLive(f.liveEventsPerPage);
 
     const cursorParam = url.searchParams.get("cursor") ?? "";
