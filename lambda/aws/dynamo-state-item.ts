@@ -29,13 +29,18 @@ function plain(value: AttributeValue): unknown {
   return { unsupportedAttributeType: Object.keys(value)[0] };
 }
 
+/** The item as plain values, for the validation. */
+export function plainRecord(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)]));
+}
+
 /** The stream state in an item, or the error that says what is wrong with it and how to fix it. */
 export function validState(
   item: Record<string, AttributeValue>,
   table: string,
   stream: string,
 ): StreamState | StateInvalidError {
-  const record = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)]));
+  const record = plainRecord(item);
   const problems = stateProblems(record);
   if (problems.length === 0) return toStreamState(record);
   return new StateInvalidError(

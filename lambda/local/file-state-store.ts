@@ -127,15 +127,8 @@ class FileStore {
     }
   }
 
-  /** The lock's resource: the state file's real path, so that every way of naming the lake meets. */
-  private async lockResource(stream: string): Promise<string> {
-    const dir = join(this.root, "state");
-    try {
-      await mkdir(dir, { recursive: true });
-      return join(await realpath(dir), `${stream}.json`);
-    } catch (error) {
-      throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });
-    }
+  private lockResource(stream: string): Promise<string> {
+    return stateLockResource(this.root, stream);
   }
 
   /** Reads the state and checks that `owner` holds the lock and the state is still at `expectedVersion`. */
@@ -180,6 +173,17 @@ class FileStore {
   }
 }
 
+/** The lock's resource: the state file's real path, so that every way of naming the lake meets. */
+export async function stateLockResource(root: string, stream: string): Promise<string> {
+  const dir = join(root, "state");
+  try {
+    await mkdir(dir, { recursive: true });
+    return join(await realpath(dir), `${stream}.json`);
+  } catch (error) {
+    throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });
+  }
+}
+
 function parseState(path: string, text: string): StateFile {
   const fix =
     "Restore it from a backup, or delete it and pass --start with the day after the newest dt= partition " +
@@ -205,7 +209,7 @@ function parseState(path: string, text: string): StateFile {
   return record as unknown as StateFile;
 }
 
-function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
+export function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   if (record.leaseOwner !== undefined && typeof record.leaseOwner !== "string")
     problems.push('"leaseOwner" is not a string');
