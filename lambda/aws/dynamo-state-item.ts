@@ -45,8 +45,16 @@ export function validState(
   if (problems.length === 0) return toStreamState(record);
   return new StateInvalidError(
     `The state item streamId="${stream}" in DynamoDB table ${table} is corrupt (${problems.join("; ")}), so the ` +
-      "stream's cursor cannot be trusted; nothing was ingested and the lease was not taken. Restore the item from " +
-      "point-in-time recovery, or delete it and invoke with startCursor set to the day after the newest dt= " +
-      "partition to resume without a gap.",
+      "stream's cursor cannot be trusted; nothing was ingested and the lease was not taken. Rebuild it from the " +
+      `lake's objects: ${recoverInvoke(stream)} (then the next scheduled run resumes after the newest chunk the ` +
+      "lake proves stored, and no event is lost), or restore the item from point-in-time recovery.",
+  );
+}
+
+/** The operator's invoke that rebuilds a stream's state item from the lake (`"recover": true`). */
+export function recoverInvoke(stream: string): string {
+  return (
+    "aws lambda invoke --function-name <FunctionName output> --cli-binary-format raw-in-base64-out " +
+    `--payload '${JSON.stringify({ stream, recover: true })}' recover.json`
   );
 }

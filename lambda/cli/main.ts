@@ -5,10 +5,11 @@ import { consentUrlCommand } from "./consent-url";
 import { DEMO_OUT, DEMO_STREAM, runDemo } from "./demo";
 import { runDetectCommand } from "./detect";
 import { checkLakeRoot, claimLake, LakeKind } from "./paths";
+import { recoverCommand } from "./recover";
 import { runCommand } from "./run-command";
 import { FLAG_ENV, namingFlags, settingsFromFlags, withStream } from "./settings";
 import { simulateCommand } from "./simulate";
-import { CONSENT_URL_USAGE, DEMO_USAGE, RUN_USAGE, SIMULATE_USAGE, USAGE } from "./usage";
+import { CONSENT_URL_USAGE, DEMO_USAGE, RECOVER_USAGE, RUN_USAGE, SIMULATE_USAGE, USAGE } from "./usage";
 
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -42,6 +43,17 @@ const COMMANDS: Readonly<Record<string, { readonly options: OptionSpec; readonly
     usage: CONSENT_URL_USAGE,
   },
   simulate: { options: { port: STRING, ...HELP }, usage: SIMULATE_USAGE },
+  recover: {
+    options: {
+      out: STRING,
+      stream: STRING,
+      streams: STRING,
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      ...HELP,
+    },
+    usage: RECOVER_USAGE,
+  },
 };
 
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -89,6 +101,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
         });
       case "consent-url":
         return consentUrlCommand(settings(), stdout);
+      case "recover":
+        return await recoverCommand({
+          settings: settings(),
+          out: await checkLakeRoot(out),
+          force: values.force === true,
+          json,
+          stdout,
+        });
       default:
         return await simulateCommand(
           typeof values.port === "string" ? values.port : undefined,

@@ -159,7 +159,7 @@ class FileStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 0, totalEvents: 0 };
       throw new StorageError(`Could not read ${path}: ${describeError(error)}.`, { cause: error });
     }
-    return parseState(path, text);
+    return parseState(path, text, stateInvalidFix(this.root, stream));
   }
 
   private async write(stream: string, state: StateFile): Promise<void> {
@@ -184,10 +184,20 @@ export async function stateLockResource(root: string, stream: string): Promise<s
   }
 }
 
-function parseState(path: string, text: string): StateFile {
-  const fix =
-    "Restore it from a backup, or delete it and pass --start with the day after the newest dt= partition " +
-    "to resume without a gap. Nothing was ingested.";
+/**
+ * What to do about a corrupt state file: the `recover` command, named exactly. It resumes at the end
+ * of the newest chunk the lake's objects prove stored (never at a `dt=` day: that is event time, and
+ * the stream's order is ingestion time).
+ */
+export function stateInvalidFix(root: string, stream: string): string {
+  return (
+    `Nothing was ingested. Rebuild the state from the lake's objects: npm start -- recover --out ${JSON.stringify(root)} ` +
+    `--stream ${stream} (or: monitor-lake recover ...), then run again: it resumes after the newest chunk the ` +
+    "lake proves stored, and no event is lost. Or restore the file from a backup."
+  );
+}
+
+function parseState(path: string, text: string, fix: string): StateFile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
