@@ -35,7 +35,8 @@ export function parseInvocationPayload(event: unknown): InvocationPayload {
   if (refused.length > 0) {
     throw new ConfigError([
       `the invocation payload has ${refused.map((f) => `"${f}"`).join(", ")}, which is refused: it may name a ` +
-        `stream ({"stream": "<id>"}), and ask to rebuild its state ({"stream": "<id>", "recover": true}), and nothing else. A stream's organization, user, integration key, key ` +
+        `stream ({"stream": "<id>"}) and nothing else, but for an operator's rebuild of its state ({"stream": "<id>", ` +
+        `"recover": true}, "force": true to replace a valid one). A stream's organization, user, integration key, key ` +
         "secret, environment and start are set in the deployment's stream table (the construct's streams, " +
         "-c streams), so that whoever may invoke the function cannot choose whom it impersonates. Remove " +
         "the field, or change the stream's settings and deploy.",

@@ -76,7 +76,10 @@ describe("planRecovery: where a stream resumes after its state is lost", () => {
   });
 
   it("ends on a cursor cycle (A -> B -> A) at a cursor of the cycle, without looping", () => {
-    const plan = planRecovery([chunk("a", "A", "B"), chunk("b", "B", "A", { at: "2026-01-02T00:00:00.000Z" })]);
+    const plan = planRecovery([
+      chunk("a", "A", "B"),
+      chunk("b", "B", "A", { at: "2026-01-02T00:00:00.000Z" }),
+    ]);
     expect(["A", "B"]).toContain(plan.resumeCursor);
   });
 
