@@ -117,13 +117,22 @@ function functionEnvironment(scope: Construct, props: IngestFunctionProps): Reco
 /**
  * Least privilege: objects under events/ only (puts are create-only; GetObject lets a refused create
  * check by HeadObject whether the key holds its own bytes or a fence; DeleteObject clears a failed
- * attempt's object before fencing its key), its stream items only, its secrets only.
+ * attempt's object before fencing its key; ListBucket under events/ for recover), its stream items only,
+ * its secrets only.
  */
 function grantIngest(role: iam.Role, props: IngestFunctionProps): void {
   role.addToPolicy(
     new iam.PolicyStatement({
       actions: ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"],
       resources: [props.bucket.arnForObjects(`${props.prefix}events/*`)],
+    }),
+  );
+  // recover ({"recover": true}) lists the stream's objects to rebuild a corrupt or lost state item.
+  role.addToPolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:ListBucket"],
+      resources: [props.bucket.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${props.prefix}events/*`] } },
     }),
   );
   // Objects are written (encrypt); state items and the secret are read and written (decrypt too).

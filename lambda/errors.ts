@@ -20,6 +20,7 @@ export const ErrorCode = {
   LeaseLost: "LEASE_LOST",
   StorageFailed: "STORAGE_FAILED",
   StateInvalid: "STATE_INVALID",
+  RecoveryRefused: "RECOVERY_REFUSED",
   CursorInvalid: "CURSOR_INVALID",
   KeyInvalid: "KEY_INVALID",
   KeyUnavailable: "KEY_UNAVAILABLE",
@@ -155,6 +156,13 @@ export class StorageError extends MonitorLakeError {
 export class StateInvalidError extends MonitorLakeError {
   constructor(message: string, options?: ErrorOptions) {
     super(ErrorCode.StateInvalid, message, options);
+  }
+}
+
+/** `recover` would replace a valid state, or found nothing it can resume from: nothing was changed. */
+export class RecoveryRefusedError extends MonitorLakeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(ErrorCode.RecoveryRefused, message, options);
   }
 }
 

@@ -29,19 +29,32 @@ function plain(value: AttributeValue): unknown {
   return { unsupportedAttributeType: Object.keys(value)[0] };
 }
 
+/** The item as plain values, for the validation. */
+export function plainRecord(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)]));
+}
+
 /** The stream state in an item, or the error that says what is wrong with it and how to fix it. */
 export function validState(
   item: Record<string, AttributeValue>,
   table: string,
   stream: string,
 ): StreamState | StateInvalidError {
-  const record = Object.fromEntries(Object.entries(item).map(([k, v]) => [k, plain(v)]));
+  const record = plainRecord(item);
   const problems = stateProblems(record);
   if (problems.length === 0) return toStreamState(record);
   return new StateInvalidError(
     `The state item streamId="${stream}" in DynamoDB table ${table} is corrupt (${problems.join("; ")}), so the ` +
-      "stream's cursor cannot be trusted; nothing was ingested and the lease was not taken. Restore the item from " +
-      "point-in-time recovery, or delete it and invoke with startCursor set to the day after the newest dt= " +
-      "partition to resume without a gap.",
+      "stream's cursor cannot be trusted; nothing was ingested and the lease was not taken. Rebuild it from the " +
+      `lake's objects: ${recoverInvoke(stream)} (then the next scheduled run resumes after the newest chunk the ` +
+      "lake proves stored, and no event is lost), or restore the item from point-in-time recovery.",
+  );
+}
+
+/** The operator's invoke that rebuilds a stream's state item from the lake (`"recover": true`). */
+export function recoverInvoke(stream: string): string {
+  return (
+    "aws lambda invoke --function-name <FunctionName output> --cli-binary-format raw-in-base64-out " +
+    `--payload '${JSON.stringify({ stream, recover: true })}' recover.json`
   );
 }

@@ -132,6 +132,7 @@ function putInput(key: string, object: LakeObject, sha: string): Omit<PutObjectC
       "end-cursor": metadataValue(m.endCursor),
       "event-count": String(m.eventCount),
       "ingested-at": m.ingestedAt,
+      ...(m.chunkObjects === undefined ? {} : { "chunk-objects": String(m.chunkObjects) }),
       "content-sha256": sha,
     },
   };
@@ -160,7 +161,7 @@ function sha256(body: Uint8Array): string {
 }
 
 /** S3 user metadata is ASCII and small: cursors are encoded, and a long one is stored as its hash. */
-function metadataValue(value: string): string {
+export function metadataValue(value: string): string {
   const encoded = encodeURIComponent(value);
   return encoded.length <= 512 ? encoded : `sha256:${createHash("sha256").update(value).digest("hex")}`;
 }

@@ -6,10 +6,19 @@ import { DEMO_OUT, DEMO_STREAM, runDemo } from "./demo";
 import { runDetectCommand } from "./detect";
 import { DOCTOR_FLAGS, doctorCommand } from "./doctor";
 import { checkLakeRoot, claimLake, LakeKind } from "./paths";
+import { recoverCommand } from "./recover";
 import { runCommand } from "./run-command";
 import { FLAG_ENV, namingFlags, settingsFromFlags, withStream } from "./settings";
 import { simulateCommand } from "./simulate";
-import { CONSENT_URL_USAGE, DEMO_USAGE, DOCTOR_USAGE, RUN_USAGE, SIMULATE_USAGE, USAGE } from "./usage";
+import {
+  CONSENT_URL_USAGE,
+  DEMO_USAGE,
+  DOCTOR_USAGE,
+  RECOVER_USAGE,
+  RUN_USAGE,
+  SIMULATE_USAGE,
+  USAGE,
+} from "./usage";
 
 type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -50,6 +59,17 @@ const COMMANDS: Readonly<Record<string, { readonly options: OptionSpec; readonly
       ...HELP,
     },
     usage: DOCTOR_USAGE,
+  },
+  recover: {
+    options: {
+      out: STRING,
+      stream: STRING,
+      streams: STRING,
+      force: { type: "boolean" },
+      json: { type: "boolean" },
+      ...HELP,
+    },
+    usage: RECOVER_USAGE,
   },
 };
 
@@ -106,6 +126,14 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           demoStream: DEMO_STREAM,
           stdout,
           stderr,
+        });
+      case "recover":
+        return await recoverCommand({
+          settings: settings(),
+          out: await checkLakeRoot(out),
+          force: values.force === true,
+          json,
+          stdout,
         });
       default:
         return await simulateCommand(

@@ -35,6 +35,7 @@ Usage:
   npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
   npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
   npm start -- doctor [run's options] [--bucket B --state-table T --secret-arn S]   check a stream's setup (doctor --help)
+  npm start -- recover [--out DIR] [--stream ID]   rebuild a corrupt or lost state from the lake (recover --help)
 
 Options of run (each also read from the environment variable in brackets):
 ${RUN_OPTIONS}
@@ -104,3 +105,17 @@ credentials for its account and region (AWS_REGION):
                             stream table entry's keySecretName)
   --key-prefix PREFIX       [${ENV.keyPrefix}] the construct's keyPrefix, if set
   --json                    stdout is one line: {"ok", "mode", "stream", "checks": [{"check", "status", "detail", "fix"}]}`;
+/** `monitor-lake recover --help`. */
+export const RECOVER_USAGE = `npm start -- recover [--out DIR] [--stream ID] [--streams FILE] [--force] [--json]
+
+Rebuilds a stream's state file (DIR/state/<stream>.json) from the lake's objects, when it is corrupt
+(STATE_INVALID) or lost. It resumes at the end of the newest chunk the objects prove stored, following
+each chunk's start and end cursor; an attempt that never committed is fenced and its events read again.
+Nothing is skipped: what is read again is dropped by the id window it rebuilds, else by events_dedup.
+It refuses while a run holds the stream, and leaves a valid state alone unless --force.
+  --out DIR                 the lake's directory (default ./data)
+  --stream ID               [${ENV.stream}] the stream (default "default")
+  --streams FILE            [${ENV.streams}] a stream table: --stream picks one
+  --force                   replace a state that is valid too
+  --json                    the last stdout line is the recovery summary as JSON
+Exit codes: 0 rebuilt, 1 failure (a run holds the stream, a valid state without --force), 2 bad usage.`;

@@ -202,7 +202,14 @@ export class Chunk {
     return parts.map((part) => ({
       key: objectKey(stream, this.startCursor, version, part.day, part.index, owner),
       body: Buffer.concat(part.output),
-      metadata: { stream, startCursor: this.startCursor, endCursor, eventCount: part.events, ingestedAt },
+      metadata: {
+        stream,
+        startCursor: this.startCursor,
+        endCursor,
+        eventCount: part.events,
+        ingestedAt,
+        chunkObjects: parts.length,
+      },
     }));
   }
 

@@ -36,3 +36,9 @@ const OBJECT_NAME = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-[0-9a-f]{16}-\d{3}\.json
 export function streamOfObjectName(name: string): string | undefined {
   return OBJECT_NAME.exec(name)?.[1];
 }
+
+/** The chunk an object key belongs to (`<stream>-<chunk>`, the same for all its days and parts); undefined for other names. */
+export function chunkOfObjectKey(key: string): string | undefined {
+  const name = key.slice(key.lastIndexOf("/") + 1);
+  return OBJECT_NAME.test(name) ? name.replace(/-\d{3}\.json\.gz$/, "") : undefined;
+}

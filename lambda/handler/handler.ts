@@ -9,11 +9,13 @@ import { keyRotatingSource } from "../aws/key-rotating-source";
 import { createS3Sink } from "../aws/s3-sink";
 import type { MonitorLakeConfig } from "../config";
 import type { Clock, EventSource } from "../core/ports";
+import type { RecoverySummary } from "../core/recover-stream";
 import { type RunSummary, runIngest } from "../core/run-ingest";
 import { createLambdaDetections } from "../detections/emit";
 import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parseInvocationPayload } from "./invocation-payload";
 import { invocationTime } from "./invocation-time";
+import { recoverInvocation } from "./recover-invocation";
 import { type LeaseHeldResult, mapRunFailure } from "./run-failure";
 import { flushRunMetrics, recordRunMetrics } from "./run-metrics";
 import {
@@ -46,7 +48,8 @@ export type HandlerResult =
       /** The Monitor stream API read, once a page was asked for. */
       readonly streamApi?: StreamApi;
     })
-  | LeaseHeldResult;
+  | LeaseHeldResult
+  | RecoverySummary;
 
 export interface HandlerDependencies {
   /** The Lambda's environment variables. */
@@ -87,10 +90,14 @@ export function createHandler(
     const time = invocationTime(clock.now(), context.getRemainingTimeInMillis());
     let stream = "unknown";
     try {
-      const config = runtimes.config(parseInvocationPayload(event).stream);
+      const payload = parseInvocationPayload(event);
+      const config = runtimes.config(payload.stream);
       stream = config.stream;
       logger.appendKeys({ stream });
       metrics.addDimension("stream", stream);
+      if (payload.recover === true) {
+        return await recoverInvocation(config, { ...deps, clock, logger }, payload.force === true);
+      }
       if (!("secretId" in config.privateKey) || !config.aws) throw new Error("aws configuration expected");
       const used: ClientEntry[] = [];
       const source = await streamSource(

@@ -12,7 +12,7 @@ export interface DirectorySinkOptions {
 }
 
 /** The body of a fence: a gzip stream of no lines. */
-const FENCE_BODY = gzipSync(Buffer.alloc(0));
+export const FENCE_BODY = gzipSync(Buffer.alloc(0));
 const FENCE_ATTEMPTS = 8;
 
 /**

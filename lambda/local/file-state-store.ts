@@ -127,15 +127,8 @@ class FileStore {
     }
   }
 
-  /** The lock's resource: the state file's real path, so that every way of naming the lake meets. */
-  private async lockResource(stream: string): Promise<string> {
-    const dir = join(this.root, "state");
-    try {
-      await mkdir(dir, { recursive: true });
-      return join(await realpath(dir), `${stream}.json`);
-    } catch (error) {
-      throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });
-    }
+  private lockResource(stream: string): Promise<string> {
+    return stateLockResource(this.root, stream);
   }
 
   /** Reads the state and checks that `owner` holds the lock and the state is still at `expectedVersion`. */
@@ -166,7 +159,7 @@ class FileStore {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { version: 0, totalEvents: 0 };
       throw new StorageError(`Could not read ${path}: ${describeError(error)}.`, { cause: error });
     }
-    return parseState(path, text);
+    return parseState(path, text, stateInvalidFix(this.root, stream));
   }
 
   private async write(stream: string, state: StateFile): Promise<void> {
@@ -180,10 +173,31 @@ class FileStore {
   }
 }
 
-function parseState(path: string, text: string): StateFile {
-  const fix =
-    "Restore it from a backup, or delete it and pass --start with the day after the newest dt= partition " +
-    "to resume without a gap. Nothing was ingested.";
+/** The lock's resource: the state file's real path, so that every way of naming the lake meets. */
+export async function stateLockResource(root: string, stream: string): Promise<string> {
+  const dir = join(root, "state");
+  try {
+    await mkdir(dir, { recursive: true });
+    return join(await realpath(dir), `${stream}.json`);
+  } catch (error) {
+    throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });
+  }
+}
+
+/**
+ * What to do about a corrupt state file: the `recover` command, named exactly. It resumes at the end
+ * of the newest chunk the lake's objects prove stored (never at a `dt=` day: that is event time, and
+ * the stream's order is ingestion time).
+ */
+export function stateInvalidFix(root: string, stream: string): string {
+  return (
+    `Nothing was ingested. Rebuild the state from the lake's objects: npm start -- recover --out ${JSON.stringify(root)} ` +
+    `--stream ${stream} (or: monitor-lake recover ...), then run again: it resumes after the newest chunk the ` +
+    "lake proves stored, and no event is lost. Or restore the file from a backup."
+  );
+}
+
+function parseState(path: string, text: string, fix: string): StateFile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -205,7 +219,7 @@ function parseState(path: string, text: string): StateFile {
   return record as unknown as StateFile;
 }
 
-function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
+export function leaseProblems(record: Readonly<Record<string, unknown>>): string[] {
   const problems: string[] = [];
   if (record.leaseOwner !== undefined && typeof record.leaseOwner !== "string")
     problems.push('"leaseOwner" is not a string');

@@ -44,6 +44,7 @@ describe("S3 sink (moto)", () => {
       "end-cursor": "end-cursor",
       "event-count": "20",
       "ingested-at": "2024-01-10T00:00:00.000Z",
+      "chunk-objects": "1",
       "content-sha256": createHash("sha256").update(object!.body).digest("hex"),
     });
   });

@@ -153,7 +153,8 @@ describe("file state store", () => {
         .catch((e: unknown) => e);
       expect(error, text).toBeInstanceOf(StateInvalidError);
       expect((error as Error).message).toContain(path);
-      expect((error as Error).message).toContain("delete it and pass --start");
+      expect((error as Error).message).toContain(`npm start -- recover --out "${root}" --stream s1`);
+      expect((error as Error).message).not.toContain("--start");
       expect(await readFile(path, "utf8")).toBe(text);
     }
   });
