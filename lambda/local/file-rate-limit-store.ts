@@ -47,7 +47,7 @@ export function createFileRateLimitStore({ root }: FileRateLimitStoreOptions): R
     }
   };
   return {
-    resetAt: (scope) => read(pathOf(scope)),
+    resetAt: async (scope) => read(pathOf(scope)),
     async holdUntil({ scope, resetAtMs, now }) {
       const path = pathOf(scope);
       const lock = await lockScope(dir, path);
