@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterEach, describe, expect, it } from "vitest";
+import { createDynamoRateLimitStore } from "../../lambda/aws/dynamo-rate-limit-store";
 import { ENV } from "../../lambda/config";
 import type { Clock } from "../../lambda/core/ports";
+import { RATE_LIMIT_WINDOW_MS } from "../../lambda/core/rate-limit-window";
 import { rateLimitItemKey, rateLimitScope } from "../../lambda/docusign/rate-limit-scope";
 import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
 import { awsClients, createBucket, createSecret, createStateTable, readLake } from "../helpers/aws";
@@ -113,5 +115,24 @@ describe("the rate-limit reserve is kept for the whole window, on moto (issue 18
     const next = summary(await handler({ stream: "lookup" }, context(60_000)));
     expect(next.pages).toBeGreaterThan(0);
     expect(next.events).toBeGreaterThan(0);
+  });
+
+  it("concurrent writes of one scope only ever move the reset later (conditional writes on moto)", async () => {
+    const table = await createStateTable(clients.dynamo);
+    const store = createDynamoRateLimitStore({ dynamo: clients.dynamo, table });
+    const now = Date.UTC(2024, 5, 3, 12, 0, 0);
+    const resets = Array.from({ length: 24 }, (_, i) => now + 60_000 * ((i * 7) % 24) + 1);
+
+    await Promise.all(resets.map((resetAtMs) => store.holdUntil({ scope: "ab12", resetAtMs, now })));
+    expect(await store.resetAt("ab12")).toBe(Math.max(...resets));
+    await store.holdUntil({ scope: "ab12", resetAtMs: now + 1, now });
+    expect(await store.resetAt("ab12")).toBe(Math.max(...resets));
+
+    // A record more than a window ahead of this clock (it stepped back) is replaced by an earlier one.
+    const later = now + 4 * RATE_LIMIT_WINDOW_MS;
+    await store.holdUntil({ scope: "cd34", resetAtMs: later + 60_000, now: later });
+    await store.holdUntil({ scope: "cd34", resetAtMs: now + 60_000, now });
+    expect(await store.resetAt("cd34")).toBe(now + 60_000);
+    expect(await store.resetAt("never-written")).toBeUndefined();
   });
 });
