@@ -10,6 +10,7 @@ import type {
   LakeObject,
   MonitorEvent,
   ObjectSink,
+  RateLimitStore,
   ReceivedEvent,
   StateStore,
   StreamState,
@@ -305,4 +306,29 @@ export function makeEvents(
     data: { EnvelopeId: `env-${i}`, padding: "x".repeat(100) },
     ...extra(i),
   }));
+}
+
+/** Rate-limit resets in memory, with the same only-later rule as the DynamoDB and file stores. */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly resets = new Map<string, number>();
+  writes = 0;
+
+  async resetAt(scope: string): Promise<number | undefined> {
+    return this.resets.get(scope);
+  }
+
+  async holdUntil({
+    scope,
+    resetAtMs,
+    now,
+  }: {
+    scope: string;
+    resetAtMs: number;
+    now: number;
+  }): Promise<void> {
+    this.writes++;
+    const recorded = this.resets.get(scope);
+    if (recorded !== undefined && recorded >= resetAtMs && recorded <= now + 3_600_000) return;
+    this.resets.set(scope, resetAtMs);
+  }
 }

@@ -11,6 +11,8 @@ import type * as s3 from "aws-cdk-lib/aws-s3";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { ENV } from "../lambda/config";
+import { defaultOAuthUrl } from "../lambda/docusign/docusign-endpoints";
+import { rateLimitItemKey, rateLimitScope } from "../lambda/docusign/rate-limit-scope";
 import type { KeySecrets } from "./key-secrets";
 import {
   environmentBytes,
@@ -141,7 +143,7 @@ function grantIngest(role: iam.Role, props: IngestFunctionProps): void {
     new iam.PolicyStatement({
       actions: ["dynamodb:GetItem", "dynamodb:UpdateItem"],
       resources: [props.table.tableArn],
-      conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": props.streams.map((s) => s.id) } },
+      conditions: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": stateItemKeys(props.streams) } },
     }),
   );
   // Exactly the streams' secrets (an imported one by name: its ARN ends in a random suffix).
@@ -153,6 +155,23 @@ function grantIngest(role: iam.Role, props: IngestFunctionProps): void {
       ),
     }),
   );
+}
+
+/**
+ * The state items the function writes: each stream's, and the rate-limit item of each integration key
+ * and account (lambda/docusign/rate-limit-scope.ts), which streams of one account share.
+ */
+function stateItemKeys(streams: readonly ResolvedStream[]): string[] {
+  const rateLimitItems = streams.map((s) =>
+    rateLimitItemKey(
+      rateLimitScope({
+        oauthUrl: defaultOAuthUrl(s.environment),
+        integrationKey: s.integrationKey,
+        userId: s.userId,
+      }),
+    ),
+  );
+  return [...streams.map((s) => s.id), ...new Set(rateLimitItems)];
 }
 
 /** The stream table travels in the function's environment: fail the synth, not the deploy, past 4 KB. */

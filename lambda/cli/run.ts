@@ -10,9 +10,11 @@ import { createRunDetections } from "../detections/run-detections";
 import { DocuSignClient, type DocuSignClientEvent } from "../docusign/docusign-client";
 import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parsePrivateKey } from "../docusign/private-key";
+import { rateLimitScope } from "../docusign/rate-limit-scope";
 import { quoteUntrusted } from "../docusign/untrusted-text";
 import { ErrorCode, PrivateKeyError } from "../errors";
 import { createDirectorySink } from "../local/directory-sink";
+import { createFileRateLimitStore } from "../local/file-rate-limit-store";
 import { createFileStateStore } from "../local/file-state-store";
 
 /** The run summary plus what the DocuSign client counted. */
@@ -80,6 +82,7 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       observer: detections.observer,
       sink: createDirectorySink({ root }),
       state: createFileStateStore({ root }),
+      rateLimits: createFileRateLimitStore({ root }),
       clock,
       ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
     },
@@ -93,6 +96,7 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
       chunkMaxBytes: config.chunkMaxBytes,
       chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
       rateLimitReserve: config.rateLimitReserve,
+      rateLimitScope: rateLimitScope(config.docusign),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     },
   );

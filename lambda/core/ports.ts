@@ -248,6 +248,27 @@ export interface StateRecovery {
   begin(stream: string, now: number): Promise<RecoverySession>;
 }
 
+/**
+ * DocuSign's rate-limit window, shared by every stream of one integration key and account (a "scope",
+ * `rateLimitScope`): the time the window resets, recorded when a run reaches the reserve, so that no
+ * stream of the scope sends a request before then and the reserve stays free for the account's other
+ * integrations. Kept beside the streams' state (the state table, the lake's state folder).
+ */
+export interface RateLimitStore {
+  /** The reset time recorded for `scope` (epoch ms); undefined when none is recorded or it is unreadable. */
+  resetAt(scope: string): Promise<number | undefined>;
+  /**
+   * Records `resetAtMs` for `scope` unless a later reset is recorded already: a conditional write that
+   * only moves the reset later, whatever runs write at once. A recorded reset more than one window
+   * past `now` (a clock that stepped back) is replaced.
+   */
+  holdUntil(request: {
+    readonly scope: string;
+    readonly resetAtMs: number;
+    readonly now: number;
+  }): Promise<void>;
+}
+
 /** The clocks, so that the core never reads them directly. */
 export interface Clock {
   /** Wall-clock epoch ms: for timestamps, leases and deadlines other processes compare. */

@@ -9,10 +9,12 @@ import type {
   EventSource,
   MonitorEvent,
   ObjectSink,
+  RateLimitStore,
   Reporter,
   StateStore,
   StreamState,
 } from "./ports";
+import { activeReset, reserveReached, resetToRecord } from "./rate-limit-window";
 import { settleAll } from "./settle-all";
 import { StaleKeys } from "./stale-keys";
 
@@ -55,6 +57,12 @@ export interface RunSummary {
    * `StreamNotAdvancing` metric).
    */
   readonly notAdvancing?: true;
+  /**
+   * When the run stopped for DocuSign's rate limit (or found it held): the reset (ISO-8601) before
+   * which no run of the stream, nor of another stream of its integration key and account, sends a
+   * request. Absent when no reset is known.
+   */
+  readonly rateLimitResetAt?: string;
 }
 
 export interface IngestPorts {
@@ -65,6 +73,11 @@ export interface IngestPorts {
   readonly reporter?: Reporter;
   /** Told what each chunk accepted and when it commits (detections). @default none */
   readonly observer?: ChunkObserver;
+  /**
+   * Where the rate-limit window's reset is kept for `IngestOptions.rateLimitScope`. @default none: each
+   * run learns the window from its own first answer
+   */
+  readonly rateLimits?: RateLimitStore;
 }
 
 export interface IngestOptions {
@@ -90,8 +103,16 @@ export interface IngestOptions {
   readonly chunkMaxAgeMs?: number;
   /** Largest NDJSON size of one object before it is split into parts. @default chunkMaxBytes */
   readonly partMaxBytes?: number;
-  /** Stop when `X-RateLimit-Remaining` falls below this share of `X-RateLimit-Limit` (0..1). */
+  /**
+   * Stop once `X-RateLimit-Remaining` is down to this share of `X-RateLimit-Limit` (0..1), and send no
+   * request until the window resets (`rateLimits`).
+   */
   readonly rateLimitReserve: number;
+  /**
+   * The stream's integration key and account (`rateLimitScope`): streams of one scope share DocuSign's
+   * rate limit, and so the reset recorded in `rateLimits`. @default none: no reset is kept
+   */
+  readonly rateLimitScope?: string;
   /** How long the lease lasts when the run has no deadline; renewed by every commit. @default 15 minutes */
   readonly leaseMs?: number;
   /** Stops the run as if its deadline had come (Ctrl-C), with `stoppedBy: "signal"`. */
@@ -173,6 +194,8 @@ class IngestRun {
   private readonly totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
   private notAdvancing = false;
   private readonly days = new Set<string>();
+  /** The rate-limit reset this run waited for or recorded (epoch ms). */
+  private rateLimitResetMs: number | undefined;
 
   constructor(
     private readonly ports: IngestPorts,
@@ -204,10 +227,19 @@ class IngestRun {
     const options = this.options;
     const { stream } = options;
     const trail = new CursorTrail(stream, this.startCursor);
+    // The reserve was reached in this window (by this stream or another of its account): not one request
+    // until the reset, and nothing else touched.
+    const held = await this.heldReset();
+    if (held !== undefined) {
+      this.rateLimitResetMs = held;
+      return this.summary(StoppedBy.RateLimit);
+    }
     // Storage is never aborted (invariant 4 cuts fetches only): a stop must still be able to commit.
     await this.stale.fenceAll(this.ports.sink);
     let stoppedBy: StoppedBy | undefined;
     let failure: unknown;
+    /** The reset DocuSign named when the run reached the reserve or was refused with a 429. */
+    let resetAtMs: number | undefined;
     let slowestPageMs = 0;
     const fetchDeadline =
       options.deadline === undefined ? undefined : options.deadline - options.flushReserveMs;
@@ -244,6 +276,7 @@ class IngestRun {
           stoppedBy = options.signal?.aborted ? StoppedBy.Signal : StoppedBy.Budget;
         } else if (error instanceof DocuSignError && error.code === ErrorCode.RateLimited) {
           stoppedBy = StoppedBy.RateLimit;
+          if (error.retryAfterMs !== undefined) resetAtMs = clock.now() + error.retryAfterMs;
         } else failure = error;
         break;
       }
@@ -258,6 +291,9 @@ class IngestRun {
         break;
       }
       await this.accept(page, cursorSent);
+      // Caught up or not, a run that reached the reserve keeps the later runs of the window from asking.
+      const atReserve = reserveReached(page.rateLimit, options.rateLimitReserve);
+      if (atReserve) resetAtMs = page.rateLimit?.resetAtMs;
       if (
         this.chunk.bytes >= options.chunkMaxBytes ||
         this.chunk.objectCount >= MAX_CHUNK_OBJECTS ||
@@ -270,8 +306,7 @@ class IngestRun {
         stoppedBy = StoppedBy.CaughtUp;
         break;
       }
-      const rl = page.rateLimit;
-      if (rl !== undefined && rl.limit > 0 && rl.remaining < rl.limit * options.rateLimitReserve) {
+      if (atReserve) {
         stoppedBy = StoppedBy.RateLimit;
         break;
       }
@@ -287,8 +322,38 @@ class IngestRun {
       throw flushError;
     }
     if (failure !== undefined) throw failure;
-
+    await this.recordReset(resetAtMs);
     return this.summary(stoppedBy);
+  }
+
+  /** The recorded reset of the stream's scope, while it is ahead (rate-limit-window.ts). */
+  private async heldReset(): Promise<number | undefined> {
+    const { rateLimits, clock } = this.ports;
+    const scope = this.options.rateLimitScope;
+    if (rateLimits === undefined || scope === undefined) return undefined;
+    return activeReset(await rateLimits.resetAt(scope), clock.now());
+  }
+
+  /**
+   * Records the reset for the scope's next runs. Everything is committed by now: a record that cannot be
+   * written is a warning (the next run then asks once and learns the window again), not a failure.
+   */
+  private async recordReset(resetAtMs: number | undefined): Promise<void> {
+    const { rateLimits, clock, reporter } = this.ports;
+    const now = clock.now();
+    const reset = resetToRecord(resetAtMs, now);
+    if (reset === undefined) return;
+    this.rateLimitResetMs = reset;
+    const scope = this.options.rateLimitScope;
+    if (rateLimits === undefined || scope === undefined) return;
+    try {
+      await rateLimits.holdUntil({ scope, resetAtMs: reset, now });
+    } catch (error) {
+      reporter?.warning?.(
+        `the rate-limit reset ${new Date(reset).toISOString()} could not be recorded (${errorText(error)}): ` +
+          "the next run sends one request to learn the window again",
+      );
+    }
   }
 
   /** Adds a page's events to the chunk and moves the cursor to its end. */
@@ -342,6 +407,9 @@ class IngestRun {
       untimedEvents: t.untimed,
       ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
       ...(this.notAdvancing ? { notAdvancing: true as const } : {}),
+      ...(this.rateLimitResetMs === undefined
+        ? {}
+        : { rateLimitResetAt: new Date(this.rateLimitResetMs).toISOString() }),
     };
   }
 

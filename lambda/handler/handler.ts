@@ -4,6 +4,7 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { createDynamoRateLimitStore } from "../aws/dynamo-rate-limit-store";
 import { createDynamoStateStore } from "../aws/dynamo-state-store";
 import { keyRotatingSource } from "../aws/key-rotating-source";
 import { createS3Sink } from "../aws/s3-sink";
@@ -13,6 +14,7 @@ import type { RecoverySummary } from "../core/recover-stream";
 import { type RunSummary, runIngest } from "../core/run-ingest";
 import { createLambdaDetections } from "../detections/emit";
 import type { StreamApi } from "../docusign/docusign-endpoints";
+import { rateLimitScope } from "../docusign/rate-limit-scope";
 import { parseInvocationPayload } from "./invocation-payload";
 import { invocationTime } from "./invocation-time";
 import { recoverInvocation } from "./recover-invocation";
@@ -114,6 +116,7 @@ export function createHandler(
           observer: detections.observer(stream),
           sink: createS3Sink({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
           state: createDynamoStateStore({ dynamo: deps.dynamo, table: config.aws.stateTable }),
+          rateLimits: createDynamoRateLimitStore({ dynamo: deps.dynamo, table: config.aws.stateTable }),
           clock,
           reporter: {
             page: (p) => logger.debug("page", { pages: p.pages, pageEvents: p.pageEvents, events: p.events }),
@@ -132,6 +135,7 @@ export function createHandler(
           chunkMaxBytes: config.chunkMaxBytes,
           chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
           rateLimitReserve: config.rateLimitReserve,
+          rateLimitScope: rateLimitScope(config.docusign),
         },
       );
       const counts = {

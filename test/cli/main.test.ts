@@ -196,7 +196,7 @@ describe("CLI end to end against the simulator", () => {
     const result = await runCli(runArgs(f, join(dir, "lake-rate"), ["--limit", "500", "--json"]));
 
     expect(result.code, result.stderr).toBe(0);
-    expect(lastJsonLine(result.stdout)).toMatchObject({ stoppedBy: "rate-limit", caughtUp: false, pages: 6 });
+    expect(lastJsonLine(result.stdout)).toMatchObject({ stoppedBy: "rate-limit", caughtUp: false, pages: 5 });
   });
 
   it("exits 1 with the consent URL when consent is missing", async () => {

@@ -228,9 +228,16 @@ describe("runIngest", () => {
 
   it("continues while the remaining requests stay above the reserve", async () => {
     const { ports, source } = setup(300, 50);
-    source.rateLimit = { limit: 1000, remaining: 200 };
+    source.rateLimit = { limit: 1000, remaining: 201 };
 
     expect((await runIngest(ports, baseOptions)).stoppedBy).toBe("caught-up");
+  });
+
+  it("stops with exactly the reserve left: 200 of 1000 at a 0.2 reserve are never spent", async () => {
+    const { ports, source } = setup(300, 50);
+    source.rateLimit = { limit: 1000, remaining: 200 };
+
+    expect(await runIngest(ports, baseOptions)).toMatchObject({ stoppedBy: "rate-limit", pages: 1 });
   });
 
   it("stops with rate-limit when DocuSign keeps answering 429, keeping what was stored", async () => {

@@ -10,6 +10,7 @@ import { buildApp } from "../../infra/app";
 import { SAVED_QUERIES } from "../../infra/athena-schema";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { ENV } from "../../lambda/config";
+import { rateLimitItemKey, rateLimitScope } from "../../lambda/docusign/rate-limit-scope";
 import { cfnLint } from "../helpers/cfn-lint";
 
 const run = promisify(execFile);
@@ -247,8 +248,12 @@ describe("MonitorLake stack", () => {
     ) as unknown as {
       Condition: unknown;
     };
+    // Its stream's item and its account's rate-limit item (the reset every stream of the account honours).
+    const rateLimitItem = rateLimitItemKey(
+      rateLimitScope({ oauthUrl: "https://account-d.docusign.com", ...required }),
+    );
     expect(dynamo.Condition).toEqual({
-      "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["default"] },
+      "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["default", rateLimitItem] },
     });
     expect(statements.some((s) => s.Action === "secretsmanager:GetSecretValue")).toBe(true);
   });

@@ -9,6 +9,7 @@ import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { functionStreamTable, type ResolvedStream } from "../../infra/stream-settings";
 import { ENV } from "../../lambda/config";
 import { DEFAULT_REDIRECT_URI } from "../../lambda/docusign/docusign-endpoints";
+import { rateLimitItemKey, rateLimitScope } from "../../lambda/docusign/rate-limit-scope";
 import { ConfigError } from "../../lambda/errors";
 import { createHandler } from "../../lambda/handler/handler";
 import { cfnLint } from "../helpers/cfn-lint";
@@ -128,7 +129,17 @@ describe("two streams, different integration keys and environments (-c streams=<
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Condition: { "ForAllValues:StringEquals": { "dynamodb:LeadingKeys": ["org-a", "org-b"] } },
+            Condition: {
+              "ForAllValues:StringEquals": {
+                "dynamodb:LeadingKeys": [
+                  "org-a",
+                  "org-b",
+                  // Each account's rate-limit item: org-a on demo, org-b on production.
+                  rateLimitItemKey(rateLimitScope({ oauthUrl: "https://account-d.docusign.com", ...A })),
+                  rateLimitItemKey(rateLimitScope({ oauthUrl: "https://account.docusign.com", ...B })),
+                ],
+              },
+            },
           }),
         ]),
       },
