@@ -229,3 +229,12 @@ export interface Reporter {
   /** Something went wrong that does not fail the run (for example the lease could not be released). */
   warning?(message: string): void;
 }
+
+/**
+ * Reads what the lake already holds (a backfill stores only what is missing). `lines` yields the
+ * event lines of one stream's objects in one day partition (`events/dt=<day>/<stream>-…`): the
+ * objects `streamOfObjectName` attributes to `stream`; fences hold no lines.
+ */
+export interface LakeReader {
+  lines(stream: string, day: string): AsyncIterable<string>;
+}
