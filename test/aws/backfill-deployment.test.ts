@@ -105,6 +105,7 @@ describe("backfill --deployment: into a stack's bucket and state table (moto), u
       backfill: { complete: true, alreadyInLake: inWindow.length - missing.length },
     });
     const stateKey = (summary.backfill as { stateKey: string }).stateKey;
+    expect(summary.state).toBe(`DynamoDB table ${table}, item streamId = "${stateKey}"`);
     const item = await clients.dynamo.send(
       new GetItemCommand({ TableName: table, Key: { streamId: { S: stateKey } } }),
     );

@@ -123,12 +123,14 @@ describe("backfill (built CLI against the simulator)", () => {
     });
     const stateKey = (summary.backfill as { stateKey: string }).stateKey;
     expect(stateKey).toMatch(/^default~backfill-[0-9a-f]{12}$/);
+    expect(summary.state).toBe(join(out, "state", `${stateKey}.json`));
     // The stream's own state is untouched; the backfill's is its own, lease released.
     const state = JSON.parse(await readFile(join(out, "state", `${stateKey}.json`), "utf8"));
     expect(state.leaseOwner).toBeUndefined();
     expect(state.cursor).toBe(from.replace(".000Z", "Z"));
     // Every object is the stream's: `<stream>-<chunk>-<part>.json.gz`, which the view attributes to it.
-    for (const { file } of await lakeLines(out)) expect(file).toMatch(/\/default-[0-9a-f]{16}-\d{3}\.json\.gz$/);
+    for (const { file } of await lakeLines(out))
+      expect(file).toMatch(/\/default-[0-9a-f]{16}-\d{3}\.json\.gz$/);
 
     const again = await runCli(args("backfill", f, out, ["--from", from, "--to", to]));
 
