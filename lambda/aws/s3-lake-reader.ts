@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { streamOfObjectName } from "../core/object-key";
 import type { CursorRecord, LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
@@ -9,8 +9,9 @@ import { describeError, StorageError } from "../errors";
 import { FENCE_BODY, type S3SinkOptions } from "./s3-sink";
 
 /**
- * The lake in S3 read back for `recover`: one listing of `<prefix>events/` (a fence is told by its
- * size, a gzip stream of no lines), a HeadObject per object for its provenance, a GetObject for ids.
+ * The lake in S3 read back, for `recover`: one listing of `<prefix>events/` (a fence is told by its
+ * size, a gzip stream of no lines), a HeadObject per object for its provenance, a GetObject for ids;
+ * for a backfill: the lines of a stream's objects in one day partition, one object at a time.
  */
 export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeReader {
   const failed = (what: string, key: string, error: unknown): never => {
@@ -75,6 +76,40 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
         return failed("GetObject", key, error);
       }
     },
+
+    async *lines(stream: string, day: string): AsyncIterable<string> {
+      const dayPrefix = `${prefix}events/dt=${day}/`;
+      let token: string | undefined;
+      do {
+        const page = await send(
+          () =>
+            s3.send(
+              new ListObjectsV2Command({
+                Bucket: bucket,
+                Prefix: dayPrefix,
+                ...(token ? { ContinuationToken: token } : {}),
+              }),
+            ),
+          `s3://${bucket}/${dayPrefix}`,
+          "s3:ListBucket",
+        );
+        for (const { Key: key } of page.Contents ?? []) {
+          if (key === undefined || streamOfObjectName(key.slice(dayPrefix.length)) !== stream) continue;
+          const text = await send(
+            async () => {
+              const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+              const bytes =
+                object.Body === undefined ? new Uint8Array() : await object.Body.transformToByteArray();
+              return bytes.byteLength === 0 ? "" : gunzipSync(bytes).toString("utf8");
+            },
+            `s3://${bucket}/${key}`,
+            "s3:GetObject",
+          );
+          for (const line of text.split("\n")) if (line !== "") yield line;
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    },
   };
 }
 
@@ -106,5 +141,17 @@ function cursorRecord(value: string | undefined): CursorRecord | undefined {
     return { link: value, cursor: decodeURIComponent(value) };
   } catch {
     return { link: value };
+  }
+}
+
+async function send<T>(call: () => Promise<T>, what: string, permission: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new StorageError(
+      `Reading ${what} failed: ${(error as Error).name}: ${describeError(error)}. A backfill reads the objects of ` +
+        `the days it covers to store only the events missing from them; nothing was stored. The credentials need ${permission} on the lake.`,
+      { cause: error },
+    );
   }
 }

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { ConfigError } from "../errors";
+import { backfillCommand } from "./backfill-command";
 import { exitCodeFor, UsageError } from "./cli-errors";
 import { consentUrlCommand } from "./consent-url";
 import { DEMO_OUT, DEMO_STREAM, runDemo } from "./demo";
@@ -11,6 +12,7 @@ import { runCommand } from "./run-command";
 import { FLAG_ENV, namingFlags, settingsFromFlags, withStream } from "./settings";
 import { simulateCommand } from "./simulate";
 import {
+  BACKFILL_USAGE,
   CONSENT_URL_USAGE,
   DEMO_USAGE,
   DOCTOR_USAGE,
@@ -24,19 +26,21 @@ type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>
 
 const STRING = { type: "string" } as const;
 const HELP = { help: { type: "boolean", short: "h" } } as const;
+const RUN_OPTIONS: OptionSpec = {
+  ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, STRING])),
+  out: STRING,
+  streams: STRING,
+  budget: STRING,
+  json: { type: "boolean" },
+  ...HELP,
+};
 
 /** The flags each command takes; any other is refused with the command's name. */
 const COMMANDS: Readonly<Record<string, { readonly options: OptionSpec; readonly usage: string }>> = {
-  run: {
-    options: {
-      ...Object.fromEntries(Object.keys(FLAG_ENV).map((flag) => [flag, STRING])),
-      out: STRING,
-      streams: STRING,
-      budget: STRING,
-      json: { type: "boolean" },
-      ...HELP,
-    },
-    usage: RUN_USAGE,
+  run: { options: RUN_OPTIONS, usage: RUN_USAGE },
+  backfill: {
+    options: { ...RUN_OPTIONS, from: STRING, to: STRING, deployment: STRING },
+    usage: BACKFILL_USAGE,
   },
   demo: { options: { out: STRING, budget: STRING, json: { type: "boolean" }, ...HELP }, usage: DEMO_USAGE },
   "consent-url": {
@@ -110,6 +114,20 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
           settings: settings(),
           env,
           out: await checkLakeRoot(out),
+          claimLake: async () => claimLake(await checkLakeRoot(out), LakeKind.Real, out, DEMO_STREAM),
+          budget,
+          json,
+          stdout,
+          stderr,
+          ...(typeof values.start === "string" ? { startFlag: values.start } : {}),
+        });
+      case "backfill":
+        return await backfillCommand({
+          flags: values,
+          // A deployment's backfill reads no local settings: they come from the deployed function.
+          settings: values.deployment === undefined ? settings() : {},
+          env,
+          out: values.deployment === undefined ? await checkLakeRoot(out) : out,
           claimLake: async () => claimLake(await checkLakeRoot(out), LakeKind.Real, out, DEMO_STREAM),
           budget,
           json,

@@ -57,18 +57,35 @@ export function clientEventLine(event: DocuSignClientEvent): string | undefined 
   return undefined;
 }
 
-/** The human summary of a run. */
+/** The human summary of a run (or a backfill: the same lines and one more about its window). */
 export function summaryLines(s: LocalRunSummary): string[] {
   const seconds = s.durationMs / 1000;
+  const b = s.backfill;
+  const ended =
+    s.stoppedBy === "caught-up"
+      ? "Caught up"
+      : s.stoppedBy === "window-end"
+        ? "Window done"
+        : `Stopped (${s.stoppedBy})`;
   return [
-    `${s.stoppedBy === "caught-up" ? "Caught up" : `Stopped (${s.stoppedBy})`}: ${s.events} events in ${s.pages} pages, ` +
+    `${b === undefined ? "" : "Backfill: "}${ended}: ${s.events} events in ${s.pages} pages, ` +
       `${s.objects} objects over ${s.days.length} day(s), ${formatBytes(s.bytes)} gzipped, ${seconds.toFixed(1)} s` +
       (seconds > 0 ? ` (${Math.round(s.events / seconds)} events/s)` : ""),
+    ...(b === undefined
+      ? []
+      : [
+          `  window ${b.from} to ${b.to}: ${s.events} events missing from the lake stored, ${b.alreadyInLake} already ` +
+            `there skipped, ${b.outsideWindow} outside the window skipped (${b.inLake} events of the stream in ${b.days.length} day(s) at the start)`,
+        ]),
     `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp): ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
-    `  lake: ${s.out}/events/  (state: ${s.out}/state/${s.stream}.json)` +
+    `  lake: ${s.out}/events/  (state: ${s.state})` +
       (s.streamApi === undefined ? "" : `, read from the ${s.streamApi} stream API`),
-    s.caughtUp
-      ? "  the next run continues from the committed cursor"
-      : "  run again to continue from the committed cursor",
+    b !== undefined
+      ? b.complete
+        ? "  the window is complete; running the same backfill again re-checks it from its start and stores only what is missing"
+        : "  run the same backfill again to continue from its committed cursor"
+      : s.caughtUp
+        ? "  the next run continues from the committed cursor"
+        : "  run again to continue from the committed cursor",
   ];
 }

@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
+import { type KeyObject, randomBytes } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { MonitorLakeConfig } from "../config";
-import type { Clock, Reporter } from "../core/ports";
+import { type BackfillReport, runBackfill } from "../core/backfill";
+import type { Clock, LakeReader, ObjectSink, RateLimitStore, Reporter, StateStore } from "../core/ports";
 import { type RunSummary, runIngest } from "../core/run-ingest";
 import type { DetectionSettings } from "../detections/rules";
 import { createRunDetections } from "../detections/run-detections";
@@ -13,6 +14,7 @@ import { parsePrivateKey } from "../docusign/private-key";
 import { rateLimitScope } from "../docusign/rate-limit-scope";
 import { quoteUntrusted } from "../docusign/untrusted-text";
 import { ErrorCode, PrivateKeyError } from "../errors";
+import { createDirectoryLakeReader } from "../local/directory-lake-reader";
 import { createDirectorySink } from "../local/directory-sink";
 import { createFileRateLimitStore } from "../local/file-rate-limit-store";
 import { createFileStateStore } from "../local/file-state-store";
@@ -21,14 +23,18 @@ import { createFileStateStore } from "../local/file-state-store";
 export interface LocalRunSummary extends RunSummary {
   readonly retries: number;
   readonly throttled: number;
-  /** Absolute path of the lake's root. */
+  /** The lake's root: an absolute directory, or `s3://bucket/prefix` for a deployment's lake. */
   readonly out: string;
+  /** Where the run's state record is: `<out>/state/<id>.json`, or the DynamoDB table and item. */
+  readonly state: string;
   /** The Monitor stream API read: `organization` or `lens`; absent when no page was asked for. */
   readonly streamApi?: StreamApi;
   /** Matches per detection rule among the events this run stored. */
   readonly detections: Record<string, number>;
   /** Events the detections could not match (they are stored all the same). */
   readonly detectionErrors: number;
+  /** Present for a backfill (`monitor-lake backfill`): its window and what it skipped. */
+  readonly backfill?: BackfillReport;
 }
 
 export interface LocalRunOptions {
@@ -47,15 +53,47 @@ export interface LocalRunOptions {
   readonly warn?: (message: string) => void;
   /** Detection settings (country allow-list, rules off). @default the default rules, no allow-list */
   readonly detections?: DetectionSettings;
+  /** A backfill of this window (epoch ms) instead of a stream run. @default none */
+  readonly backfill?: { readonly fromMs: number; readonly toMs: number };
+}
+
+/** Where a run stores: the lake's objects, the state records, and (for a backfill) what the lake holds. */
+export interface RunStorage {
+  readonly sink: ObjectSink;
+  readonly state: StateStore;
+  /** Where DocuSign's rate-limit window is kept for every stream of the account (see RateLimitStore). */
+  readonly rateLimits: RateLimitStore;
+  readonly lake: LakeReader;
+  /** The lake's root as shown to the user: an absolute directory or `s3://bucket/prefix`. */
+  readonly out: string;
+  /** Where a state record is kept, as shown to the user. */
+  stateAt(stateKey: string): string;
 }
 
 /** One ingest run on a laptop: key file, directory lake, state file. */
 export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRunSummary> {
   const { config } = options;
-  const clock = options.clock ?? { now: () => Date.now(), monotonic: () => performance.now() };
   const root = resolve(options.out);
   if (!("file" in config.privateKey)) throw new Error("a local run reads its key from a file");
   const privateKey = await readKeyFile(config.privateKey.file, options.warn);
+  return ingestWith(options, privateKey, {
+    sink: createDirectorySink({ root }),
+    state: createFileStateStore({ root }),
+    rateLimits: createFileRateLimitStore({ root }),
+    lake: createDirectoryLakeReader({ root }),
+    out: root,
+    stateAt: (key) => join(root, "state", `${key}.json`),
+  });
+}
+
+/** A run (or a backfill) of `options.config` with this key into this storage: the CLI's wiring of the core. */
+export async function ingestWith(
+  options: Omit<LocalRunOptions, "out">,
+  privateKey: KeyObject,
+  storage: RunStorage,
+): Promise<LocalRunSummary> {
+  const { config } = options;
+  const clock = options.clock ?? { now: () => Date.now(), monotonic: () => performance.now() };
   const counts = { retries: 0, throttled: 0 };
   const source = new DocuSignClient({
     ...config.docusign,
@@ -76,35 +114,40 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
   );
   const started = clock.now();
   const budgetMs = options.budgetSeconds === undefined ? undefined : options.budgetSeconds * 1000;
-  const summary = await runIngest(
-    {
-      source,
-      observer: detections.observer,
-      sink: createDirectorySink({ root }),
-      state: createFileStateStore({ root }),
-      rateLimits: createFileRateLimitStore({ root }),
-      clock,
-      ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
-    },
-    {
-      stream: config.stream,
-      owner: `cli-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`,
-      ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
-      ...(budgetMs === undefined ? {} : { deadline: started + budgetMs }),
-      // Enough for gzip and a local write of one chunk; a short budget keeps most of its time for fetching.
-      flushReserveMs: budgetMs === undefined ? 0 : Math.min(5000, budgetMs * 0.2),
-      chunkMaxBytes: config.chunkMaxBytes,
-      chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
-      rateLimitReserve: config.rateLimitReserve,
-      rateLimitScope: rateLimitScope(config.docusign),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    },
-  );
+  const ports = {
+    source,
+    observer: detections.observer,
+    sink: storage.sink,
+    state: storage.state,
+    rateLimits: storage.rateLimits,
+    clock,
+    ...(options.reporter === undefined ? {} : { reporter: options.reporter }),
+  };
+  const run = {
+    stream: config.stream,
+    owner: `cli-${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`,
+    ...(budgetMs === undefined ? {} : { deadline: started + budgetMs }),
+    // Enough for gzip and a local write of one chunk; a short budget keeps most of its time for fetching.
+    flushReserveMs: budgetMs === undefined ? 0 : Math.min(5000, budgetMs * 0.2),
+    chunkMaxBytes: config.chunkMaxBytes,
+    chunkMaxAgeMs: config.chunkMaxAgeSeconds * 1000,
+    rateLimitReserve: config.rateLimitReserve,
+    rateLimitScope: rateLimitScope(config.docusign),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  };
+  const summary: RunSummary & { backfill?: BackfillReport } =
+    options.backfill === undefined
+      ? await runIngest(ports, {
+          ...run,
+          ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
+        })
+      : await runBackfill({ ...ports, lake: storage.lake }, { ...run, ...options.backfill });
   const streamApi = source.streamApi;
   return {
     ...summary,
     ...counts,
-    out: root,
+    out: storage.out,
+    state: storage.stateAt(summary.backfill?.stateKey ?? summary.stream),
     detections: detections.counts(),
     detectionErrors: detections.errors(),
     ...(streamApi === undefined ? {} : { streamApi }),

@@ -31,6 +31,7 @@ export const USAGE = `monitor-lake: copy DocuSign Monitor events into a local la
 Usage:
   npm start                               the demo: a built-in DocuSign simulator, ingested into ./demo-data
   npm start -- run [options]              one ingest run
+  npm start -- backfill --from T --to T [options]   fetch a past window again, store what the lake misses
   npm start -- consent-url --integration-key K [--env demo|production] [--redirect-uri U]
   npm start -- simulate [--port P]        serve the DocuSign simulator for manual use
   npm start -- detect [--out DIR] [--since 7d] [--json]   the detection rules over the lake (detect --help)
@@ -119,3 +120,26 @@ It refuses while a run holds the stream, and leaves a valid state alone unless -
   --force                   replace a state that is valid too
   --json                    the last stdout line is the recovery summary as JSON
 Exit codes: 0 rebuilt, 1 failure (a run holds the stream, a valid state without --force), 2 bad usage.`;
+
+/** `monitor-lake backfill --help`. */
+export const BACKFILL_USAGE = `npm start -- backfill --from TIME --to TIME [--stream ID] [options]
+npm start -- backfill --deployment FILE --from TIME --to TIME [--stream ID] [--budget S] [--json]
+
+Fetches the stream's events whose own time is in [--from, --to) again and stores only those the lake
+does not hold yet (by eventId, and by exact text for events without one), in the stream's own days.
+A resumable job with its own state record (state/<stream>~backfill-<window>.json): stopped or killed,
+the same command continues from its committed cursor; once the window is complete it starts over and
+stores nothing that is there. It ends when DocuSign's pages pass --to by an hour (pages follow
+ingestion order, up to about five minutes behind an event's time), at the rate-limit reserve or --budget.
+  --from TIME, --to TIME    a UTC day (2024-05-01, its midnight) or an ISO-8601 date-time with offset;
+                            --to not in the future
+  --deployment FILE         a deployed stack's stream instead of a local lake: FILE is the ingest
+                            function's environment, written by
+                              aws lambda get-function-configuration --function-name <FunctionName> \\
+                                --query Environment.Variables > deployment.json
+                            user, key secret and lake come from it (AWS credentials from the usual chain);
+                            only --stream, --from, --to, --budget and --json may be given with it
+The other options are run's (monitor-lake run --help), except --start.
+
+Ctrl-C or SIGTERM stops it after committing what was stored (exit 130 or 143).
+Exit codes: 0 it ended as planned (window done, caught up, budget, rate limit), 1 failure, 2 bad usage or configuration.`;

@@ -208,7 +208,7 @@ export interface LakeEntry {
   readonly fenced: boolean;
 }
 
-/** Reads the lake back, for `recover`: which objects a stream has, what each records, which ids it holds. */
+/** Reads the lake back: for `recover`, which objects a stream has, what each records, which ids it holds; for a backfill, what a day holds. */
 export interface LakeReader {
   /** Every object of the stream under `events/`, fences included. */
   list(stream: string): Promise<LakeEntry[]>;
@@ -216,6 +216,12 @@ export interface LakeReader {
   metadata(key: string): Promise<RecordedMetadata | undefined>;
   /** The `eventId` of each of the object's events that has one, in order. */
   eventIds(key: string): Promise<string[]>;
+  /**
+   * The event lines of one stream's objects in one day partition (`events/dt=<day>/<stream>-…`), for
+   * a backfill, which stores only what is missing: the objects `streamOfObjectName` attributes to
+   * `stream`; fences hold no lines.
+   */
+  lines(stream: string, day: string): AsyncIterable<string>;
 }
 
 /** What `recover` writes: a state of schema 2 with no lease and no pending chunk. */

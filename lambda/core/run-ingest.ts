@@ -10,6 +10,7 @@ import type {
   MonitorEvent,
   ObjectSink,
   RateLimitStore,
+  ReceivedEvent,
   Reporter,
   StateStore,
   StreamState,
@@ -25,6 +26,8 @@ export const StoppedBy = {
   RateLimit: "rate-limit",
   /** The caller's `signal` stopped it (the CLI's Ctrl-C or SIGTERM). */
   Signal: "signal",
+  /** A backfill: the stream's events are past the window's end (`IngestWindow.passed`). */
+  WindowEnd: "window-end",
 } as const;
 export type StoppedBy = (typeof StoppedBy)[keyof typeof StoppedBy];
 
@@ -117,6 +120,29 @@ export interface IngestOptions {
   readonly leaseMs?: number;
   /** Stops the run as if its deadline had come (Ctrl-C), with `stoppedBy: "signal"`. */
   readonly signal?: AbortSignal;
+  /** A backfill's window (core/backfill.ts): its own state record, which events it stores, when it ends. @default none */
+  readonly window?: IngestWindow;
+}
+
+/**
+ * What makes a run a backfill: the same lease, fencing, intent and commit as a stream run, under its
+ * own state record, storing only the events `keep` accepts, until `passed`.
+ */
+export interface IngestWindow {
+  /** The state record's id (its cursor, lease and fencing token), never a stream's; objects keep the stream's name. */
+  readonly stateKey: string;
+  /** After the lease is taken and a failed attempt's keys are fenced, before the first page. */
+  prepare(): Promise<void>;
+  /** Whether the event is stored (inside the window and not in the lake yet). */
+  keep(event: ReceivedEvent, ingestMs: number): boolean;
+  /** True when no later page can hold an event of the window. */
+  passed(page: EventPage, ingestMs: number): boolean;
+  /**
+   * The cursor committed once the window is done (`stoppedBy` window-end, or caught up after the
+   * window's end): the next run of the same backfill starts over and re-checks the whole window.
+   * Undefined: the run did not finish the window, the next one resumes from the committed cursor.
+   */
+  restartCursor(stoppedBy: StoppedBy | undefined, now: number): string | undefined;
 }
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
@@ -153,7 +179,9 @@ const DEFAULT_LEASE_MS = 15 * 60 * 1000;
  */
 export async function runIngest(ports: IngestPorts, options: IngestOptions): Promise<RunSummary> {
   const { state, clock } = ports;
-  const { stream, owner } = options;
+  const { owner } = options;
+  // The state record: the stream's own, or a backfill's (objects carry the stream's name either way).
+  const stream = options.window?.stateKey ?? options.stream;
   const started = clock.now();
   const current = await state.acquire({
     stream,
@@ -236,6 +264,8 @@ class IngestRun {
     }
     // Storage is never aborted (invariant 4 cuts fetches only): a stop must still be able to commit.
     await this.stale.fenceAll(this.ports.sink);
+    // After the fencing: what a failed attempt left is not in the lake, so its events are stored again.
+    await options.window?.prepare();
     let stoppedBy: StoppedBy | undefined;
     let failure: unknown;
     /** The reset DocuSign named when the run reached the reserve or was refused with a 429. */
@@ -306,6 +336,10 @@ class IngestRun {
         stoppedBy = StoppedBy.CaughtUp;
         break;
       }
+      if (options.window?.passed(page, clock.now())) {
+        stoppedBy = StoppedBy.WindowEnd;
+        break;
+      }
       if (atReserve) {
         stoppedBy = StoppedBy.RateLimit;
         break;
@@ -323,6 +357,13 @@ class IngestRun {
     }
     if (failure !== undefined) throw failure;
     await this.recordReset(resetAtMs);
+    const restart = options.window?.restartCursor(stoppedBy, clock.now());
+    if (restart !== undefined) {
+      // The window is done and stored: the cursor goes back to its start (never past unstored data).
+      this.cursor = restart;
+      await this.flushAndCommit();
+    }
+
     return this.summary(stoppedBy);
   }
 
@@ -362,7 +403,9 @@ class IngestRun {
     const { stream } = this.options;
     const ingestMs = clock.now();
     const accepted: MonitorEvent[] = [];
+    const window = this.options.window;
     for (const event of page.events) {
+      if (window !== undefined && !window.keep(event, ingestMs)) continue;
       if (this.chunk.add(event, ingestMs)) accepted.push(event.event);
       if (this.chunk.mustRelieve) await this.chunk.relieve();
     }
@@ -417,6 +460,7 @@ class IngestRun {
   private async flushAndCommit(): Promise<void> {
     const { sink, state, clock, reporter } = this.ports;
     const { stream, owner } = this.options;
+    const stateKey = this.options.window?.stateKey ?? stream;
     const chunk = this.chunk;
     if (chunk.events === 0 && this.cursor === chunk.startCursor && !this.stale.dirty) {
       // Nothing to commit, but what was dropped is still reported.
@@ -430,7 +474,7 @@ class IngestRun {
     const objects = await chunk.finish(stream, version, this.cursor, new Date(now).toISOString(), owner);
     if (objects.length > 0) {
       this.current = await state.recordIntent({
-        stream,
+        stream: stateKey,
         owner,
         expectedVersion: this.current.version,
         pending: {
@@ -450,7 +494,7 @@ class IngestRun {
     this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
     const committedAt = clock.now();
     this.current = await state.commit({
-      stream,
+      stream: stateKey,
       owner,
       expectedVersion: this.current.version,
       cursor: this.cursor,

@@ -2,14 +2,17 @@ import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { createGunzip } from "node:zlib";
+import { createGunzip, gunzipSync } from "node:zlib";
 import { streamOfObjectName } from "../core/object-key";
 import type { LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
 import { eventIdsOfLines } from "../core/recorded-ids";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY } from "./directory-sink";
 
-/** The local lake read back for `recover`: `<root>/events/` and the provenance in `<root>/.meta/`. */
+/**
+ * The local lake read back, for `recover`: `<root>/events/` and the provenance in `<root>/.meta/`; for
+ * a backfill: the lines of a stream's objects in `<root>/events/dt=<day>/`, one object at a time.
+ */
 export function createDirectoryLakeReader({ root }: { readonly root: string }): LakeReader {
   const failed = (what: string, error: unknown): never => {
     throw new StorageError(
@@ -65,6 +68,28 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
         return failed(path, error);
       }
     },
+
+    async *lines(stream: string, day: string): AsyncIterable<string> {
+      const dir = join(root, "events", `dt=${day}`);
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw readError(dir, error);
+      }
+      for (const name of names.sort()) {
+        if (streamOfObjectName(name) !== stream) continue;
+        const path = join(dir, name);
+        let text: string;
+        try {
+          text = gunzipSync(await readFile(path)).toString("utf8");
+        } catch (error) {
+          throw readError(path, error);
+        }
+        for (const line of text.split("\n")) if (line !== "") yield line;
+      }
+    },
   };
 }
 
@@ -94,4 +119,12 @@ function recorded(text: string): RecordedMetadata | undefined {
     ingestedAt,
     ...(Number.isSafeInteger(chunkObjects) ? { chunkObjects: chunkObjects as number } : {}),
   };
+}
+
+function readError(path: string, error: unknown): StorageError {
+  return new StorageError(
+    `Could not read ${path}: ${describeError(error)}. A backfill reads the objects of the days it covers to ` +
+      "store only the events missing from them; nothing was stored. Check the file (a gzip of NDJSON) and its permissions.",
+    { cause: error },
+  );
 }
