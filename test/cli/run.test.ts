@@ -84,7 +84,8 @@ describe("local ingest against the simulator", () => {
     expect((error as Error).message).toContain(statePath);
     expect((error as Error).message).toContain('"cursor" is null');
     expect((error as Error).message).toContain('"recentEventIds" is 5');
-    expect((error as Error).message).toContain("--start");
+    expect((error as Error).message).toContain(`npm start -- recover --out "${out}" --stream default`);
+    expect((error as Error).message).not.toContain("--start");
     expect(await readFile(statePath, "utf8")).toBe(corrupt); // no lease taken, nothing restarted
   });
 });
