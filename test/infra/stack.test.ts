@@ -10,6 +10,7 @@ import { buildApp } from "../../infra/app";
 import { SAVED_QUERIES } from "../../infra/athena-schema";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { ENV } from "../../lambda/config";
+import { RUN_METRICS } from "../../lambda/handler/run-metrics";
 import { cfnLint } from "../helpers/cfn-lint";
 
 const run = promisify(execFile);
@@ -376,6 +377,25 @@ describe("MonitorLake stack", () => {
       Endpoint: "secops@example.com",
     });
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+
+  it("shows every run metric the function publishes on each stream's dashboard row", () => {
+    const streams = JSON.stringify([{ id: "org-a" }, { id: "org-b" }]);
+    const two = synth({ streams }).template.toJSON() as typeof json;
+    const dashboard = Object.values(two.Resources).find((r) => r.Type === "AWS::CloudWatch::Dashboard") as {
+      Properties: Record<string, unknown>;
+    };
+    // The body is a Fn::Join of JSON text and references: the text alone, references as "ref", parses.
+    const parts = (dashboard.Properties.DashboardBody as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
+    const body = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "ref")).join("")) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const shown = new Set(
+      body.widgets.flatMap((w) => (w.properties.metrics ?? []).map((m) => m.slice(0, 4).join(" "))),
+    );
+    for (const stream of ["org-a", "org-b"])
+      for (const metric of RUN_METRICS)
+        expect(shown.has(`MonitorLake ${metric} stream ${stream}`), `${metric} of ${stream}`).toBe(true);
   });
 
   it("outputs what the README's deploy steps need", () => {
