@@ -182,6 +182,8 @@ export class MonitorLake extends Construct {
 
     createOutputs(this, {
       bucket: this.bucket,
+      accessLogs: storage.accessLogs,
+      queryResults: this.queryResults,
       table: this.table,
       streams,
       secrets: this.secrets,
