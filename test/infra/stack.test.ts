@@ -241,7 +241,7 @@ describe("MonitorLake stack", () => {
         !JSON.stringify(s.Resource).includes("/curated/"),
     );
     expect(ingester).toHaveLength(1);
-    expect(ingester[0]?.Action).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:GetObject"]);
+    expect([ingester[0]?.Action].flat().sort()).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
     expect(JSON.stringify(ingester[0]?.Resource)).toContain("/events/*");
     const dynamo = statements.find((s) =>
       JSON.stringify(s.Action).includes("dynamodb:UpdateItem"),
@@ -346,7 +346,7 @@ describe("MonitorLake stack", () => {
       expect(q).toEqual(expect.stringContaining('"monitor_lake_monitorlake"."events_dedup"'));
   });
 
-  it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures and lease conflicts, to SNS", () => {
+  it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures, lease conflicts, not advancing and detection errors, to SNS", () => {
     // Detection rules and the curation (test/infra/curated-stack.test.ts) have alarms of their own.
     const alarms = resources("AWS::CloudWatch::Alarm").filter(
       // Detection alarms (per rule, or metric math per severity) are tested in detection-alarms.test.ts.
@@ -355,7 +355,8 @@ describe("MonitorLake stack", () => {
         !JSON.stringify(a.Properties).includes('"RuleMatches"') &&
         !String(a.Properties.AlarmDescription).includes("curation"),
     );
-    expect(alarms).toHaveLength(8);
+    // 4 of the function, 5 of the stream, DetectionErrors.
+    expect(alarms).toHaveLength(10);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       MetricName: "EventsIngested",
