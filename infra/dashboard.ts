@@ -33,29 +33,37 @@ export function createDashboard(
   return dashboard;
 }
 
+/**
+ * A stream's row: every run metric the function publishes (lambda/handler/run-metrics.ts) is on it, so
+ * that none is paid for (scripts/cost.ts) without being seen.
+ */
 function streamRow(stream: string): cloudwatch.IWidget[] {
-  const line = (name: string, statistic: string) =>
-    streamMetric(name, statistic, stream).with({ label: name });
+  const line = (name: string, statistic: string, label = name) =>
+    streamMetric(name, statistic, stream).with({ label });
   return [
     new cloudwatch.GraphWidget({
-      title: `${stream}: events and bytes per run`,
-      left: [line("EventsIngested", "Sum")],
+      title: `${stream}: events, objects and bytes stored`,
+      left: [line("EventsIngested", "Sum"), line("ObjectsWritten", "Sum")],
       right: [line("BytesWritten", "Sum")],
       width: 6,
     }),
     new cloudwatch.GraphWidget({
-      title: `${stream}: ingest lag (s)`,
+      title: `${stream}: ingest lag (s) and share of runs caught up`,
       left: [line("IngestLagSeconds", "Maximum")],
+      // 1 when every run of the period ended caught up; below 1 while a backlog drains.
+      right: [line("CaughtUp", "Average", "CaughtUp (share of runs)")],
+      rightYAxis: { min: 0, max: 1 },
       width: 6,
     }),
     new cloudwatch.GraphWidget({
-      title: `${stream}: auth failures and lease conflicts`,
-      left: [line("AuthFailures", "Sum"), line("LeaseHeld", "Sum")],
+      title: `${stream}: auth failures, lease conflicts, runs not advancing`,
+      left: [line("AuthFailures", "Sum"), line("LeaseHeld", "Sum"), line("StreamNotAdvancing", "Sum")],
       width: 6,
     }),
     new cloudwatch.GraphWidget({
-      title: `${stream}: DocuSign retries and throttles`,
+      title: `${stream}: DocuSign pages, retries and throttles`,
       left: [line("Retries", "Sum"), line("Throttled", "Sum")],
+      right: [line("Pages", "Sum")],
       width: 6,
     }),
   ];

@@ -6,6 +6,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
+import { DETECTION_ERRORS_METRIC } from "../lambda/detections/emit";
 import {
   DEFAULT_RULES,
   DETECTION_ENV,
@@ -41,6 +42,15 @@ export interface DetectionAlarmsProps extends DetectionOptions {
   readonly dashboard: cloudwatch.Dashboard;
   /** Subscribed to every severity's topic. @default no subscription */
   readonly alarmEmail?: string;
+  /**
+   * Per stream an alarm on `DetectionErrors` (detection failed on stored events): the topic it notifies
+   * (the ingester's health topic, not a severity's) and each stream's alarm period in seconds, at least
+   * its schedule's longest gap plus the timeout (infra/alarm-timing.ts). @default no such alarms
+   */
+  readonly errorAlarms?: {
+    readonly topic: sns.ITopic;
+    readonly periodSeconds: (stream: string) => number;
+  };
 }
 
 /** CloudWatch takes at most 10 metrics in one metric-math alarm; a severity with more gets several. */
@@ -91,7 +101,7 @@ function severityAlarm(
 /**
  * The CloudWatch side of detections: per stream one alarm per severity over its rules' `RuleMatches`
  * (dimensions stream, rule), or with `alarms: "per-rule"` one per enabled rule, notifying the SNS topic
- * of the severity; per rule a saved Logs Insights
+ * of the severity; with `errorAlarms` per stream one on `DetectionErrors`; per rule a saved Logs Insights
  * query listing its matches; a dashboard row; and the Lambda's settings.
  */
 export class DetectionAlarms extends Construct {
@@ -197,6 +207,32 @@ export class DetectionAlarms extends Construct {
             this.alarms.push(alarm);
           }
         }
+    if (this.rules.length > 0 && props.errorAlarms)
+      for (const stream of props.streams) {
+        const period = Duration.seconds(props.errorAlarms.periodSeconds(stream));
+        const alarm = new cloudwatch.Alarm(this, `DetectionErrors-${stream}`, {
+          alarmDescription:
+            `Stream ${stream}: detection failed on stored events in the last ${period.toMinutes()} min (a rule threw on ` +
+            "an event, or a batch of matches could not be logged). Ingestion is unaffected: the events are stored and " +
+            "committed, but their matches are missing from RuleMatches and the detection alarms. The function's log has " +
+            '"detection failed; the events are stored, ingestion goes on" with stage, eventId and error: report it; ' +
+            `"npm start -- detect --stream ${stream}" over a copy of the lake lists the matches (README, Detections).`,
+          metric: new cloudwatch.Metric({
+            namespace: "MonitorLake",
+            metricName: DETECTION_ERRORS_METRIC,
+            dimensionsMap: { stream },
+            statistic: "Sum",
+            period,
+          }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+          // Published only when a detection fails: no data is no failure.
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+        alarm.addAlarmAction(new cwActions.SnsAction(props.errorAlarms.topic));
+        this.alarms.push(alarm);
+      }
     if (this.rules.length > 0) {
       props.dashboard.addWidgets(
         ...Object.values(Severity).map(

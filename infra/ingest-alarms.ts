@@ -28,8 +28,8 @@ export interface IngestAlarms {
 
 /**
  * The alarm topic ("Alarms") and the ingester's health alarms: the function's errors, throttles and
- * duration, the on-failure queue, and per stream no successful run, lag, auth failures and lease
- * conflicts. Each alarm notifies the topic when it goes off and when it recovers (OK).
+ * duration, the on-failure queue, and per stream no successful run, lag, auth failures, lease
+ * conflicts and a cursor that does not advance. Each alarm notifies the topic when it goes off and when it recovers (OK).
  */
 export function createIngestAlarms(scope: Construct, props: IngestAlarmsProps): IngestAlarms {
   const topic = new sns.Topic(scope, "Alarms", {
@@ -149,6 +149,19 @@ function streamAlarms(stream: string, t: StreamAlarmTiming): Array<[string, clou
         threshold: t.runsPerPeriod,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: t.periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    ],
+    [
+      `StreamNotAdvancing-${stream}`,
+      {
+        alarmDescription: `Stream ${stream}: for ${window} DocuSign answered the stream's cursor with events already stored and the same cursor again: the stream cannot advance and stores nothing new (nothing is lost or stored twice). The function's log warning "is not advancing" names the cursor: report it to DocuSign support with the trace token of a run. It recovers by itself once DocuSign moves the cursor on.`,
+        // Every run reports it, 1 when it could not advance: a lasting stall, not one odd page, pages.
+        metric: metric("StreamNotAdvancing", "Maximum"),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: t.periods,
+        datapointsToAlarm: t.periods,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
     ],

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import * as kms from "aws-cdk-lib/aws-kms";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct } from "constructs";
@@ -31,6 +31,11 @@ export class MonitorLakeStack extends Stack {
               removalPolicy: RemovalPolicy.RETAIN,
             })
           : kms.Key.fromKeyArn(this, "LakeKey", props.encryptionKey);
+    if (this.encryptionKey instanceof kms.Key)
+      new CfnOutput(this, "EncryptionKeyArn", {
+        description: "The customer-managed key created with -c encryptionKey=new (retained by cdk destroy)",
+        value: this.encryptionKey.keyArn,
+      });
     this.lake = new MonitorLake(this, "MonitorLake", {
       ...props.lake,
       ...(this.encryptionKey ? { encryptionKey: this.encryptionKey } : {}),

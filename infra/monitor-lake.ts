@@ -12,7 +12,7 @@ import type * as sns from "aws-cdk-lib/aws-sns";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
-import { detectionLookbackMinutes } from "./alarm-timing";
+import { detectionLookbackMinutes, streamAlarmTiming } from "./alarm-timing";
 import { createAnalystsPolicy } from "./analysts-policy";
 import { createCuration } from "./curation";
 import { createDashboard } from "./dashboard";
@@ -162,6 +162,13 @@ export class MonitorLake extends Construct {
       dashboard,
       alarmEmail: email,
       streams: streams.map((s) => s.id),
+      errorAlarms: {
+        topic: this.alarmTopic,
+        periodSeconds: (id) => {
+          const s = streams.find((x) => x.id === id) as ResolvedStream;
+          return streamAlarmTiming(runGapSeconds(s.schedule), timeout.toSeconds()).periodSeconds;
+        },
+      },
     });
     notifyRecovery(detections.alarms);
     const summaryTopic = props.summaryAlarms
@@ -175,6 +182,8 @@ export class MonitorLake extends Construct {
 
     createOutputs(this, {
       bucket: this.bucket,
+      accessLogs: storage.accessLogs,
+      queryResults: this.queryResults,
       table: this.table,
       streams,
       secrets: this.secrets,

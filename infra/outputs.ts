@@ -16,6 +16,9 @@ import type { ResolvedStream } from "./stream-settings";
 
 export interface OutputsProps {
   readonly bucket: s3.IBucket;
+  /** Retained by `cdk destroy` like the lake: named so that they can be found and removed (README). */
+  readonly accessLogs: s3.IBucket;
+  readonly queryResults: s3.IBucket;
   readonly table: dynamodb.ITable;
   readonly streams: readonly ResolvedStream[];
   readonly secrets: ReadonlyMap<string, secretsmanager.ISecret>;
@@ -41,6 +44,16 @@ export function createOutputs(scope: Construct, props: OutputsProps): void {
     "BucketName",
     "The lake bucket: events under <prefix>events/stream=<id>/dt=<day>/",
     props.bucket.bucketName,
+  );
+  output(
+    "AccessLogsBucketName",
+    "The lake's server-access-log bucket (retained by cdk destroy)",
+    props.accessLogs.bucketName,
+  );
+  output(
+    "QueryResultsBucketName",
+    "Where the workgroup writes query results, expiring (retained by cdk destroy)",
+    props.queryResults.bucketName,
   );
   output(
     "StateTableName",

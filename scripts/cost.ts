@@ -2,6 +2,7 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { buildApp } from "../infra/app";
 import { parseSchedule } from "../infra/schedule-expression";
+import { RUN_METRICS } from "../lambda/handler/run-metrics";
 import { PRICES, PRICES_AS_OF } from "./cost-prices";
 
 /**
@@ -32,9 +33,13 @@ export const MEASURED = {
   logBytesPerObject: 300,
   /** Secret reads per run: the key source rereads the secret when 5 minutes old (lambda/aws/key-rotating-source.ts). */
   secretReadsPerRun: 1,
-  /** Run metrics the function publishes per stream besides those the template references (lambda/handler/run-metrics.ts: Pages, ObjectsWritten, CaughtUp). */
-  unreferencedRunMetrics: 3,
 } as const;
+
+/**
+ * Metrics published only when something happens (a rule matched, a detection failed): a metric is
+ * billed for the hours it receives data, so a healthy stream pays nothing for them.
+ */
+const ON_EVENT_METRICS = new Set(["RuleMatches", "DetectionErrors"]);
 
 export const VOLUMES = [1_000, 100_000, 10_000_000] as const;
 const DAYS = 30;
@@ -74,7 +79,8 @@ export function deployedFrom(template: TemplateJson): Deployed {
     .map((r) => parseSchedule(String(r.Properties?.ScheduleExpression)));
   if (schedules.length !== 1 || !schedules[0]?.ok)
     throw new Error("the cost model is for one stream with a valid schedule");
-  // Custom metrics: those the alarms and the dashboard reference, plus the ones nothing references.
+  // Custom metrics: those every run publishes (lambda/handler/run-metrics.ts) and any other the alarms and
+  // the dashboard reference.
   const referenced = JSON.stringify([of("AWS::CloudWatch::Alarm"), of("AWS::CloudWatch::Dashboard")]);
   const metrics = new Set(
     [
@@ -83,7 +89,8 @@ export function deployedFrom(template: TemplateJson): Deployed {
       ),
     ]
       .map((m) => m[1] ?? m[2])
-      .filter((m) => m !== "RuleMatches"),
+      .concat(RUN_METRICS)
+      .filter((m) => m !== undefined && !ON_EVENT_METRICS.has(m)),
   );
   const bucket = of("AWS::S3::Bucket").find((r) => JSON.stringify(r.Properties).includes('"Id":"events"'));
   const lifecycle = bucket?.Properties?.LifecycleConfiguration as
@@ -100,7 +107,7 @@ export function deployedFrom(template: TemplateJson): Deployed {
     dashboards: of("AWS::CloudWatch::Dashboard").length,
     secrets: of("AWS::SecretsManager::Secret").length,
     queryDefinitions: of("AWS::Logs::QueryDefinition").length,
-    customMetrics: metrics.size + MEASURED.unreferencedRunMetrics,
+    customMetrics: metrics.size,
     logRetentionDays: Number(logGroup?.Properties?.RetentionInDays ?? 30),
     tieringAfterDays: events.Transitions[0]?.TransitionInDays ?? 30,
   };

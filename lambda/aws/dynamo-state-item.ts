@@ -1,6 +1,6 @@
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
 import type { PendingChunk, StreamState } from "../core/ports";
-import { stateProblems, toStreamState } from "../core/state-validation";
+import { STATE_SCHEMA, stateProblems, toStreamState } from "../core/state-validation";
 import { StateInvalidError } from "../errors";
 
 /** The pending chunk as a DynamoDB map. */
@@ -41,6 +41,15 @@ export function validState(
   stream: string,
 ): StreamState | StateInvalidError {
   const record = plainRecord(item);
+  // Not corrupt: a newer shape (a roll-back past a schema change). Its fix is the newer version, never
+  // deleting or restoring the item, which would lose the cursor the newer version stored.
+  if (typeof record.schema === "number" && record.schema > STATE_SCHEMA)
+    return new StateInvalidError(
+      `The state item streamId="${stream}" in DynamoDB table ${table} has schema ${record.schema}: it was written ` +
+        `by a newer monitor-lake, and this one reads schema 1 to ${STATE_SCHEMA}, so it refuses the state rather than ` +
+        "misread it; nothing was ingested and the lease was not taken. Deploy the newer monitor-lake again (roll " +
+        "forward); do not delete, edit or restore the item.",
+    );
   const problems = stateProblems(record);
   if (problems.length === 0) return toStreamState(record);
   return new StateInvalidError(

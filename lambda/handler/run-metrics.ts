@@ -9,6 +9,25 @@ export interface ClientCounts {
 }
 
 /**
+ * The metrics every finished run publishes, once each, per stream (namespace MonitorLake, dimension
+ * `stream`): each is a custom metric billed per stream (scripts/cost.ts), and each is on the dashboard
+ * or an alarm (test/infra/stack.test.ts). The names are an interface: extend, never rename.
+ */
+export const RUN_METRICS = [
+  "EventsIngested",
+  "Pages",
+  "ObjectsWritten",
+  "BytesWritten",
+  "Retries",
+  "Throttled",
+  "AuthFailures",
+  "LeaseHeld",
+  "CaughtUp",
+  "StreamNotAdvancing",
+  "IngestLagSeconds",
+] as const;
+
+/**
  * The EMF data points of a finished run, dimensioned by stream. IngestLagSeconds is how far the
  * newest stored event is behind now, 0 once caught up.
  */

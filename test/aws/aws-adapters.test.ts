@@ -301,7 +301,7 @@ describe("DynamoDB state store (moto)", () => {
     expect(committed).toMatchObject({ version: 2, cursor: "c1", totalEvents: 1 });
   });
 
-  it("refuses a state written by a newer schema, naming the upgrade", async () => {
+  it("refuses a state of a newer schema (a roll-back past a schema change) untouched, saying to deploy the newer version", async () => {
     const table = await createStateTable(dynamo);
     await dynamo.send(
       new PutItemCommand({
@@ -316,6 +316,13 @@ describe("DynamoDB state store (moto)", () => {
 
     expect(error).toBeInstanceOf(StateInvalidError);
     expect((error as Error).message).toContain("written by a newer monitor-lake");
+    // A roll-back past a schema change: the fix is the newer version, not the corrupt-state runbook.
+    expect((error as Error).message).toContain("reads schema 1 to 2");
+    expect((error as Error).message).toContain("Deploy the newer monitor-lake again");
+    expect((error as Error).message).not.toMatch(/corrupt|delete it/);
+    const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "s1" } } }));
+    expect(item.Item).toMatchObject({ version: { N: "4" }, schema: { N: "3" } }); // untouched, lease not taken
+    expect(item.Item?.leaseOwner).toBeUndefined();
   });
 
   it("rejects a commit from a run that lost its lease or read an old version", async () => {

@@ -1,7 +1,7 @@
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { describe, expect, it } from "vitest";
 import type { RunSummary } from "../../lambda/core/run-ingest";
-import { recordRunMetrics } from "../../lambda/handler/run-metrics";
+import { RUN_METRICS, recordRunMetrics } from "../../lambda/handler/run-metrics";
 
 const summary: RunSummary = {
   stream: "org1",
@@ -29,5 +29,11 @@ describe("run metrics", () => {
   it("counts StreamNotAdvancing 1 for a run whose stream cannot advance, 0 otherwise", () => {
     expect(emf({ ...summary, notAdvancing: true }).StreamNotAdvancing).toBe(1);
     expect(emf(summary).StreamNotAdvancing).toBe(0);
+  });
+
+  it("publishes exactly the metrics RUN_METRICS lists (which the cost and the dashboard count on)", () => {
+    const doc = emf(summary) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } };
+    const names = doc._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name));
+    expect(names.sort()).toEqual([...RUN_METRICS].sort());
   });
 });

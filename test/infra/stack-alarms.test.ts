@@ -5,6 +5,7 @@ import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { cfnLint } from "../helpers/cfn-lint";
 
+const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
   context: Record<string, unknown>;
 };
@@ -91,8 +92,15 @@ function checkAgainstSchedule(a: AlarmProps, gap: number): void {
       expect(a.Threshold).toBeLessThanOrEqual(Math.floor(a.Period / gap));
       break;
     case "AuthFailures":
+    case "DetectionErrors": // published only on a failure: one in a period pages, and stays until a run without
       expect([a.Threshold, a.EvaluationPeriods, a.TreatMissingData]).toEqual([1, 1, "notBreaching"]);
       expect(a.Period).toBeGreaterThanOrEqual(runWindow(gap));
+      break;
+    case "StreamNotAdvancing": // every run reports it: a run in each of three periods could not advance
+      expect([a.Statistic, a.Threshold, a.TreatMissingData]).toEqual(["Maximum", 1, "notBreaching"]);
+      expect(a.Period).toBeGreaterThanOrEqual(runWindow(gap));
+      expect(datapoints).toBe(a.EvaluationPeriods);
+      expect(window).toBeGreaterThanOrEqual(3 * gap);
       break;
     case "Duration": // two slow runs: the window holds two runs
       expect(datapoints).toBe(2);
@@ -144,6 +152,61 @@ describe("alarms fit the schedule", () => {
       (x) => !x.AlarmDescription.startsWith("Stream ") && x.MetricName !== "RuleMatches",
     ))
       checkAgainstSchedule(a, 86400);
+  });
+});
+
+describe("alarms on a stream that cannot advance and on detection failures", () => {
+  const streams = JSON.stringify([{ id: "org-a" }, { id: "org-b", schedule: "rate(2 hours)" }]);
+
+  it("pages per stream when its cursor does not advance for three periods, saying what to do", () => {
+    const alarms = alarmsOf({ streams }).filter((a) => a.MetricName === "StreamNotAdvancing");
+    expect(alarms.map((a) => a.AlarmDescription.split(":")[0])).toEqual(["Stream org-a", "Stream org-b"]);
+    const [fast, slow] = alarms;
+    expect(fast).toMatchObject({ Period: 900, EvaluationPeriods: 3, DatapointsToAlarm: 3, Threshold: 1 });
+    expect(slow).toMatchObject({ Period: 7500, EvaluationPeriods: 3 });
+    expect(fast?.AlarmDescription).toContain("for 45 min DocuSign answered the stream's cursor");
+    expect(fast?.AlarmDescription).toContain('"is not advancing"'); // the log warning to look for
+    expect(fast?.AlarmDescription).toContain("report it to DocuSign support");
+  });
+
+  it("pages per stream when detection fails on stored events, on the health topic, saying what to do", () => {
+    const resources = resourcesOf({ streams });
+    const alarms = Object.values(resources).filter(
+      (r) => r.Type === "AWS::CloudWatch::Alarm" && r.Properties.MetricName === "DetectionErrors",
+    );
+    expect(alarms.map((a) => a.Properties.Dimensions)).toEqual([
+      [{ Name: "stream", Value: "org-a" }],
+      [{ Name: "stream", Value: "org-b" }],
+    ]);
+    const [healthTopic] = Object.entries(resources)
+      .filter(([id, r]) => r.Type === "AWS::SNS::Topic" && id.startsWith("MonitorLakeAlarms"))
+      .map(([id]) => id);
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions).toEqual([{ Ref: healthTopic }]);
+      expect(a.Properties.AlarmDescription).toContain("Ingestion is unaffected");
+      expect(a.Properties.AlarmDescription).toContain('"detection failed; the events are stored');
+    }
+    expect(alarms.map((a) => a.Properties.Period)).toEqual([900, 7500]);
+    // Without detections nothing can fail, and nothing alarms.
+    expect(alarmsOf({ streams, detections: "false" }).some((a) => a.MetricName === "DetectionErrors")).toBe(
+      false,
+    );
+  });
+});
+
+describe("the README's alarm table", () => {
+  it("names every ingestion and health alarm of the template, and no other", () => {
+    const start = readme.indexOf("**What each alarm means and what to do.**");
+    const table = readme.slice(start).split("\n\n")[1] ?? "";
+    const documented = [...table.matchAll(/^\| ([A-Z][A-Za-z]+(?:-<stream>)?) /gm)].map((m) => m[1]);
+    // Logical ids are MonitorLake[Detections]<construct id without "-"><8 hex>; the stream id is "default".
+    const inTemplate = Object.entries(resourcesOf({}))
+      .filter(([, r]) => r.Type === "AWS::CloudWatch::Alarm")
+      .map(([id]) => id.replace(/^MonitorLake(Detections)?/, "").replace(/[0-9A-F]{8}$/, ""))
+      .filter((name) => !/^(Curation|Severity)/.test(name)) // in "The curated table" and "Detections"
+      .map((name) => name.replace(/default$/, "-<stream>"));
+    expect(documented.length).toBeGreaterThan(8);
+    expect(documented.sort()).toEqual(inTemplate.sort());
   });
 });
 

@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { RUN_METRICS } from "../../lambda/handler/run-metrics";
 import { costLines, costTable, defaultTemplate, deployedFrom } from "../../scripts/cost";
 
 const readme = await readFile(new URL("../../README.md", import.meta.url), "utf8");
@@ -37,6 +38,11 @@ describe("the cost script", () => {
       ),
     );
     expect(deployedFrom({ Resources: oneAlarmFewer }).alarms).toBe(deployed.alarms - 1);
+  });
+
+  it("counts a custom metric for each metric every run publishes, none for those only a failure or match publishes", () => {
+    // StreamNotAdvancing is published by every run; DetectionErrors and RuleMatches only when they happen.
+    expect(deployedFrom(template).customMetrics).toBe(RUN_METRICS.length);
   });
 
   it("grows with volume where usage does and stays flat where the deployment is fixed", () => {

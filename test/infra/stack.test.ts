@@ -11,6 +11,7 @@ import { SAVED_QUERIES } from "../../infra/athena-schema";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
 import { ENV } from "../../lambda/config";
 import { rateLimitItemKey, rateLimitScope } from "../../lambda/docusign/rate-limit-scope";
+import { RUN_METRICS } from "../../lambda/handler/run-metrics";
 import { cfnLint } from "../helpers/cfn-lint";
 
 const run = promisify(execFile);
@@ -241,7 +242,7 @@ describe("MonitorLake stack", () => {
         !JSON.stringify(s.Resource).includes("/curated/"),
     );
     expect(ingester).toHaveLength(1);
-    expect(ingester[0]?.Action).toEqual(["s3:PutObject", "s3:DeleteObject", "s3:GetObject"]);
+    expect([ingester[0]?.Action].flat().sort()).toEqual(["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]);
     expect(JSON.stringify(ingester[0]?.Resource)).toContain("/events/*");
     const dynamo = statements.find((s) =>
       JSON.stringify(s.Action).includes("dynamodb:UpdateItem"),
@@ -350,7 +351,7 @@ describe("MonitorLake stack", () => {
       expect(q).toEqual(expect.stringContaining('"monitor_lake_monitorlake"."events_dedup"'));
   });
 
-  it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures and lease conflicts, to SNS", () => {
+  it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures, lease conflicts, not advancing and detection errors, to SNS", () => {
     // Detection rules and the curation (test/infra/curated-stack.test.ts) have alarms of their own.
     const alarms = resources("AWS::CloudWatch::Alarm").filter(
       // Detection alarms (per rule, or metric math per severity) are tested in detection-alarms.test.ts.
@@ -359,7 +360,8 @@ describe("MonitorLake stack", () => {
         !JSON.stringify(a.Properties).includes('"RuleMatches"') &&
         !String(a.Properties.AlarmDescription).includes("curation"),
     );
-    expect(alarms).toHaveLength(8);
+    // 4 of the function, 5 of the stream, DetectionErrors.
+    expect(alarms).toHaveLength(10);
     for (const a of alarms) expect(a.Properties.AlarmActions).toHaveLength(1);
     template.hasResourceProperties("AWS::CloudWatch::Alarm", {
       MetricName: "EventsIngested",
@@ -381,6 +383,25 @@ describe("MonitorLake stack", () => {
       Endpoint: "secops@example.com",
     });
     template.resourceCountIs("AWS::CloudWatch::Dashboard", 1);
+  });
+
+  it("shows every run metric the function publishes on each stream's dashboard row", () => {
+    const streams = JSON.stringify([{ id: "org-a" }, { id: "org-b" }]);
+    const two = synth({ streams }).template.toJSON() as typeof json;
+    const dashboard = Object.values(two.Resources).find((r) => r.Type === "AWS::CloudWatch::Dashboard") as {
+      Properties: Record<string, unknown>;
+    };
+    // The body is a Fn::Join of JSON text and references: the text alone, references as "ref", parses.
+    const parts = (dashboard.Properties.DashboardBody as { "Fn::Join": [string, unknown[]] })["Fn::Join"][1];
+    const body = JSON.parse(parts.map((p) => (typeof p === "string" ? p : "ref")).join("")) as {
+      widgets: { properties: { metrics?: unknown[][] } }[];
+    };
+    const shown = new Set(
+      body.widgets.flatMap((w) => (w.properties.metrics ?? []).map((m) => m.slice(0, 4).join(" "))),
+    );
+    for (const stream of ["org-a", "org-b"])
+      for (const metric of RUN_METRICS)
+        expect(shown.has(`MonitorLake ${metric} stream ${stream}`), `${metric} of ${stream}`).toBe(true);
   });
 
   it("outputs what the README's deploy steps need", () => {

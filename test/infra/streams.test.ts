@@ -169,13 +169,14 @@ describe("two streams, different integration keys and environments (-c streams=<
     );
   });
 
-  it("alarms per stream (no successful run, lag, auth failures, lease conflicts) and draws one dashboard row per stream", () => {
+  it("alarms per stream (no successful run, lag, auth failures, lease conflicts, not advancing) and draws one dashboard row per stream", () => {
     for (const stream of ["org-a", "org-b"]) {
       for (const [name, metric] of [
         ["IngestionStalled", "EventsIngested"],
         ["IngestLag", "IngestLagSeconds"],
         ["AuthFailures", "AuthFailures"],
         ["LeaseConflicts", "LeaseHeld"],
+        ["StreamNotAdvancing", "StreamNotAdvancing"],
       ]) {
         template.hasResourceProperties("AWS::CloudWatch::Alarm", {
           AlarmDescription: Match.stringLikeRegexp(`^Stream ${stream}:`),
@@ -195,10 +196,10 @@ describe("two streams, different integration keys and environments (-c streams=<
     );
     for (const stream of ["org-a", "org-b"]) {
       for (const title of [
-        "events and bytes per run",
-        "ingest lag (s)",
-        "auth failures and lease conflicts",
-        "DocuSign retries and throttles",
+        "events, objects and bytes stored",
+        "ingest lag (s) and share of runs caught up",
+        "auth failures, lease conflicts, runs not advancing",
+        "DocuSign pages, retries and throttles",
       ])
         expect(body).toContain(`"title":"${stream}: ${title}"`);
     }
