@@ -1,7 +1,8 @@
 import { createGzip, type Gzip } from "node:zlib";
 import { eventTime, utcDay } from "./event-time";
+import { encodeParts } from "./intent-parts";
 import { objectKey } from "./object-key";
-import type { LakeObject, ReceivedEvent } from "./ports";
+import type { LakeObject, MonitorEvent, ReceivedEvent } from "./ports";
 
 /**
  * Gzip streams open at once. Each holds about 256 KB of zlib state, so a page whose events span many
@@ -11,6 +12,15 @@ import type { LakeObject, ReceivedEvent } from "./ports";
 export const MAX_OPEN_PARTS = 32;
 
 const DAY_MS = 24 * 3600 * 1000;
+
+/** An event `admit` took: its day and its one-line text, to be `place`d in its day's part. */
+export interface Admitted {
+  readonly event: MonitorEvent;
+  readonly day: string;
+  readonly line: string;
+  /** UTF-8 bytes of `line`. */
+  readonly size: number;
+}
 
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
@@ -42,6 +52,8 @@ export class Chunk {
   /** Every part in creation order; the last one of each day is its open one. */
   private readonly parts: Part[] = [];
   private readonly openParts = new Map<string, Part>();
+  /** Parts per day so far: a day's parts are numbered 0, 1, … */
+  private readonly partCounts = new Map<string, number>();
   /** Parts sealed whose gzip stream has not ended yet: each still holds its zlib state. */
   private readonly closing = new Set<Part>();
   private readonly seen: Set<string>;
@@ -87,12 +99,22 @@ export class Chunk {
 
   /** Adds an event unless its `eventId` was already stored recently. Returns whether it was added. */
   add(received: ReceivedEvent, ingestMs: number): boolean {
+    const admitted = this.admit(received, ingestMs);
+    if (admitted !== undefined) this.place(admitted);
+    return admitted !== undefined;
+  }
+
+  /**
+   * Takes an event unless its `eventId` was already stored recently, and finds its day; `place` then
+   * files it. Between the two a caller may order a page's events by day (`addPage`).
+   */
+  admit(received: ReceivedEvent, ingestMs: number): Admitted | undefined {
     const { event, raw } = received;
     const id = event.eventId;
     if (typeof id === "string" && id !== "") {
       if (this.seen.has(id)) {
         this.duplicatesDropped++;
-        return false;
+        return undefined;
       }
       this.seen.add(id);
       this.ids.push(id);
@@ -103,7 +125,11 @@ export class Chunk {
     const day = this.dayOf(time ?? ingestMs);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
     const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
-    const size = Buffer.byteLength(line);
+    return { event, day, line, size: Buffer.byteLength(line) };
+  }
+
+  /** Files an admitted event in its day's open part, opening one (and sealing the oldest) if needed. */
+  place({ day, line, size }: Admitted): void {
     const length = size + 1; // and its newline
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
@@ -118,7 +144,11 @@ export class Chunk {
     part.events++;
     this.bytes += length;
     this.events++;
-    return true;
+  }
+
+  /** Whether `day` has a part open now, which takes events without opening a gzip stream. */
+  isOpen(day: string): boolean {
+    return this.openParts.has(day);
   }
 
   /** Feeds the lines accepted since the last call into their gzip streams; call once per page. */
@@ -176,7 +206,12 @@ export class Chunk {
 
   /** UTC days (`dt` partitions) with events in this chunk. */
   days(): string[] {
-    return [...new Set(this.parts.map((p) => p.day))].sort();
+    return [...this.partCounts.keys()].sort();
+  }
+
+  /** The chunk's days and parts per day as its intent records them (`encodeParts`). */
+  intentParts(): string {
+    return encodeParts([...this.partCounts].map(([day, parts]) => ({ day, parts })));
   }
 
   /** Keys of the objects `finish` returns for this `version` and `owner`, in the same order. */
@@ -231,7 +266,8 @@ export class Chunk {
       const [oldest] = this.openParts.values();
       if (oldest !== undefined) this.seal(oldest);
     }
-    const index = this.parts.filter((p) => p.day === day).length;
+    const index = this.partCounts.get(day) ?? 0;
+    this.partCounts.set(day, index + 1);
     const gzip = createGzip();
     const output: Buffer[] = [];
     gzip.on("data", (data: Buffer) => output.push(data));

@@ -1,13 +1,14 @@
 import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
+import { addPage } from "./add-page";
 import { Chunk } from "./chunk";
 import { CursorTrail } from "./cursor-checks";
 import { eventTime } from "./event-time";
+import { chunkId } from "./object-key";
 import type {
   ChunkObserver,
   Clock,
   EventPage,
   EventSource,
-  MonitorEvent,
   ObjectSink,
   Reporter,
   StateStore,
@@ -110,10 +111,14 @@ export const RECENT_EVENT_IDS = 4000;
 /**
  * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
  * DocuSign's to choose. 176 KiB keeps 4,000 GUID ids (about 156 KB) and fewer long ones, beside at
- * most 8 KiB of cursor and the intent's keys.
+ * most 8 KiB per cursor and the intent, a few bytes per day of its chunk (`encodeParts`).
  */
 export const RECENT_EVENT_IDS_MAX_BYTES = 176 * 1024;
-/** A chunk with this many objects (days x parts) is flushed, so its intent stays small in the state. */
+/**
+ * A chunk with this many objects (days x parts) after a page is flushed, so that the objects of one
+ * commit stay few. One page may still bring more (a page spans as many days as it has events); the
+ * intent names them by day, a few bytes each, whatever their number.
+ */
 export const MAX_CHUNK_OBJECTS = 256;
 /** @see IngestOptions.chunkMaxAgeMs */
 export const DEFAULT_CHUNK_MAX_AGE_MS = 60_000;
@@ -192,7 +197,7 @@ class IngestRun {
     this.chunkOpenedAt = this.startedMono;
     // The same range rules as an event's own time: a far-future value stored before they existed never pins the lag.
     this.newestMs = eventTime({ timestamp: acquired.newestEventTime }, started);
-    this.stale = new StaleKeys(acquired);
+    this.stale = new StaleKeys(options.stream, acquired);
   }
 
   dispose(): void {
@@ -296,11 +301,7 @@ class IngestRun {
     const { clock, reporter } = this.ports;
     const { stream } = this.options;
     const ingestMs = clock.now();
-    const accepted: MonitorEvent[] = [];
-    for (const event of page.events) {
-      if (this.chunk.add(event, ingestMs)) accepted.push(event.event);
-      if (this.chunk.mustRelieve) await this.chunk.relieve();
-    }
+    const accepted = await addPage(this.chunk, page.events, ingestMs);
     if (page.events.length > 0 && accepted.length === 0 && page.endCursor === cursorSent) {
       this.notAdvancing = true;
       reporter?.warning?.(
@@ -309,7 +310,6 @@ class IngestRun {
           "Nothing is lost or stored twice; report the cursor to DocuSign support if it persists.",
       );
     }
-    await this.chunk.compress();
     this.cursor = page.endCursor;
     this.observe((o) => o.accepted(accepted));
     const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
@@ -369,7 +369,8 @@ class IngestRun {
           owner,
           startCursor: chunk.startCursor,
           endCursor: this.cursor,
-          keys: objects.map((o) => o.key),
+          chunk: chunkId(chunk.startCursor, version, owner),
+          parts: chunk.intentParts(),
         },
         now,
         leaseUntil: leaseUntil(this.options, now),

@@ -23,8 +23,7 @@ function valueSize(value: AttributeValue): number {
   if (value.L !== undefined) return 3 + value.L.reduce((sum, v) => sum + 1 + valueSize(v), 0);
   if (value.M !== undefined) {
     return (
-      3 +
-      Object.entries(value.M).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + valueSize(v), 0)
+      3 + Object.entries(value.M).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + valueSize(v), 0)
     );
   }
   throw new Error(`no size rule for attribute type ${Object.keys(value)[0]}`);
