@@ -26,7 +26,6 @@ export interface Admitted {
 interface Part {
   readonly day: string;
   readonly index: number;
-  readonly gzip: Gzip;
   readonly output: Buffer[];
   /** Settles once the stream has ended and all its output is in `output`. */
   readonly ended: Promise<void>;
@@ -54,6 +53,11 @@ export class Chunk {
   private readonly openParts = new Map<string, Part>();
   /** Parts per day so far: a day's parts are numbered 0, 1, … */
   private readonly partCounts = new Map<string, number>();
+  /**
+   * The gzip stream of each part until it has ended: then it is let go, so that a chunk of thousands of
+   * parts (a page over thousands of days) holds their bytes only, not a stream object and buffers each.
+   */
+  private readonly streams = new Map<Part, Gzip>();
   /** Parts sealed whose gzip stream has not ended yet: each still holds its zlib state. */
   private readonly closing = new Set<Part>();
   private readonly seen: Set<string>;
@@ -158,7 +162,7 @@ export class Chunk {
         if (part.pending.length === 0) return undefined;
         const ndjson = takePending(part);
         return new Promise<void>((resolve, reject) =>
-          part.gzip.write(ndjson, (error) => (error ? reject(error) : resolve())),
+          this.streams.get(part)?.write(ndjson, (error) => (error ? reject(error) : resolve())),
         );
       }),
     );
@@ -243,7 +247,8 @@ export class Chunk {
 
   /** Frees the streams of a chunk that will not be written (the run failed). */
   dispose(): void {
-    for (const part of this.parts) part.gzip.destroy();
+    for (const gzip of this.streams.values()) gzip.destroy();
+    this.streams.clear();
     this.openParts.clear();
   }
 
@@ -272,17 +277,24 @@ export class Chunk {
     const output: Buffer[] = [];
     gzip.on("data", (data: Buffer) => output.push(data));
     const ended = new Promise<void>((resolve) => {
-      gzip.once("end", resolve);
-      gzip.once("close", resolve);
+      const done = (): void => {
+        this.streams.delete(part);
+        resolve();
+      };
+      gzip.once("end", () => {
+        // gzip's output pieces are views of its larger output buffers: one exact copy lets them go.
+        if (output.length > 1) output.splice(0, output.length, Buffer.concat(output));
+        done();
+      });
+      gzip.once("close", done);
       gzip.once("error", (error) => {
         this.failure ??= error;
-        resolve();
+        done();
       });
     });
     const part: Part = {
       day,
       index,
-      gzip,
       output,
       ended,
       pending: [],
@@ -293,6 +305,7 @@ export class Chunk {
       open: true,
     };
     this.parts.push(part);
+    this.streams.set(part, gzip);
     this.openParts.set(day, part);
     return part;
   }
@@ -303,8 +316,9 @@ export class Chunk {
     this.openParts.delete(part.day);
     this.closing.add(part);
     void part.ended.then(() => this.closing.delete(part));
-    if (part.pending.length === 0) part.gzip.end();
-    else part.gzip.end(takePending(part));
+    const gzip = this.streams.get(part);
+    if (part.pending.length === 0) gzip?.end();
+    else gzip?.end(takePending(part));
   }
 }
 
