@@ -9,10 +9,10 @@ import { createS3Sink, FENCE_BODY } from "../../lambda/aws/s3-sink";
 import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
 import { Chunk } from "../../lambda/core/chunk";
 import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
-import { EARLIEST_EVENT_MS, MAX_FUTURE_SKEW_MS, utcDay } from "../../lambda/core/event-time";
+import { utcDay } from "../../lambda/core/event-time";
 import { type DayParts, encodeParts, pendingKeys } from "../../lambda/core/intent-parts";
 import { chunkId } from "../../lambda/core/object-key";
-import { RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { MAX_CHUNK_OBJECTS, RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
 import {
   ErrorCode,
   LeaseHeldError,
@@ -285,7 +285,7 @@ describe("DynamoDB state store (moto)", () => {
     expect(item?.pending?.M?.keys).toBeUndefined();
   });
 
-  it("fits the largest state in one item: 4,000 GUID ids, 8 KiB cursors and an intent of two parts on every day an event can have", async () => {
+  it("fits the largest state in one item: 4,000 GUID ids, 8 KiB cursors and an intent naming every day from 1970 to 2099", async () => {
     const table = await createStateTable(dynamo);
     const store = createDynamoStateStore({ dynamo, table });
     const now = Date.now();
@@ -301,10 +301,12 @@ describe("DynamoDB state store (moto)", () => {
       events: ids.length,
       recentEventIds: ids,
     });
-    // Every day from the earliest an event may have to the latest (a day ahead of the clock).
+    // Every day an event's own time may fall on (1970 to 2099), one part each, and more parts on
+    // MAX_CHUNK_OBJECTS of them: a chunk is flushed after the page that takes it past that many objects,
+    // so only so many days can have reopened parts (splits by size aside, one per partMaxBytes).
     const days: DayParts[] = [];
-    for (let ms = EARLIEST_EVENT_MS; ms <= now + MAX_FUTURE_SKEW_MS; ms += 24 * 3600 * 1000) {
-      days.push({ day: utcDay(ms), parts: 2 });
+    for (let ms = 0; ms < Date.UTC(2100, 0, 1); ms += 24 * 3600 * 1000) {
+      days.push({ day: utcDay(ms), parts: days.length < MAX_CHUNK_OBJECTS ? 3 : 1 });
     }
     const chunk = chunkId(cursor, committed.version + 1, `lambda-${randomUUID()}-abcd1234`);
 
@@ -315,9 +317,11 @@ describe("DynamoDB state store (moto)", () => {
       pending: { owner: "a", startCursor: cursor, endCursor: cursor, chunk, parts: encodeParts(days) },
     });
 
-    expect(days.length).toBeGreaterThan(20_000);
+    expect(days.length).toBeGreaterThan(47_000);
     expect(intent.recentEventIds).toHaveLength(RECENT_EVENT_IDS);
-    expect(intent.pending && pendingKeys(stream, intent.pending)).toHaveLength(2 * days.length);
+    expect(intent.pending && pendingKeys(stream, intent.pending)).toHaveLength(
+      days.length + 2 * MAX_CHUNK_OBJECTS,
+    );
     const { Item } = await dynamo.send(
       new GetItemCommand({ TableName: table, Key: { streamId: { S: stream } }, ConsistentRead: true }),
     );
