@@ -56,8 +56,9 @@ export function decodeParts(text: string): DayParts[] | undefined {
       previous === undefined ? dayNumber(head) : head.includes("-") ? undefined : previous + Number(head);
     if (number === undefined) return undefined;
     const day = dayText(number);
-    if (day === undefined) return undefined;
-    days.push({ day, parts: count === undefined ? 1 : Number(count) });
+    const parts = count === undefined ? 1 : Number(count);
+    if (day === undefined || parts > MAX_PARTS_PER_DAY) return undefined;
+    days.push({ day, parts });
     previous = number;
   }
   return days;
@@ -83,7 +84,11 @@ function dayNumber(day: string): number | undefined {
   return dayText(number) === day ? number : undefined;
 }
 
+/** Day 9999-12-31: no later day has a `YYYY-MM-DD` form. */
+const LAST_DAY_NUMBER = 2_932_896;
+
 function dayText(number: number): string | undefined {
+  if (number > LAST_DAY_NUMBER) return undefined;
   const text = new Date(number * DAY_MS).toISOString().slice(0, 10);
   return DAY.test(text) ? text : undefined;
 }

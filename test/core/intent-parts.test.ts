@@ -26,7 +26,7 @@ describe("the intent's days and parts", () => {
     expect(decodeParts(encodeParts(days))).toEqual(days);
   });
 
-  it("refuses a text that is not one: bad days, zero or negative steps, zero parts, stray text", () => {
+  it("refuses a text that is not one: bad days, zero or negative steps, zero or too many parts, days past 9999, stray text", () => {
     for (const bad of [
       "2024-13-01",
       "2024-02-30",
@@ -37,6 +37,9 @@ describe("the intent's days and parts", () => {
       "2024-01-01,2024-01-02",
       "2024-01-01;1",
       "2024-01-01,",
+      "2024-01-01*200000",
+      "9999-12-31,1",
+      `2024-01-01${",9999999".repeat(20)}`,
     ]) {
       expect(decodeParts(bad), bad).toBeUndefined();
     }
