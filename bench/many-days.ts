@@ -18,6 +18,8 @@ const CASES = {
   "33-days": { events: 2000, dayOf: (i: number) => i % 33 },
   /** A hostile page above the limit: 4,500 events on 4,500 days, a 60-character stream id. */
   "4500-days": { events: 4500, dayOf: (i: number) => i },
+  /** The most days today's event time allows in one page (1970 to 2024), one event each. */
+  "19000-days": { events: 19000, dayOf: (i: number) => i },
 } as const;
 type CaseName = keyof typeof CASES;
 
@@ -52,7 +54,7 @@ async function measureCase(name: CaseName): Promise<void> {
       clock,
     },
     {
-      stream: name === "4500-days" ? "s".repeat(60) : "s1",
+      stream: name.endsWith("00-days") ? "s".repeat(60) : "s1",
       owner: "bench",
       startCursor: "c0",
       flushReserveMs: 1000,

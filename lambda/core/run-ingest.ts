@@ -14,7 +14,7 @@ import type {
   StateStore,
   StreamState,
 } from "./ports";
-import { settleAll } from "./settle-all";
+import { settleEach } from "./settle-all";
 import { StaleKeys } from "./stale-keys";
 
 /** Why a run ended as planned. */
@@ -120,6 +120,8 @@ export const RECENT_EVENT_IDS_MAX_BYTES = 176 * 1024;
  * intent names them by day, a few bytes each, whatever their number.
  */
 export const MAX_CHUNK_OBJECTS = 256;
+/** Objects of a chunk written at once: a chunk over thousands of days holds the requests of this many. */
+export const PUT_CONCURRENCY = 32;
 /** @see IngestOptions.chunkMaxAgeMs */
 export const DEFAULT_CHUNK_MAX_AGE_MS = 60_000;
 /**
@@ -376,9 +378,10 @@ class IngestRun {
         leaseUntil: leaseUntil(this.options, now),
       });
       // Every object must be durable before the cursor moves past its events (invariant 1).
-      // Settle every put before failing, so that the run stops only once its writes are over; a write
-      // that lands later anyway finds its key fenced by the next run and is refused.
-      await settleAll(objects.map((object) => sink.put(object)));
+      // Settle every put started before failing, so that the run stops only once its writes are over;
+      // a write that lands later anyway finds its key fenced by the next run and is refused. At most
+      // PUT_CONCURRENCY at a time: a chunk over thousands of days holds that many requests, not all.
+      await settleEach(objects, PUT_CONCURRENCY, (object) => sink.put(object));
     }
     this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
     const committedAt = clock.now();

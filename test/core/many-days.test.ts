@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { FakeClock, FENCE, MemorySink, MemoryStateStore, rawLinesOf, ScriptedSource } from "../../dev/fakes";
+import { pendingKeys } from "../../lambda/core/intent-parts";
 import type { EventPage, MonitorEvent, ObjectSink, ReceivedEvent } from "../../lambda/core/ports";
-import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
+import { type IngestOptions, PUT_CONCURRENCY, runIngest } from "../../lambda/core/run-ingest";
 
 const DAY_MS = 24 * 3600 * 1000;
 /** The fake clock's day is 2024-01-10: every day below is before it, so every event keeps its own day. */
@@ -59,6 +60,27 @@ function ports(script: Record<string, readonly EventPage[]>, sink: ObjectSink = 
 }
 
 describe("runIngest under many days (issue 16 item 10)", () => {
+  it("writes a chunk of 4,500 objects at most PUT_CONCURRENCY at a time", async () => {
+    const events = eventsOn(4500, (i) => i, "e", FIRST_DAY - 4500 * DAY_MS);
+    const memory = new MemorySink();
+    let inFlight = 0;
+    let most = 0;
+    const sink: ObjectSink = {
+      put: async (object) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        await memory.put(object);
+      },
+      fence: (key) => memory.fence(key),
+    };
+
+    const summary = await runIngest(ports({ a: [{ events, endCursor: "b" }] }, sink), options);
+
+    expect(summary.objects).toBe(4500);
+    expect(most).toBe(PUT_CONCURRENCY);
+  });
+
   it("writes one object per day for a page of 2,000 events whose days cycle over 33 days", async () => {
     const events = eventsOn(2000, (i) => i % 33);
     const sink = new MemorySink();
@@ -94,14 +116,12 @@ describe("runIngest under many days (issue 16 item 10)", () => {
     const memory = new MemorySink();
     const attempted = new Set<string>();
     let failing = true;
-    // The first attempt's puts all fail but the last 100, which land: a crash in the middle of its writes.
-    let puts = 0;
+    // The first attempt's 4,001st put fails, after 4,000 objects landed: a crash in the middle of its writes.
     const sink: ObjectSink = {
       put: async (object) => {
         if (failing) {
           attempted.add(object.key);
-          puts++;
-          if (puts <= 4400) throw new Error("injected put failure");
+          if (attempted.size === 4001) throw new Error("injected put failure");
         }
         await memory.put(object);
       },
@@ -111,13 +131,17 @@ describe("runIngest under many days (issue 16 item 10)", () => {
     const p = ports({ a: [{ events, endCursor: "b" }] }, sink);
 
     await expect(runIngest(p, { ...options, stream })).rejects.toThrow("injected put failure");
-    expect(attempted.size).toBe(4500);
-    expect(memory.stored()).toHaveLength(100);
+    const pending = p.state.items.get(stream)?.pending;
+    const intended = new Set(pending && pendingKeys(stream, pending));
+    expect(intended.size).toBe(4500);
+    expect(attempted.size).toBeGreaterThan(4000);
+    for (const key of attempted) expect(intended.has(key)).toBe(true);
+    expect(memory.stored().length).toBeGreaterThanOrEqual(4000);
     failing = false;
     const summary = await runIngest(p, { ...options, stream, owner: "run-2" });
 
     expect(summary.objects).toBe(4500);
-    for (const key of attempted) expect(memory.objects.get(key)?.body).toBe(FENCE);
+    for (const key of intended) expect(memory.objects.get(key)?.body).toBe(FENCE);
     expect(memory.stored()).toHaveLength(4500);
     expectEachOnceInItsDay(memory, events);
     expect(p.state.items.get(stream)?.pending).toBeUndefined();
