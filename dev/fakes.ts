@@ -15,7 +15,7 @@ import type {
   StateStore,
   StreamState,
 } from "../lambda/core/ports";
-import { STATE_SCHEMA } from "../lambda/core/state-validation";
+import { STATE_SCHEMA, toStreamState } from "../lambda/core/state-validation";
 import { DeadlineError, LeaseHeldError, LeaseLostError } from "../lambda/errors";
 
 /** A clock the test moves; the fake source advances it per page to model time spent fetching. */
@@ -249,7 +249,8 @@ export class MemoryStateStore implements StateStore {
     const next = { ...item, version: item.version + 1, owner, leaseUntil };
     this.items.set(stream, next);
     const { owner: _o, leaseUntil: _l, ...state } = next;
-    return state;
+    // Read as the real stores read: an older schema's pending key list becomes stale keys.
+    return toStreamState(state as unknown as Record<string, unknown>);
   }
 
   async commit(request: CommitRequest): Promise<StreamState> {

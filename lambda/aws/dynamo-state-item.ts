@@ -9,7 +9,8 @@ export function pendingItem(pending: PendingChunk): Record<string, AttributeValu
     owner: { S: pending.owner },
     startCursor: { S: pending.startCursor },
     endCursor: { S: pending.endCursor },
-    keys: { L: pending.keys.map((k) => ({ S: k })) },
+    chunk: { S: pending.chunk },
+    parts: { S: pending.parts },
   };
 }
 

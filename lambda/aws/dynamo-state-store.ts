@@ -16,7 +16,7 @@ export interface DynamoStateStoreOptions {
   readonly table: string;
 }
 
-/** Schema 1's stale-key fields, dropped by every write of schema 2. */
+/** Schema 1's stale-key fields, dropped by every write of schema 2 and later. */
 const DROP_OLD_FIELDS = "staleKeys, staleUntil";
 
 /**
@@ -136,7 +136,8 @@ class DynamoStore {
       "chunk intent",
       (state) =>
         state.pending?.endCursor === request.pending.endCursor &&
-        state.pending.keys.join() === request.pending.keys.join(),
+        state.pending.chunk === request.pending.chunk &&
+        state.pending.parts === request.pending.parts,
     );
   }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ENV } from "../config";
 import { STREAM_ID_PATTERN } from "../core/object-key";
 import { type RecoverySummary, recoverStream } from "../core/recover-stream";
+import { STATE_SCHEMA } from "../core/state-validation";
 import { ConfigError } from "../errors";
 import { createDirectoryLakeReader } from "../local/directory-lake-reader";
 import { createDirectorySink } from "../local/directory-sink";
@@ -83,7 +84,7 @@ export function recoverLines(s: RecoverySummary, where: string): string[] {
     );
   }
   lines.push(
-    `${where} rebuilt (schema 2; the previous state was ${s.previousState}), with ${s.recentEventIds} event ids remembered. ` +
+    `${where} rebuilt (schema ${STATE_SCHEMA}; the previous state was ${s.previousState}), with ${s.recentEventIds} event ids remembered. ` +
       "Run ingestion again (npm start -- run ...): it resumes there, and nothing is lost.",
   );
   return lines;

@@ -1,7 +1,8 @@
 import { createGzip, type Gzip } from "node:zlib";
 import { eventTime, utcDay } from "./event-time";
+import { encodeParts } from "./intent-parts";
 import { objectKey } from "./object-key";
-import type { LakeObject, ReceivedEvent } from "./ports";
+import type { LakeObject, MonitorEvent, ReceivedEvent } from "./ports";
 
 /**
  * Gzip streams open at once. Each holds about 256 KB of zlib state, so a page whose events span many
@@ -12,11 +13,19 @@ export const MAX_OPEN_PARTS = 32;
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** An event `admit` took: its day and its one-line text, to be `place`d in its day's part. */
+export interface Admitted {
+  readonly event: MonitorEvent;
+  readonly day: string;
+  readonly line: string;
+  /** UTF-8 bytes of `line`. */
+  readonly size: number;
+}
+
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
   readonly day: string;
   readonly index: number;
-  readonly gzip: Gzip;
   readonly output: Buffer[];
   /** Settles once the stream has ended and all its output is in `output`. */
   readonly ended: Promise<void>;
@@ -42,6 +51,13 @@ export class Chunk {
   /** Every part in creation order; the last one of each day is its open one. */
   private readonly parts: Part[] = [];
   private readonly openParts = new Map<string, Part>();
+  /** Parts per day so far: a day's parts are numbered 0, 1, … */
+  private readonly partCounts = new Map<string, number>();
+  /**
+   * The gzip stream of each part until it has ended: then it is let go, so that a chunk of thousands of
+   * parts (a page over thousands of days) holds their bytes only, not a stream object and buffers each.
+   */
+  private readonly streams = new Map<Part, Gzip>();
   /** Parts sealed whose gzip stream has not ended yet: each still holds its zlib state. */
   private readonly closing = new Set<Part>();
   private readonly seen: Set<string>;
@@ -87,12 +103,22 @@ export class Chunk {
 
   /** Adds an event unless its `eventId` was already stored recently. Returns whether it was added. */
   add(received: ReceivedEvent, ingestMs: number): boolean {
+    const admitted = this.admit(received, ingestMs);
+    if (admitted !== undefined) this.place(admitted);
+    return admitted !== undefined;
+  }
+
+  /**
+   * Takes an event unless its `eventId` was already stored recently, and finds its day; `place` then
+   * files it. Between the two a caller may order a page's events by day (`addPage`).
+   */
+  admit(received: ReceivedEvent, ingestMs: number): Admitted | undefined {
     const { event, raw } = received;
     const id = event.eventId;
     if (typeof id === "string" && id !== "") {
       if (this.seen.has(id)) {
         this.duplicatesDropped++;
-        return false;
+        return undefined;
       }
       this.seen.add(id);
       this.ids.push(id);
@@ -103,7 +129,11 @@ export class Chunk {
     const day = this.dayOf(time ?? ingestMs);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
     const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
-    const size = Buffer.byteLength(line);
+    return { event, day, line, size: Buffer.byteLength(line) };
+  }
+
+  /** Files an admitted event in its day's open part, opening one (and sealing the oldest) if needed. */
+  place({ day, line, size }: Admitted): void {
     const length = size + 1; // and its newline
     let part = this.openParts.get(day);
     if (part !== undefined && part.ndjsonBytes > 0 && part.ndjsonBytes + length > this.partMaxBytes) {
@@ -118,7 +148,11 @@ export class Chunk {
     part.events++;
     this.bytes += length;
     this.events++;
-    return true;
+  }
+
+  /** Whether `day` has a part open now, which takes events without opening a gzip stream. */
+  isOpen(day: string): boolean {
+    return this.openParts.has(day);
   }
 
   /** Feeds the lines accepted since the last call into their gzip streams; call once per page. */
@@ -128,7 +162,7 @@ export class Chunk {
         if (part.pending.length === 0) return undefined;
         const ndjson = takePending(part);
         return new Promise<void>((resolve, reject) =>
-          part.gzip.write(ndjson, (error) => (error ? reject(error) : resolve())),
+          this.streams.get(part)?.write(ndjson, (error) => (error ? reject(error) : resolve())),
         );
       }),
     );
@@ -176,7 +210,12 @@ export class Chunk {
 
   /** UTC days (`dt` partitions) with events in this chunk. */
   days(): string[] {
-    return [...new Set(this.parts.map((p) => p.day))].sort();
+    return [...this.partCounts.keys()].sort();
+  }
+
+  /** The chunk's days and parts per day as its intent records them (`encodeParts`). */
+  intentParts(): string {
+    return encodeParts([...this.partCounts].map(([day, parts]) => ({ day, parts })));
   }
 
   /** Keys of the objects `finish` returns for this `version` and `owner`, in the same order. */
@@ -215,7 +254,8 @@ export class Chunk {
 
   /** Frees the streams of a chunk that will not be written (the run failed). */
   dispose(): void {
-    for (const part of this.parts) part.gzip.destroy();
+    for (const gzip of this.streams.values()) gzip.destroy();
+    this.streams.clear();
     this.openParts.clear();
   }
 
@@ -238,22 +278,30 @@ export class Chunk {
       const [oldest] = this.openParts.values();
       if (oldest !== undefined) this.seal(oldest);
     }
-    const index = this.parts.filter((p) => p.day === day).length;
+    const index = this.partCounts.get(day) ?? 0;
+    this.partCounts.set(day, index + 1);
     const gzip = createGzip();
     const output: Buffer[] = [];
     gzip.on("data", (data: Buffer) => output.push(data));
     const ended = new Promise<void>((resolve) => {
-      gzip.once("end", resolve);
-      gzip.once("close", resolve);
+      const done = (): void => {
+        this.streams.delete(part);
+        resolve();
+      };
+      gzip.once("end", () => {
+        // gzip's output pieces are views of its larger output buffers: one exact copy lets them go.
+        if (output.length > 1) output.splice(0, output.length, Buffer.concat(output));
+        done();
+      });
+      gzip.once("close", done);
       gzip.once("error", (error) => {
         this.failure ??= error;
-        resolve();
+        done();
       });
     });
     const part: Part = {
       day,
       index,
-      gzip,
       output,
       ended,
       pending: [],
@@ -264,6 +312,7 @@ export class Chunk {
       open: true,
     };
     this.parts.push(part);
+    this.streams.set(part, gzip);
     this.openParts.set(day, part);
     return part;
   }
@@ -274,8 +323,9 @@ export class Chunk {
     this.openParts.delete(part.day);
     this.closing.add(part);
     void part.ended.then(() => this.closing.delete(part));
-    if (part.pending.length === 0) part.gzip.end();
-    else part.gzip.end(takePending(part));
+    const gzip = this.streams.get(part);
+    if (part.pending.length === 0) gzip?.end();
+    else gzip?.end(takePending(part));
   }
 }
 

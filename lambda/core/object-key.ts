@@ -15,6 +15,9 @@ export function chunkId(startCursor: string, version: number, owner = ""): strin
   return createHash("sha256").update(attempt).digest("hex").slice(0, 16);
 }
 
+/** A chunk id as `chunkId` makes it: 16 lower-case hex digits. */
+export const CHUNK_ID_PATTERN = /^[0-9a-f]{16}$/;
+
 /**
  * The lake's key layout, relative to its root (S3 prefix or local directory):
  * `events/dt=YYYY-MM-DD/<stream>-<chunk>-<part>.json.gz`.
@@ -27,7 +30,12 @@ export function objectKey(
   part: number,
   owner = "",
 ): string {
-  return `events/dt=${day}/${stream}-${chunkId(startCursor, version, owner)}-${String(part).padStart(3, "0")}.json.gz`;
+  return keyOf(stream, chunkId(startCursor, version, owner), day, part);
+}
+
+/** The key of part `part` of day `day` of the chunk `chunk` (a `chunkId`): the layout of `objectKey`. */
+export function keyOf(stream: string, chunk: string, day: string, part: number): string {
+  return `events/dt=${day}/${stream}-${chunk}-${String(part).padStart(3, "0")}.json.gz`;
 }
 
 const OBJECT_NAME = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-[0-9a-f]{16}-\d{3}\.json\.gz$/;

@@ -100,8 +100,13 @@ export interface PendingChunk {
   readonly owner: string;
   readonly startCursor: string;
   readonly endCursor: string;
-  /** Every key the attempt may write, relative to the lake's root. */
-  readonly keys: readonly string[];
+  /** The chunk id in its keys (`chunkId` of start cursor, version and owner). */
+  readonly chunk: string;
+  /**
+   * Its days and parts per day (`encodeParts`): with `chunk` and the stream they name every key the
+   * attempt may write (`pendingKeys`), in a few bytes per day rather than a list of keys.
+   */
+  readonly parts: string;
 }
 
 /** What the state store keeps per stream. */
@@ -119,8 +124,9 @@ export interface StreamState {
   /** The chunk being written, if a run recorded its intent and has not committed it. */
   readonly pending?: PendingChunk;
   /**
-   * Keys of failed attempts that state schema 1 deleted for an hour; a run fences them at its start and
-   * its first write drops them. Schema 2 stores none: a fenced key needs no remembering.
+   * Keys of failed attempts that an older state listed: schema 1's stale keys (deleted for an hour) and
+   * the key list of a pending chunk of schema 1 or 2. A run fences them at its start and its first write
+   * drops them. Schema 3 stores none: a fenced key needs no remembering.
    */
   readonly staleKeys?: readonly string[];
   /** The state's shape: absent for schema 1 (before fencing), `STATE_SCHEMA` when written now. */
@@ -171,8 +177,8 @@ export interface CommitRequest {
  * Cursor and lease per stream. `acquire` throws `LeaseHeldError` when a live run holds the lease and
  * `StateInvalidError` when the stored state is corrupt (without taking the lease); it moves the version
  * on (the fencing token). `recordIntent` and `commit` throw `LeaseLostError` when this run lost the
- * lease or the version moved. Both bump the version and write `schema: STATE_SCHEMA` (dropping schema
- * 1's stale keys); `commit` sets the cursor and clears `pending`.
+ * lease or the version moved. Both bump the version and write `schema: STATE_SCHEMA` (dropping an older
+ * schema's stale keys and key lists); `commit` sets the cursor and clears `pending`.
  */
 export interface StateStore {
   acquire(request: AcquireRequest): Promise<StreamState>;
@@ -224,7 +230,7 @@ export interface LakeReader {
   lines(stream: string, day: string): AsyncIterable<string>;
 }
 
-/** What `recover` writes: a state of schema 2 with no lease and no pending chunk. */
+/** What `recover` writes: a state of the current schema (`STATE_SCHEMA`) with no lease and no pending chunk. */
 export interface RecoveredState {
   /** Absent: the lake holds nothing of the stream to resume after, the stream starts at its start. */
   readonly cursor?: string;

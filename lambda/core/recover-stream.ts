@@ -53,7 +53,7 @@ const BATCH = 16;
  * Rebuilds a stream's state from the lake's objects (see `planRecovery`): holds the stream against runs,
  * refuses a valid state unless forced, fences the objects of attempts that never committed from the
  * resume cursor on, seeds the id window with the ids of the chunk before it and of any chunk read again,
- * and writes a state of schema 2 at that cursor. Nothing is ever skipped: what recovery cannot prove
+ * and writes a state of the current schema at that cursor. Nothing is ever skipped: what recovery cannot prove
  * stored is read again, and what is read again is dropped by the id window, else by `events_dedup`.
  */
 export async function recoverStream(ports: RecoverPorts, options: RecoverOptions): Promise<RecoverySummary> {

@@ -1,13 +1,14 @@
 import { DeadlineError, DocuSignError, ErrorCode } from "../errors";
+import { addPage } from "./add-page";
 import { Chunk } from "./chunk";
 import { CursorTrail } from "./cursor-checks";
 import { eventTime } from "./event-time";
+import { chunkId } from "./object-key";
 import type {
   ChunkObserver,
   Clock,
   EventPage,
   EventSource,
-  MonitorEvent,
   ObjectSink,
   RateLimitStore,
   ReceivedEvent,
@@ -16,7 +17,7 @@ import type {
   StreamState,
 } from "./ports";
 import { activeReset, reserveReached, resetToRecord } from "./rate-limit-window";
-import { settleAll } from "./settle-all";
+import { settleEach } from "./settle-all";
 import { StaleKeys } from "./stale-keys";
 
 /** Why a run ended as planned. */
@@ -157,11 +158,17 @@ export const RECENT_EVENT_IDS = 4000;
 /**
  * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
  * DocuSign's to choose. 176 KiB keeps 4,000 GUID ids (about 156 KB) and fewer long ones, beside at
- * most 8 KiB of cursor and the intent's keys.
+ * most 8 KiB per cursor and the intent, a few bytes per day of its chunk (`encodeParts`).
  */
 export const RECENT_EVENT_IDS_MAX_BYTES = 176 * 1024;
-/** A chunk with this many objects (days x parts) is flushed, so its intent stays small in the state. */
+/**
+ * A chunk with this many objects (days x parts) after a page is flushed, so that the objects of one
+ * commit stay few. One page may still bring more (a page spans as many days as it has events); the
+ * intent names them by day, a few bytes each, whatever their number.
+ */
 export const MAX_CHUNK_OBJECTS = 256;
+/** Objects of a chunk written at once: a chunk over thousands of days holds the requests of this many. */
+export const PUT_CONCURRENCY = 32;
 /** @see IngestOptions.chunkMaxAgeMs */
 export const DEFAULT_CHUNK_MAX_AGE_MS = 60_000;
 /**
@@ -243,7 +250,7 @@ class IngestRun {
     this.chunkOpenedAt = this.startedMono;
     // The same range rules as an event's own time: a far-future value stored before they existed never pins the lag.
     this.newestMs = eventTime({ timestamp: acquired.newestEventTime }, started);
-    this.stale = new StaleKeys(acquired);
+    this.stale = new StaleKeys(options.stream, acquired);
   }
 
   dispose(): void {
@@ -402,13 +409,9 @@ class IngestRun {
     const { clock, reporter } = this.ports;
     const { stream } = this.options;
     const ingestMs = clock.now();
-    const accepted: MonitorEvent[] = [];
     const window = this.options.window;
-    for (const event of page.events) {
-      if (window !== undefined && !window.keep(event, ingestMs)) continue;
-      if (this.chunk.add(event, ingestMs)) accepted.push(event.event);
-      if (this.chunk.mustRelieve) await this.chunk.relieve();
-    }
+    const events = window === undefined ? page.events : page.events.filter((e) => window.keep(e, ingestMs));
+    const accepted = await addPage(this.chunk, events, ingestMs);
     if (page.events.length > 0 && accepted.length === 0 && page.endCursor === cursorSent) {
       this.notAdvancing = true;
       reporter?.warning?.(
@@ -417,7 +420,6 @@ class IngestRun {
           "Nothing is lost or stored twice; report the cursor to DocuSign support if it persists.",
       );
     }
-    await this.chunk.compress();
     this.cursor = page.endCursor;
     this.observe((o) => o.accepted(accepted));
     const newest = maxDefined(this.newestMs, this.chunk.newestEventMs);
@@ -481,15 +483,17 @@ class IngestRun {
           owner,
           startCursor: chunk.startCursor,
           endCursor: this.cursor,
-          keys: objects.map((o) => o.key),
+          chunk: chunkId(chunk.startCursor, version, owner),
+          parts: chunk.intentParts(),
         },
         now,
         leaseUntil: leaseUntil(this.options, now),
       });
       // Every object must be durable before the cursor moves past its events (invariant 1).
-      // Settle every put before failing, so that the run stops only once its writes are over; a write
-      // that lands later anyway finds its key fenced by the next run and is refused.
-      await settleAll(objects.map((object) => sink.put(object)));
+      // Settle every put started before failing, so that the run stops only once its writes are over;
+      // a write that lands later anyway finds its key fenced by the next run and is refused. At most
+      // PUT_CONCURRENCY at a time: a chunk over thousands of days holds that many requests, not all.
+      await settleEach(objects, PUT_CONCURRENCY, (object) => sink.put(object));
     }
     this.newestMs = maxDefined(this.newestMs, chunk.newestEventMs);
     const committedAt = clock.now();

@@ -1,3 +1,4 @@
+import { pendingKeys } from "./intent-parts";
 import type { ObjectSink, StreamState } from "./ports";
 import { settleAll } from "./settle-all";
 import { STATE_SCHEMA } from "./state-validation";
@@ -6,8 +7,8 @@ import { STATE_SCHEMA } from "./state-validation";
 const FENCE_BATCH = 16;
 
 /**
- * Keys written by attempts that never committed: the pending chunk's, and the stale keys a state of
- * schema 1 still lists. The run that finds them fences every one before it writes anything: the key
+ * Keys written by attempts that never committed: every key the pending chunk names (derived from its
+ * chunk id and days, `pendingKeys`), and the stale keys an older state still lists. The run that finds them fences every one before it writes anything: the key
  * then holds an object with no events, and S3 refuses every later create at that key (`If-None-Match`),
  * so a write of the failed attempt that lands afterwards, however late (a frozen run thawed, a
  * PutObject that completes on the server after its caller died), can never store its events. Nothing
@@ -19,8 +20,9 @@ export class StaleKeys {
   /** The stored state still names keys to fence (or is of an older schema): the next write clears it. */
   dirty: boolean;
 
-  constructor(state: StreamState) {
-    this.keys = [...new Set([...(state.pending?.keys ?? []), ...(state.staleKeys ?? [])])];
+  constructor(stream: string, state: StreamState) {
+    const pending = state.pending === undefined ? [] : pendingKeys(stream, state.pending);
+    this.keys = [...new Set([...pending, ...(state.staleKeys ?? [])])];
     this.dirty =
       state.pending !== undefined ||
       (state.staleKeys !== undefined && state.staleKeys.length > 0) ||

@@ -1,12 +1,16 @@
-import type { PendingChunk, StreamState } from "./ports";
+import { decodeParts } from "./intent-parts";
+import { CHUNK_ID_PATTERN } from "./object-key";
+import type { StreamState } from "./ports";
 
 /**
  * The state's shape, stored as `schema` by every write. 1 (no field): stale keys deleted for an hour;
- * 2: the version is a fencing token moved on by every acquire, failed attempts' keys are fenced.
- * A state of schema 1 is read as is (its pending chunk and stale keys are fenced by the next run) and
- * written back as schema 2; a schema newer than this is refused rather than misread.
+ * 2: the version is a fencing token moved on by every acquire, failed attempts' keys are fenced;
+ * 3: a pending chunk names its keys by chunk id and days (`{ chunk, parts }`) instead of listing them.
+ * A state of schema 1 or 2 is read with its pending chunk's key list (and schema 1's stale keys) as
+ * stale keys, fenced by the next run, and written back as schema 3; a schema newer than this is
+ * refused rather than misread.
  */
-export const STATE_SCHEMA = 2;
+export const STATE_SCHEMA = 3;
 
 /**
  * Checks a stored stream state field by field. Returns the problems found, each naming the field and
@@ -39,21 +43,30 @@ export function stateProblems(state: Readonly<Record<string, unknown>>): string[
     (v) => typeof v === "number" && Number.isFinite(v),
     "epoch milliseconds (or no field)",
   );
-  optional("pending", isPending, "{ owner, startCursor, endCursor, keys[] } (or no field)");
+  if (typeof schema === "number" && schema >= 3) {
+    optional("pending", isPending, "{ owner, startCursor, endCursor, chunk, parts } (or no field)");
+  } else {
+    optional("pending", isListedPending, "{ owner, startCursor, endCursor, keys[] } (or no field)");
+  }
   return problems;
 }
 
-/** The fields of a validated state the core reads. */
+/**
+ * The fields of a validated state the core reads. A pending chunk of schema 1 or 2 lists its keys: they
+ * become stale keys (fenced by the next run like schema 1's), so the core sees one shape of intent.
+ */
 export function toStreamState(state: Readonly<Record<string, unknown>>): StreamState {
   const s = state as unknown as StreamState;
+  const listed = (state.pending as { keys?: readonly string[] } | undefined)?.keys;
+  const staleKeys = listed === undefined ? s.staleKeys : [...(s.staleKeys ?? []), ...listed];
   return {
     version: s.version,
     totalEvents: s.totalEvents,
     ...(s.cursor === undefined ? {} : { cursor: s.cursor }),
     ...(s.newestEventTime === undefined ? {} : { newestEventTime: s.newestEventTime }),
     ...(s.recentEventIds === undefined ? {} : { recentEventIds: s.recentEventIds }),
-    ...(s.pending === undefined ? {} : { pending: s.pending }),
-    ...(s.staleKeys === undefined ? {} : { staleKeys: s.staleKeys }),
+    ...(s.pending === undefined || listed !== undefined ? {} : { pending: s.pending }),
+    ...(staleKeys === undefined ? {} : { staleKeys }),
     ...(s.schema === undefined ? {} : { schema: s.schema }),
   };
 }
@@ -70,15 +83,26 @@ function isStrings(v: unknown): boolean {
   return Array.isArray(v) && v.every((x) => typeof x === "string");
 }
 
-function isPending(v: unknown): boolean {
+function isPendingBase(v: unknown): v is Record<string, unknown> {
   if (typeof v !== "object" || v === null) return false;
-  const p = v as Partial<Record<keyof PendingChunk, unknown>>;
+  const p = v as Record<string, unknown>;
+  return typeof p.owner === "string" && typeof p.startCursor === "string" && typeof p.endCursor === "string";
+}
+
+/** Schema 3: the chunk id and its days, from which every key is derived again. */
+function isPending(v: unknown): boolean {
   return (
-    typeof p.owner === "string" &&
-    typeof p.startCursor === "string" &&
-    typeof p.endCursor === "string" &&
-    isStrings(p.keys)
+    isPendingBase(v) &&
+    typeof v.chunk === "string" &&
+    CHUNK_ID_PATTERN.test(v.chunk) &&
+    typeof v.parts === "string" &&
+    decodeParts(v.parts) !== undefined
   );
+}
+
+/** Schemas 1 and 2: every key listed. */
+function isListedPending(v: unknown): boolean {
+  return isPendingBase(v) && isStrings(v.keys);
 }
 
 function describe(v: unknown): string {

@@ -9,7 +9,9 @@ import { createS3Sink, FENCE_BODY } from "../../lambda/aws/s3-sink";
 import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
 import { Chunk } from "../../lambda/core/chunk";
 import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
-import { objectKey } from "../../lambda/core/object-key";
+import { utcDay } from "../../lambda/core/event-time";
+import { type DayParts, encodeParts, pendingKeys } from "../../lambda/core/intent-parts";
+import { chunkId } from "../../lambda/core/object-key";
 import { MAX_CHUNK_OBJECTS, RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
 import {
   ErrorCode,
@@ -20,6 +22,7 @@ import {
   StorageError,
 } from "../../lambda/errors";
 import { awsClients, createBucket, createSecret, createStateTable, motoEnv, readLake } from "../helpers/aws";
+import { DYNAMO_ITEM_MAX_BYTES, dynamoItemSize } from "../helpers/dynamo-item-size";
 import { testKeyPair } from "../helpers/simulator-fixture";
 
 const { s3, dynamo, secrets } = awsClients();
@@ -160,7 +163,7 @@ describe("DynamoDB state store (moto)", () => {
       leaseUntil: now + 60_000,
     });
     expect(committed).toEqual({
-      schema: 2,
+      schema: 3,
       version: 2,
       totalEvents: 5,
       cursor: "c1",
@@ -202,7 +205,7 @@ describe("DynamoDB state store (moto)", () => {
     expect(again).toBeInstanceOf(LeaseHeldError);
   });
 
-  it("upgrades a schema 1 item: reads its stale keys, and the next write drops them and records schema 2", async () => {
+  it("upgrades a schema 1 item: reads its stale keys, and the next write drops them and records schema 3", async () => {
     const table = await createStateTable(dynamo);
     await dynamo.send(
       new PutItemCommand({
@@ -234,10 +237,56 @@ describe("DynamoDB state store (moto)", () => {
       leaseUntil: now + 60_000,
     });
 
-    expect(committed).toEqual({ schema: 2, version: 6, totalEvents: 5, cursor: "c5", recentEventIds: [] });
+    expect(committed).toEqual({ schema: 3, version: 6, totalEvents: 5, cursor: "c5", recentEventIds: [] });
   });
 
-  it("fits the largest state in one item: 4,000 GUID ids, an 8 KiB cursor and an intent of 256 long keys", async () => {
+  it("upgrades a schema 2 item: its pending key list is read as stale keys, and the next intent is of schema 3", async () => {
+    const table = await createStateTable(dynamo);
+    const listed = [
+      "events/dt=2024-01-01/s1-aaaaaaaaaaaaaaaa-000.json.gz",
+      "events/dt=2024-01-02/s1-aaaaaaaaaaaaaaaa-000.json.gz",
+    ];
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          streamId: { S: "s1" },
+          schema: { N: "2" },
+          version: { N: "4" },
+          totalEvents: { N: "5" },
+          cursor: { S: "c5" },
+          pending: {
+            M: {
+              owner: { S: "old-run" },
+              startCursor: { S: "c5" },
+              endCursor: { S: "c9" },
+              keys: { L: listed.map((k) => ({ S: k })) },
+            },
+          },
+        },
+      }),
+    );
+    const store = createDynamoStateStore({ dynamo, table });
+    const now = Date.now();
+
+    const state = await store.acquire(lease("a", now));
+    expect(state).toEqual({ schema: 2, version: 5, totalEvents: 5, cursor: "c5", staleKeys: listed });
+    const pending = {
+      owner: "a",
+      startCursor: "c5",
+      endCursor: "c6",
+      chunk: chunkId("c5", 6, "a"),
+      parts: "2024-01-03",
+    };
+    const intent = await store.recordIntent({ ...lease("a", now), expectedVersion: 5, pending });
+
+    expect(intent).toEqual({ schema: 3, version: 6, totalEvents: 5, cursor: "c5", pending });
+    const item = (await dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "s1" } } })))
+      .Item;
+    expect(item?.pending?.M?.keys).toBeUndefined();
+  });
+
+  it("fits the largest state in one item: 4,000 GUID ids, 8 KiB cursors and an intent naming every day from 1970 to 2099", async () => {
     const table = await createStateTable(dynamo);
     const store = createDynamoStateStore({ dynamo, table });
     const now = Date.now();
@@ -253,19 +302,31 @@ describe("DynamoDB state store (moto)", () => {
       events: ids.length,
       recentEventIds: ids,
     });
-    const keys = Array.from({ length: MAX_CHUNK_OBJECTS }, (_, i) =>
-      objectKey(stream, cursor, committed.version + 1, "2024-01-01", i, `lambda-${randomUUID()}-abcd1234`),
-    );
+    // Every day an event's own time may fall on (1970 to 2099), one part each, and more parts on
+    // MAX_CHUNK_OBJECTS of them: a chunk is flushed after the page that takes it past that many objects,
+    // so only so many days can have reopened parts (splits by size aside, one per partMaxBytes).
+    const days: DayParts[] = [];
+    for (let ms = 0; ms < Date.UTC(2100, 0, 1); ms += 24 * 3600 * 1000) {
+      days.push({ day: utcDay(ms), parts: days.length < MAX_CHUNK_OBJECTS ? 3 : 1 });
+    }
+    const chunk = chunkId(cursor, committed.version + 1, `lambda-${randomUUID()}-abcd1234`);
 
     const intent = await store.recordIntent({
       ...lease("a", now),
       stream,
       expectedVersion: committed.version,
-      pending: { owner: "a", startCursor: cursor, endCursor: cursor, keys },
+      pending: { owner: "a", startCursor: cursor, endCursor: cursor, chunk, parts: encodeParts(days) },
     });
 
+    expect(days.length).toBeGreaterThan(47_000);
     expect(intent.recentEventIds).toHaveLength(RECENT_EVENT_IDS);
-    expect(intent.pending?.keys).toHaveLength(MAX_CHUNK_OBJECTS);
+    expect(intent.pending && pendingKeys(stream, intent.pending)).toHaveLength(
+      days.length + 2 * MAX_CHUNK_OBJECTS,
+    );
+    const { Item } = await dynamo.send(
+      new GetItemCommand({ TableName: table, Key: { streamId: { S: stream } }, ConsistentRead: true }),
+    );
+    expect(dynamoItemSize(Item ?? {})).toBeLessThan(DYNAMO_ITEM_MAX_BYTES);
   });
 
   it("recognises its own applied update when the SDK retries it after a lost answer", async () => {
@@ -306,7 +367,7 @@ describe("DynamoDB state store (moto)", () => {
     await dynamo.send(
       new PutItemCommand({
         TableName: table,
-        Item: { streamId: { S: "s1" }, version: { N: "4" }, totalEvents: { N: "5" }, schema: { N: "3" } },
+        Item: { streamId: { S: "s1" }, version: { N: "4" }, totalEvents: { N: "5" }, schema: { N: "4" } },
       }),
     );
 
@@ -360,11 +421,12 @@ describe("DynamoDB state store (moto)", () => {
       owner: "a",
       startCursor: "c0",
       endCursor: "c9",
-      keys: ["events/dt=2024-01-01/s1-k-000.json.gz"],
+      chunk: chunkId("c0", 2, "a"),
+      parts: "2024-01-01*2,1",
     };
 
     const intent = await store.recordIntent({ ...lease("a", now), expectedVersion: 1, pending });
-    expect(intent).toMatchObject({ schema: 2, version: 2, pending });
+    expect(intent).toMatchObject({ schema: 3, version: 2, pending });
     await expect(
       store.recordIntent({ ...lease("b", now), expectedVersion: 2, pending }),
     ).rejects.toBeInstanceOf(LeaseLostError);
@@ -379,7 +441,7 @@ describe("DynamoDB state store (moto)", () => {
       now,
       leaseUntil: now + 60_000,
     });
-    expect(committed).toEqual({ schema: 2, version: 3, totalEvents: 9, cursor: "c9", recentEventIds: [] });
+    expect(committed).toEqual({ schema: 3, version: 3, totalEvents: 9, cursor: "c9", recentEventIds: [] });
     await store.release({ stream: "s1", owner: "a" });
     expect(await store.acquire(lease("b", now))).not.toHaveProperty("pending");
   });

@@ -6,6 +6,7 @@ import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
 import { createS3Sink } from "../../lambda/aws/s3-sink";
 import { ENV } from "../../lambda/config";
 import { runIngest } from "../../lambda/core/run-ingest";
+import { STATE_SCHEMA } from "../../lambda/core/state-validation";
 import { ErrorCode, type MonitorLakeError } from "../../lambda/errors";
 import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
@@ -112,7 +113,7 @@ describe("recover on DynamoDB and S3 (moto): the operator's invoke of the STATE_
     const item = (
       await clients.dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "org1" } } }))
     ).Item;
-    expect(item?.schema?.N).toBe("2");
+    expect(item?.schema?.N).toBe(String(STATE_SCHEMA));
     expect(item?.cursor?.S).toBe("cursor" in summary ? summary.cursor : "");
 
     let result: HandlerResult | undefined;

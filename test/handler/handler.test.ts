@@ -155,7 +155,8 @@ describe("Lambda handler against moto and the simulator", () => {
     // The acquire (version 1, the fencing token), the first chunk's intent and commit (2, 3), the
     // second's intent (4), not its commit.
     expect(committed?.version?.N).toBe("4");
-    expect(committed?.pending?.M?.keys?.L?.length).toBeGreaterThan(0);
+    expect(committed?.pending?.M?.chunk?.S).toMatch(/^[0-9a-f]{16}$/);
+    expect(committed?.pending?.M?.parts?.S).toMatch(/^\d{4}-\d{2}-\d{2}/);
     expect(committed?.leaseOwner).toBeUndefined();
     const resumed = await handler({}, context(60_000));
 

@@ -3,6 +3,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chunkId } from "../../lambda/core/object-key";
 import { LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../../lambda/errors";
 import { createDirectorySink } from "../../lambda/local/directory-sink";
 import { createFileStateStore } from "../../lambda/local/file-state-store";
@@ -73,11 +74,12 @@ describe("file state store", () => {
       owner: "a",
       startCursor: "c0",
       endCursor: "c5",
-      keys: ["events/dt=2024-01-01/s1-x-000.json.gz"],
+      chunk: chunkId("c0", 2, "a"),
+      parts: "2024-01-01",
     };
 
     const intent = await store.recordIntent({ ...lease("a"), expectedVersion: 1, pending });
-    expect(intent).toMatchObject({ schema: 2, version: 2, pending });
+    expect(intent).toMatchObject({ schema: 3, version: 2, pending });
     const commit = {
       ...lease("a"),
       expectedVersion: 2,
@@ -87,7 +89,7 @@ describe("file state store", () => {
     };
     const committed = await store.commit(commit);
     expect(committed).toEqual({
-      schema: 2,
+      schema: 3,
       version: 3,
       totalEvents: 5,
       cursor: "c5",
@@ -110,7 +112,7 @@ describe("file state store", () => {
     ).rejects.toBeInstanceOf(LeaseLostError);
   });
 
-  it("upgrades a schema 1 file: its stale keys are read, the next write drops them and records schema 2", async () => {
+  it("upgrades a schema 1 file: its stale keys are read, the next write drops them and records schema 3", async () => {
     const root = await mkdtemp(join(dir, "upgrade-"));
     await mkdir(join(root, "state"));
     const path = join(root, "state", "s1.json");
@@ -129,9 +131,67 @@ describe("file state store", () => {
     await store.commit({ ...lease("b"), expectedVersion: 4, cursor: "c2", events: 0, recentEventIds: [] });
 
     const file = JSON.parse(await readFile(path, "utf8"));
-    expect(file).toMatchObject({ schema: 2, version: 5, cursor: "c2" });
+    expect(file).toMatchObject({ schema: 3, version: 5, cursor: "c2" });
     expect(file).not.toHaveProperty("staleKeys");
     expect(file).not.toHaveProperty("staleUntil");
+  });
+
+  it("upgrades a schema 2 file: its pending key list is read as stale keys, and the next intent is of schema 3", async () => {
+    const root = await mkdtemp(join(dir, "upgrade2-"));
+    await mkdir(join(root, "state"));
+    const path = join(root, "state", "s1.json");
+    const listed = ["events/dt=2024-01-01/s1-aaaaaaaaaaaaaaaa-000.json.gz"];
+    await writeFile(
+      path,
+      JSON.stringify({
+        schema: 2,
+        version: 3,
+        totalEvents: 2,
+        cursor: "c2",
+        pending: { owner: "old-run", startCursor: "c2", endCursor: "c4", keys: listed },
+      }),
+    );
+    const store = createFileStateStore({ root });
+
+    expect(await store.acquire(lease("b"))).toEqual({
+      schema: 2,
+      version: 4,
+      totalEvents: 2,
+      cursor: "c2",
+      staleKeys: listed,
+    });
+    const pending = {
+      owner: "b",
+      startCursor: "c2",
+      endCursor: "c3",
+      chunk: chunkId("c2", 5, "b"),
+      parts: "2024-01-02",
+    };
+    await store.recordIntent({ ...lease("b"), expectedVersion: 4, pending });
+
+    const file = JSON.parse(await readFile(path, "utf8"));
+    expect(file).toMatchObject({ schema: 3, version: 5, cursor: "c2", pending });
+    expect(file.pending).not.toHaveProperty("keys");
+  });
+
+  it("refuses a schema 3 file whose pending chunk lists keys instead of naming its days", async () => {
+    const root = await mkdtemp(join(dir, "mixed-"));
+    await mkdir(join(root, "state"));
+    await writeFile(
+      join(root, "state", "s1.json"),
+      JSON.stringify({
+        schema: 3,
+        version: 3,
+        totalEvents: 2,
+        pending: { owner: "x", startCursor: "c2", endCursor: "c4", keys: ["k"] },
+      }),
+    );
+    const store = createFileStateStore({ root });
+
+    const error = await store.acquire(lease("b")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StateInvalidError);
+    expect((error as Error).message).toContain('"pending"');
+    expect((error as Error).message).toContain("{ owner, startCursor, endCursor, chunk, parts }");
   });
 
   it("names the file and the fix when the state is corrupt, without taking the lease", async () => {
@@ -145,7 +205,7 @@ describe("file state store", () => {
       "[]",
       "{not json",
       '{"version":1,"totalEvents":0,"pending":{}}',
-      '{"version":1,"totalEvents":0,"schema":3}',
+      '{"version":1,"totalEvents":0,"schema":4}',
     ]) {
       await writeFile(path, text);
       const error = await createFileStateStore({ root })
