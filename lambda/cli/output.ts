@@ -1,3 +1,4 @@
+import { UNTIMED_DAY } from "../core/event-time";
 import type { PageReport, Reporter } from "../core/ports";
 import type { DocuSignClientEvent } from "../docusign/docusign-client";
 import type { LocalRunSummary } from "./run";
@@ -64,7 +65,8 @@ export function summaryLines(s: LocalRunSummary): string[] {
     `${s.stoppedBy === "caught-up" ? "Caught up" : `Stopped (${s.stoppedBy})`}: ${s.events} events in ${s.pages} pages, ` +
       `${s.objects} objects over ${s.days.length} day(s), ${formatBytes(s.bytes)} gzipped, ${seconds.toFixed(1)} s` +
       (seconds > 0 ? ` (${Math.round(s.events / seconds)} events/s)` : ""),
-    `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp): ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
+    `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp, under dt=${UNTIMED_DAY}): ${s.untimedEvents}, ` +
+      `stamped over a day ahead: ${s.futureEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
     `  lake: ${s.out}/events/  (state: ${s.out}/state/${s.stream}.json)` +
       (s.streamApi === undefined ? "" : `, read from the ${s.streamApi} stream API`),
     s.caughtUp
