@@ -28,7 +28,7 @@ describe("event time", () => {
     expect(parseEventTime("2024-01-01T00:00:00+01:75")).toBeUndefined();
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     ["0050-06-01T00:00:00Z", "before 1970"],
     ["1969-12-31T23:59:59Z", "before 1970"],
     ["2100-01-01T00:00:00Z", "from 2100 on"],
