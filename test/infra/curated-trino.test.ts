@@ -85,7 +85,9 @@ function distinctEvents(lines: readonly StoredLine[]): string[] {
     const event = JSON.parse(l.line) as { eventId?: unknown; timestamp?: unknown };
     const ms = parseEventTime(event.timestamp);
     const ownDay =
-      ms !== undefined && l.dt !== UNTIMED_DAY && new Date(ms).toISOString().slice(0, 10) === l.dt ? l.dt : "";
+      ms !== undefined && l.dt !== UNTIMED_DAY && new Date(ms).toISOString().slice(0, 10) === l.dt
+        ? l.dt
+        : "";
     const id = typeof event.eventId === "string" && event.eventId !== "" ? event.eventId : `text:${l.line}`;
     const key = JSON.stringify([l.stream, ownDay, id]);
     if (seen.has(key)) continue;
