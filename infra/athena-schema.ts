@@ -1,5 +1,3 @@
-import { UNTIMED_DAY } from "../lambda/core/event-time";
-
 /**
  * The Athena view of the lake: every event field of monitor-api.md declared, the `events_lines` table
  * over the exact stored lines, the `events_dedup` view that extracts every field from those lines with
@@ -13,6 +11,8 @@ import { UNTIMED_DAY } from "../lambda/core/event-time";
  * column; Trino's reader of the same table does neither. json_extract_scalar and json_extract behave
  * alike in both engines, so every result of the view and of the saved queries is the same on each.
  */
+
+import { UNTIMED_DAY } from "../lambda/core/event-time";
 
 /**
  * `number`: a number DocuSign may also send as text (`"12.5"`, `""`, `"n/a"`): a string in the `events`
@@ -170,7 +170,7 @@ export const EVENTS_LINES = {
  * (1970-01-01, lambda/core/event-time.ts), where every event without a usable timestamp is filed.
  * The same columns, reader and location as `events_lines`, with a projection of that one day (an
  * enum of one value): no table has to list the days from 1970 on. `events_dedup` and the curated
- * merge read both (RAW_LINES_SQL), so every stored event reaches them.
+ * merge read both (rawLinesSql; curated-schema.ts), so every stored event reaches them.
  */
 export const EVENTS_UNTIMED_LINES = { table: "events_lines_untimed", day: UNTIMED_DAY } as const;
 
@@ -178,9 +178,9 @@ export const EVENTS_UNTIMED_LINES = { table: "events_lines_untimed", day: UNTIME
  * Every stored line with its `dt` and object (`source_path`): `events_lines` and
  * `events_lines_untimed`. A filter on `dt` reaches each table's projection, so only its days are listed.
  */
-export function rawLinesSql(database: string, extra = ""): string {
+export function rawLinesSql(database: string): string {
   const from = (table: string) =>
-    `SELECT "line", "dt", "$path" AS "source_path"${extra} FROM "${database}"."${table}"`;
+    `SELECT "line", "dt", "$path" AS "source_path" FROM "${database}"."${table}"`;
   return `${from(EVENTS_LINES.table)} UNION ALL ${from(EVENTS_UNTIMED_LINES.table)}`;
 }
 

@@ -37,7 +37,7 @@ export interface Query {
   readonly workgroup: athena.CfnWorkGroup;
   /** Where the workgroup writes query results. */
   readonly results: s3.Bucket;
-  /** The Glue tables and view analysts read (events, events_lines, events_lines_untimed, events_dedup), by name. */
+  /** The Glue tables and view analysts read (events, events_lines, events_lines_untimed, events_dedup). */
   readonly tableNames: readonly string[];
 }
 
@@ -46,8 +46,8 @@ export const RESULTS_EXPIRATION_DAYS = 7;
 
 /**
  * Athena over the lake: the Glue database ("Database"), the events table ("Events"), the exact-line
- * tables ("EventsLines"; "EventsLinesUntimed", the untimed day's), the dedup view over them ("EventsDedupView"), the workgroup ("WorkGroup") and
- * the saved queries ("Query-<name>").
+ * tables ("EventsLines", and "EventsLinesUntimed" for the untimed day), the dedup view over them
+ * ("EventsDedupView"), the workgroup ("WorkGroup") and the saved queries ("Query-<name>").
  */
 export function createQuery(scope: Construct, props: QueryProps): Query {
   const databaseName = lakeDatabaseName(scope);

@@ -1,9 +1,9 @@
-import { UNTIMED_DAY } from "../lambda/core/event-time";
-
 /**
  * The saved queries a security team asks first. Each reads `events_dedup`, whose every field comes from
  * the exact stored line (athena-schema.ts), so `data`'s keys keep their case on Athena as on Trino.
  */
+
+import { UNTIMED_DAY } from "../lambda/core/event-time";
 
 export interface SavedQuery {
   readonly name: string;
