@@ -12,6 +12,8 @@
  * alike in both engines, so every result of the view and of the saved queries is the same on each.
  */
 
+import { UNTIMED_DAY } from "../lambda/core/event-time";
+
 /**
  * `number`: a number DocuSign may also send as text (`"12.5"`, `""`, `"n/a"`): a string in the `events`
  * table (so no reader fails on the text) and a double in the view (`try_cast`: NULL when not a number).
@@ -163,6 +165,25 @@ export const EVENTS_LINES = {
   serdeParameters: { "field.delim": "\u0001", "serialization.format": "\u0001" },
 } as const;
 
+/**
+ * `events_lines_untimed`: the stored lines of the one day `events_lines` never reads, UNTIMED_DAY
+ * (1970-01-01, lambda/core/event-time.ts), where every event without a usable timestamp is filed.
+ * The same columns, reader and location as `events_lines`, with a projection of that one day (an
+ * enum of one value): no table has to list the days from 1970 on. `events_dedup` and the curated
+ * merge read both (rawLinesSql; curated-schema.ts), so every stored event reaches them.
+ */
+export const EVENTS_UNTIMED_LINES = { table: "events_lines_untimed", day: UNTIMED_DAY } as const;
+
+/**
+ * Every stored line with its `dt` and object (`source_path`): `events_lines` and
+ * `events_lines_untimed`. A filter on `dt` reaches each table's projection, so only its days are listed.
+ */
+export function rawLinesSql(database: string): string {
+  const from = (table: string) =>
+    `SELECT "line", "dt", "$path" AS "source_path" FROM "${database}"."${table}"`;
+  return `${from(EVENTS_LINES.table)} UNION ALL ${from(EVENTS_UNTIMED_LINES.table)}`;
+}
+
 /** The stream id in an object's name (`<stream>-<chunk>-<part>.json.gz`, lambda/core/object-key.ts). */
 export const STREAM_FROM_PATH = `regexp_extract("source_path", '/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-[0-9a-f]{16}-[0-9]+\\.json\\.gz$', 1)`;
 
@@ -186,18 +207,27 @@ export function fieldSql(field: Field, parent = "$"): string {
 }
 
 /**
- * One row per `eventId` (the first stored), every field read from the exact line (fieldSql), with
- * `event_time` parsed from DocuSign's ISO timestamp (seven fractional digits are more than
- * from_iso8601_timestamp takes, so it is cut to milliseconds) and `stream`, the stream (organization)
- * whose object holds it, read from the object's name: several organizations share one table, and a
- * query picks one with `WHERE stream = '<id>'`.
+ * One row per event and stream: per `eventId` within a stream (the first stored), every event without
+ * an `eventId`, every field read from the exact line (fieldSql), with `event_time` parsed from
+ * DocuSign's ISO timestamp (seven fractional digits are more than from_iso8601_timestamp takes, so it
+ * is cut to milliseconds) and `stream`, the stream (organization) whose object holds it, read from the
+ * object's name: several organizations share one table, and a query picks one with `WHERE stream = '<id>'`.
+ * It reads `events_lines` and `events_lines_untimed` (rawLinesSql), so untimed events are in it too,
+ * under `dt` 1970-01-01.
  *
- * The window is partitioned by `dt, eventid`, not `eventid` alone: a filter on `dt` can only pass a
- * window whose partition includes `dt`, and without it every query on the view reads the whole lake.
- * It changes no result, since copies of one event share `dt` (the day of the event's own timestamp).
- * The one exception: an event without a parseable timestamp that DocuSign repeats on a later
- * ingestion day is filed under both days and appears once in each. Ties go to the first object name,
- * then to the line's text, so that the same lake always gives the same rows.
+ * Within a stream, not across streams: a stream is one organization's (or account's) feed, and the
+ * lake's copy of it must be whole whatever another stream holds, so that `WHERE stream = '<id>'` gives
+ * that stream's every event. An eventId repeated by another stream (a second stream configured over
+ * the same organization, or a foreign feed reusing ids) is that stream's row, told apart by `stream`.
+ * The ingester's recent-id window and the curated table's key (stream, eventId) are per stream too.
+ *
+ * The window is partitioned by `dt`, `stream` and `eventid`, not by the id alone: a filter on `dt` can
+ * only pass a window whose partition includes `dt`, and without it every query on the view reads the
+ * whole lake. It changes no result, since every copy of one event has the same `dt`: the day is a
+ * function of the event's text (lambda/core/event-time.ts, eventDay), never of when it was ingested.
+ * (Lakes written before that rule filed an untimed event under its ingestion day; such an event that
+ * DocuSign repeated on another day appears once per day.) Ties go to the first object name, then to
+ * the line's text, so that the same lake always gives the same rows.
  */
 export function dedupViewSql(database: string): string {
   const columns = EVENT_FIELDS.map((f) => `"${f.name.toLowerCase()}"`).join(", ");
@@ -205,11 +235,11 @@ export function dedupViewSql(database: string): string {
   return (
     `SELECT ${columns}, "dt", ` +
     `try(from_iso8601_timestamp(regexp_replace("timestamp", '(\\.\\d{3})\\d+', '$1'))) AS "event_time", ` +
-    `${STREAM_FROM_PATH} AS "stream" ` +
+    `"stream" ` +
     `FROM (SELECT *, ` +
-    `row_number() OVER (PARTITION BY "dt", "eventid" ORDER BY "timestamp", "source_path", "line") AS "rn" ` +
-    `FROM (SELECT ${extracted}, "line", "dt", "$path" AS "source_path" ` +
-    `FROM "${database}"."${EVENTS_LINES.table}")) WHERE "rn" = 1 OR coalesce("eventid", '') = ''`
+    `row_number() OVER (PARTITION BY "dt", "stream", "eventid" ORDER BY "timestamp", "source_path", "line") AS "rn" ` +
+    `FROM (SELECT ${extracted}, "line", "dt", "source_path", ${STREAM_FROM_PATH} AS "stream" ` +
+    `FROM (${rawLinesSql(database)}))) WHERE "rn" = 1 OR coalesce("eventid", '') = ''`
   );
 }
 

@@ -3,14 +3,18 @@
  * kept by Athena. One definition feeds the Glue table of the template (its Iceberg schema and
  * partition spec), the curation state machine's SQL, and the Trino tests that run that SQL.
  *
- * The rows come from `events_lines` (one string column `line`: each stored line exactly as written)
+ * The rows come from `events_lines` and `events_lines_untimed` (one string column `line`: each stored
+ * line exactly as written)
  * and are typed with JSON functions, which behave alike in Athena and Trino (docs/ARCHITECTURE.md, "Athena").
  */
-import { EVENTS_LINES, STREAM_FROM_PATH } from "./athena-schema";
+import { UNTIMED_DAY } from "../lambda/core/event-time";
+import { EVENTS_LINES, EVENTS_UNTIMED_LINES, STREAM_FROM_PATH } from "./athena-schema";
 
 export const CURATED_TABLE = "events_curated";
 /** The raw lines table (one `line string` column, partition `dt`), defined beside `events`. */
 export const LINES_TABLE = EVENTS_LINES.table;
+/** The untimed day's raw lines table (the same shape, partition `dt` = 1970-01-01 only). */
+export const UNTIMED_LINES_TABLE = EVENTS_UNTIMED_LINES.table;
 
 export type IcebergType = "string" | "double" | "boolean" | "timestamp";
 
@@ -52,8 +56,8 @@ export const CURATED_COLUMNS: readonly CuratedColumn[] = [
   {
     name: "key_day",
     type: "string",
-    sql: `CASE WHEN CAST(CAST(${EVENT_TIME} AS date) AS varchar) = dt THEN dt ELSE '' END`,
-    doc: "Part of the event's identity: dt when the event's own timestamp gives it, else empty",
+    sql: `CASE WHEN dt <> '${UNTIMED_DAY}' AND CAST(CAST(${EVENT_TIME} AS date) AS varchar) = dt THEN dt ELSE '' END`,
+    doc: "Part of the event's identity: dt when the event's own timestamp gives it (not the untimed day 1970-01-01), else empty",
   },
   {
     name: "line_sha256",
@@ -235,6 +239,9 @@ export function watermarkSql(database: string, lookbackDays = DEFAULT_LOOKBACK_D
  * one merge never inserts two copies either. Iceberg commits it atomically: a merge that fails
  * inserts nothing.
  *
+ * An untimed event (filed under 1970-01-01, lambda/core/event-time.ts) has an empty `key_day`,
+ * like one an older version filed under its ingestion day: the two copies are one event.
+ *
  * A source row's `key_day` is `fromDay` or later, or empty, so no target row of an earlier
  * `key_day` can match it: saying so in the ON clause changes no result and lets the engine skip
  * those target files (by their column statistics) instead of reading the whole table.
@@ -248,6 +255,19 @@ export function mergeSql(database: string, window: MergeWindow): string {
   return mergeSqlTemplate(database)
     .replaceAll(MERGE_PLACEHOLDERS.watermark, window.watermark)
     .replaceAll(MERGE_PLACEHOLDERS.fromDay, window.fromDay);
+}
+
+/**
+ * Rows of one raw-lines table in partitions `days`, in objects modified since the watermark less the
+ * overlap: `events_lines` from the window's first day, `events_lines_untimed` (its one day, 1970-01-01,
+ * before any window) always, so that an untimed event is merged by the next merge, not only the weekly one.
+ */
+function rawSource(database: string, table: string, days: string): string {
+  return `SELECT "line", "dt", "$path" AS "source_path",
+          CAST("$file_modified_time" AT TIME ZONE 'UTC' AS timestamp(6)) AS "source_time"
+        FROM "${database}"."${table}"
+        WHERE ${days}
+          AND "$file_modified_time" >= TIMESTAMP '${MERGE_PLACEHOLDERS.watermark} UTC' - INTERVAL '${WATERMARK_OVERLAP_MINUTES}' MINUTE`;
 }
 
 /** The markers of `mergeSqlTemplate` that the window fills in. */
@@ -266,11 +286,9 @@ USING (
       SELECT
     ${typed}
       FROM (
-        SELECT "line", "dt", "$path" AS "source_path",
-          CAST("$file_modified_time" AT TIME ZONE 'UTC' AS timestamp(6)) AS "source_time"
-        FROM "${database}"."${LINES_TABLE}"
-        WHERE "dt" >= '${MERGE_PLACEHOLDERS.fromDay}'
-          AND "$file_modified_time" >= TIMESTAMP '${MERGE_PLACEHOLDERS.watermark} UTC' - INTERVAL '${WATERMARK_OVERLAP_MINUTES}' MINUTE
+        ${rawSource(database, LINES_TABLE, `"dt" >= '${MERGE_PLACEHOLDERS.fromDay}'`)}
+        UNION ALL
+        ${rawSource(database, UNTIMED_LINES_TABLE, `"dt" = '${UNTIMED_DAY}'`)}
       )
     ) AS typed
   ) WHERE "copy" = 1

@@ -18,6 +18,7 @@ import {
   CURATED_TABLE,
   DEFAULT_LOOKBACK_DAYS,
   LINES_TABLE,
+  UNTIMED_LINES_TABLE,
 } from "./curated-schema";
 import { curationDefinition } from "./curation-definition";
 
@@ -189,7 +190,7 @@ function curationStatements(scope: Construct, props: CurationProps): iam.PolicyS
   const stack = Stack.of(scope);
   const glueArn = (resource: string, name?: string): string =>
     stack.formatArn({ service: "glue", resource, ...(name ? { resourceName: name } : {}) });
-  const tables = ["events", LINES_TABLE, CURATED_TABLE].map((t) =>
+  const tables = ["events", LINES_TABLE, UNTIMED_LINES_TABLE, CURATED_TABLE].map((t) =>
     glueArn("table", `${props.databaseName}/${t}`),
   );
   return [

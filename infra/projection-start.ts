@@ -5,6 +5,8 @@
  * `projectionStart`.
  */
 
+import { UNTIMED_DAY } from "../lambda/core/event-time";
+
 /** When nothing says where the streams start: they start seven days back, at the first deploy. */
 export const DEFAULT_PROJECTION_START = "2020-01-01";
 
@@ -12,7 +14,8 @@ export const DEFAULT_PROJECTION_START = "2020-01-01";
  * `configured` (yyyy-MM-dd) when given; otherwise the UTC day of the earliest `startCursor` when every
  * stream has one that is a date-time (events are filed under the day of their own timestamp, and a
  * stream stores nothing from before its start); otherwise DEFAULT_PROJECTION_START. Throws an Error
- * naming the fix when `configured` is not a real date.
+ * naming the fix when `configured` is not a real date, or not after UNTIMED_DAY (1970-01-01), the day
+ * events_lines_untimed reads alone.
  */
 export function projectionStart(
   configured: string | undefined,
@@ -25,6 +28,13 @@ export function projectionStart(
           "(e.g. -c projectionStart=2024-01-01), at or before the first event's day.",
       );
     }
+    if (configured <= UNTIMED_DAY) {
+      throw new Error(
+        `projectionStart "${configured}" is not after ${UNTIMED_DAY}, the untimed day that events_lines_untimed ` +
+          "reads: events_lines would read that day too and every untimed event would appear twice. Give the " +
+          "first day of the streams' events (e.g. -c projectionStart=2024-01-01).",
+      );
+    }
     return configured;
   }
   const starts = streams.map((s) =>
@@ -33,7 +43,10 @@ export function projectionStart(
       : Number.NaN,
   );
   if (starts.length === 0 || starts.some((t) => Number.isNaN(t))) return DEFAULT_PROJECTION_START;
-  return new Date(Math.min(...starts)).toISOString().slice(0, 10);
+  // No event before 1970 has a day of its own (it is untimed), so a start before then starts the day after UNTIMED_DAY.
+  return new Date(Math.max(Math.min(...starts), Date.parse(`${UNTIMED_DAY}T00:00:00Z`) + 86_400_000))
+    .toISOString()
+    .slice(0, 10);
 }
 
 function isDay(text: string): boolean {

@@ -4,7 +4,14 @@ import * as glue from "aws-cdk-lib/aws-glue";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import type { Construct, IDependable } from "constructs";
-import { dedupViewSql, EVENT_FIELDS, EVENTS_LINES, hiveType, VIEW_COLUMNS } from "./athena-schema";
+import {
+  dedupViewSql,
+  EVENT_FIELDS,
+  EVENTS_LINES,
+  EVENTS_UNTIMED_LINES,
+  hiveType,
+  VIEW_COLUMNS,
+} from "./athena-schema";
 import { athenaViewTableInput } from "./athena-view";
 import { createQueryResults } from "./query-results";
 import { SAVED_QUERIES } from "./saved-queries";
@@ -30,7 +37,7 @@ export interface Query {
   readonly workgroup: athena.CfnWorkGroup;
   /** Where the workgroup writes query results. */
   readonly results: s3.Bucket;
-  /** The Glue tables and view analysts read (events, events_lines, events_dedup), by name. */
+  /** The Glue tables and view analysts read (events, events_lines, events_lines_untimed, events_dedup). */
   readonly tableNames: readonly string[];
 }
 
@@ -39,8 +46,8 @@ export const RESULTS_EXPIRATION_DAYS = 7;
 
 /**
  * Athena over the lake: the Glue database ("Database"), the events table ("Events"), the exact-line
- * table ("EventsLines"), the dedup view over it ("EventsDedupView"), the workgroup ("WorkGroup") and
- * the saved queries ("Query-<name>").
+ * tables ("EventsLines", and "EventsLinesUntimed" for the untimed day), the dedup view over them
+ * ("EventsDedupView"), the workgroup ("WorkGroup") and the saved queries ("Query-<name>").
  */
 export function createQuery(scope: Construct, props: QueryProps): Query {
   const databaseName = lakeDatabaseName(scope);
@@ -52,9 +59,30 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
     removalPolicy: RemovalPolicy.DESTROY,
   });
   const events = createEventsTable(scope, database, props);
-  const lines = createLinesTable(scope, database, props);
+  const lines = createLinesTable(
+    scope,
+    database,
+    props,
+    "EventsLines",
+    EVENTS_LINES.table,
+    dtProjection(props),
+    {
+      description: "Every stored line as it is (the exact NDJSON text), one row per line",
+    },
+  );
+  const untimed = createLinesTable(
+    scope,
+    database,
+    props,
+    "EventsLinesUntimed",
+    EVENTS_UNTIMED_LINES.table,
+    { dt: glue.PartitionProjectionConfiguration.enum({ values: [EVENTS_UNTIMED_LINES.day] }) },
+    {
+      description: `The stored lines of the untimed day (dt ${EVENTS_UNTIMED_LINES.day}: events without a usable timestamp), which events_lines does not read`,
+    },
+  );
   const view = createDedupView(scope, database, databaseName);
-  view.node.addDependency(lines);
+  view.node.addDependency(lines, untimed);
   const results = createQueryResults(scope, {
     accessLogs: props.accessLogs,
     expirationDays: RESULTS_EXPIRATION_DAYS,
@@ -91,10 +119,10 @@ export function createQuery(scope: Construct, props: QueryProps): Query {
   return {
     database,
     databaseName,
-    catalog: [database, events, lines, view],
+    catalog: [database, events, lines, untimed, view],
     workgroup,
     results,
-    tableNames: ["events", EVENTS_LINES.table, "events_dedup"],
+    tableNames: ["events", EVENTS_LINES.table, EVENTS_UNTIMED_LINES.table, "events_dedup"],
   };
 }
 
@@ -153,12 +181,23 @@ function createEventsTable(scope: Construct, database: glue.Database, props: Que
   return events;
 }
 
-/** `events_lines`: the exact stored lines (athena-schema.ts, EVENTS_LINES). */
-function createLinesTable(scope: Construct, database: glue.Database, props: QueryProps): glue.S3Table {
-  const lines = new glue.S3Table(scope, "EventsLines", {
+/**
+ * An exact-line table (athena-schema.ts, EVENTS_LINES and EVENTS_UNTIMED_LINES) over the lake's
+ * `events/`, the days of `projection` only.
+ */
+function createLinesTable(
+  scope: Construct,
+  database: glue.Database,
+  props: QueryProps,
+  id: string,
+  tableName: string,
+  projection: Record<string, glue.PartitionProjectionConfiguration>,
+  text: { readonly description: string },
+): glue.S3Table {
+  const lines = new glue.S3Table(scope, id, {
     database,
-    tableName: EVENTS_LINES.table,
-    description: "Every stored line as it is (the exact NDJSON text), one row per line",
+    tableName,
+    description: text.description,
     storage: glue.S3TableStorage.fromBucket(props.bucket),
     s3Prefix: `${props.prefix}events/`,
     dataFormat: new glue.DataFormat({
@@ -168,7 +207,7 @@ function createLinesTable(scope: Construct, database: glue.Database, props: Quer
     }),
     columns: [{ name: EVENTS_LINES.column, type: glue.Schema.STRING }],
     partitionKeys: [{ name: "dt", type: glue.Schema.STRING }],
-    partitionProjection: dtProjection(props),
+    partitionProjection: projection,
     compressed: true,
   });
   (lines.node.defaultChild as glue.CfnTable).addPropertyOverride(

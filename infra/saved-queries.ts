@@ -3,6 +3,8 @@
  * the exact stored line (athena-schema.ts), so `data`'s keys keep their case on Athena as on Trino.
  */
 
+import { UNTIMED_DAY } from "../lambda/core/event-time";
+
 export interface SavedQuery {
   readonly name: string;
   readonly description: string;
@@ -113,6 +115,16 @@ FROM "${db}"."events_dedup"
 WHERE dt >= date_format(current_date - interval '14' day, '%Y-%m-%d')
   AND object = 'Envelope' AND lower(action) LIKE '%download%'
 GROUP BY 1, 2 HAVING count(*) >= 20 ORDER BY downloads DESC LIMIT 100;`,
+  },
+  {
+    name: "untimed-events",
+    description:
+      "Events without a usable timestamp (missing, unreadable, before 1970 or from 2100 on), each stream's, filed under dt 1970-01-01: the day windows of the other queries never include them.",
+    sql: (db) =>
+      `SELECT stream, eventid, "timestamp", object, action, result, userid, ipaddress, data
+FROM "${db}"."events_dedup"
+WHERE dt = '${UNTIMED_DAY}'
+ORDER BY stream, eventid;`,
   },
   {
     name: "event-volume-by-hour",

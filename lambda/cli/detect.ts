@@ -1,13 +1,14 @@
 /**
  * `npm start -- detect`: the Lambda's detection rules over a local lake, matches grouped by rule
  * with counts and the newest examples. Reads `<out>/events/dt=YYYY-MM-DD/*.json.gz`, skipping days
- * before `--since`, and counts each `eventId` once (as the Athena view `events_dedup` does).
+ * before `--since` (never the untimed day 1970-01-01, whose events have no time), and counts each
+ * `eventId` once.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs, promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { parseEventTime, utcDay } from "../core/event-time";
+import { parseEventTime, UNTIMED_DAY, utcDay } from "../core/event-time";
 import { streamOfObjectName } from "../core/object-key";
 import type { MonitorEvent } from "../core/ports";
 import { createMatcher, type Match, type Matcher, type MatchFields, matchFields } from "../detections/match";
@@ -96,7 +97,13 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
   let firstFailure: { eventId: string; message: string } | undefined;
 
   const days = (await readdir(join(root, "events"), { withFileTypes: true }))
-    .filter((d) => d.isDirectory() && /^dt=\d{4}-\d{2}-\d{2}$/.test(d.name) && d.name.slice(3) >= sinceDay)
+    // The untimed day too: its events have no time, so no --since can place them before it.
+    .filter(
+      (d) =>
+        d.isDirectory() &&
+        /^dt=\d{4}-\d{2}-\d{2}$/.test(d.name) &&
+        (d.name.slice(3) >= sinceDay || d.name.slice(3) === UNTIMED_DAY),
+    )
     .map((d) => d.name)
     .sort();
   for (const day of days) {

@@ -1,3 +1,4 @@
+import { UNTIMED_DAY } from "../core/event-time";
 import type { PageReport, Reporter } from "../core/ports";
 import type { DocuSignClientEvent } from "../docusign/docusign-client";
 import type { LocalRunSummary } from "./run";
@@ -77,7 +78,8 @@ export function summaryLines(s: LocalRunSummary): string[] {
           `  window ${b.from} to ${b.to}: ${s.events} events missing from the lake stored, ${b.alreadyInLake} already ` +
             `there skipped, ${b.outsideWindow} outside the window skipped (${b.inLake} events of the stream in ${b.days.length} day(s) at the start)`,
         ]),
-    `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp): ${s.untimedEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
+    `  duplicates dropped: ${s.duplicatesDropped}, untimed events (no usable timestamp, under dt=${UNTIMED_DAY}): ${s.untimedEvents}, ` +
+      `stamped over a day ahead: ${s.futureEvents}, retries: ${s.retries}, throttled: ${s.throttled}`,
     `  lake: ${s.out}/events/  (state: ${s.state})` +
       (s.streamApi === undefined ? "" : `, read from the ${s.streamApi} stream API`),
     b !== undefined

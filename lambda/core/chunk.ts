@@ -1,5 +1,5 @@
 import { createGzip, type Gzip } from "node:zlib";
-import { eventTime, utcDay } from "./event-time";
+import { MAX_FUTURE_SKEW_MS, timedEventMs, UNTIMED_DAY, utcDay } from "./event-time";
 import { encodeParts } from "./intent-parts";
 import { objectKey } from "./object-key";
 import type { LakeObject, MonitorEvent, ReceivedEvent } from "./ports";
@@ -70,8 +70,10 @@ export class Chunk {
   bytes = 0;
   events = 0;
   duplicatesDropped = 0;
-  /** Events whose timestamp could not be parsed, filed under the ingestion day. */
+  /** Untimed events (event-time.ts, timedEventMs), filed under UNTIMED_DAY. */
   untimedEvents = 0;
+  /** Events stamped more than a day after their ingestion: filed under their own day, never the newest time. */
+  futureEvents = 0;
   newestEventMs: number | undefined;
 
   /**
@@ -123,10 +125,13 @@ export class Chunk {
       this.seen.add(id);
       this.ids.push(id);
     }
-    const time = eventTime(event, ingestMs);
+    // The day is the event's own (event-time.ts, eventDay); the ingest clock only keeps a time stamped
+    // ahead from becoming the stream's newest event time.
+    const time = timedEventMs(event);
     if (time === undefined) this.untimedEvents++;
+    else if (time > ingestMs + MAX_FUTURE_SKEW_MS) this.futureEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
-    const day = this.dayOf(time ?? ingestMs);
+    const day = time === undefined ? UNTIMED_DAY : this.dayOf(time);
     // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
     const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
     return { event, day, line, size: Buffer.byteLength(line) };
@@ -259,7 +264,7 @@ export class Chunk {
     this.openParts.clear();
   }
 
-  /** `utcDay`, remembered for the last day seen: a page's events mostly share one (a UTC day is 86,400,000 ms). */
+  /** `utcDay` (event-time.ts, dayOfTime, for a timed event), remembered for the last day seen: a page's events mostly share one (a UTC day is 86,400,000 ms). */
   private dayOf(epochMs: number): string {
     const since = epochMs - this.lastDayStartMs;
     if (since >= 0 && since < DAY_MS) return this.lastDay;

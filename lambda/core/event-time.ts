@@ -39,22 +39,56 @@ export function parseEventTime(value: unknown): number | undefined {
   return date.getTime() - offsetMinutes * 60_000;
 }
 
-/** Events older than this are "untimed": DocuSign Monitor has no events from before 1970. */
-export const EARLIEST_EVENT_MS = 0;
-/** Events more than this ahead of the ingestion time are "untimed": a clock skew is minutes, not a day. */
+/** The first instant an event's own day is read from: DocuSign Monitor has no events from before 1970. */
+export const TIMED_FROM_MS = 0;
+/**
+ * The end (exclusive) of the instants an event's own day is read from: 2100-01-01T00:00:00Z. A fixed
+ * bound, never the ingest clock, so that an event's day depends on its text alone; far beyond any event
+ * DocuSign stamps, and short of the year 10000, which no `YYYY-MM-DD` can name.
+ */
+export const TIMED_UNTIL_MS = Date.UTC(2100, 0, 1);
+/**
+ * The `dt` of every "untimed" event (its timestamp missing, not a string, unreadable, before 1970 or
+ * from 2100 on): the day of the Unix epoch, where a timestamp of 0 lands too. A date, so that every
+ * reader of `dt` as a date keeps working; before any `projectionStart`, so that the Athena tables read it
+ * through a table of its own (infra/athena-schema.ts, EVENTS_UNTIMED_LINES) and no projection has to
+ * list the days from 1970 on.
+ */
+export const UNTIMED_DAY = "1970-01-01";
+/** Events more than this ahead of the ingest clock are not the stream's newest event time: a clock skew is minutes, not a day. */
 export const MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
 
 /**
- * The event's own time, from its `timestamp` field, or undefined when the event is "untimed": the
- * timestamp is missing or unreadable, before 1970, or more than a day after `ingestMs`. Untimed events
- * are filed under the ingestion day and counted; they never become the stream's newest event time,
- * so a year-9999 timestamp can neither make a `dt=+010000-...` partition nor pin the lag metric at 0.
+ * The event's own time, from its `timestamp` field alone, or undefined when the event is "untimed":
+ * the timestamp is missing, not a string, unreadable, before 1970 or from 2100 on.
+ */
+export function timedEventMs(event: MonitorEvent): number | undefined {
+  const time = parseEventTime(event.timestamp);
+  return time === undefined || time < TIMED_FROM_MS || time >= TIMED_UNTIL_MS ? undefined : time;
+}
+
+/**
+ * The `dt` an event is filed under: the UTC day of its own time, else UNTIMED_DAY. A function of the
+ * event's text alone, never of when it was ingested, so that every delivery of one event lands in the
+ * same day (and `events_dedup`, which deduplicates within a day, shows it once).
+ */
+export function eventDay(event: MonitorEvent): string {
+  return dayOfTime(timedEventMs(event));
+}
+
+/** The `dt` of an event whose own time is `timedMs` (from timedEventMs): its UTC day, or UNTIMED_DAY. */
+export function dayOfTime(timedMs: number | undefined): string {
+  return timedMs === undefined ? UNTIMED_DAY : utcDay(timedMs);
+}
+
+/**
+ * The event's time for metrics only (the stream's newest event time, the lag, detection data points):
+ * its own time, unless it is untimed or more than a day after `ingestMs`, so that a timestamp stamped
+ * ahead (a year-2099 one) never pins the lag metric at 0. Never used for an event's day (eventDay).
  */
 export function eventTime(event: MonitorEvent, ingestMs: number): number | undefined {
-  const time = parseEventTime(event.timestamp);
-  if (time === undefined || time < EARLIEST_EVENT_MS || time > ingestMs + MAX_FUTURE_SKEW_MS)
-    return undefined;
-  return time;
+  const time = timedEventMs(event);
+  return time === undefined || time > ingestMs + MAX_FUTURE_SKEW_MS ? undefined : time;
 }
 
 /** `YYYY-MM-DD` of an epoch-ms instant, in UTC. Throws for years outside 0000-9999, which no key may hold. */

@@ -51,8 +51,18 @@ export interface RunSummary {
   /** UTC days (`dt` partitions) this run wrote to. */
   readonly days: readonly string[];
   readonly duplicatesDropped: number;
-  /** Events kept under the ingestion day because their timestamp could not be parsed. */
+  /**
+   * "Untimed" events stored: no usable timestamp (missing, not a string, unreadable, before 1970 or from
+   * 2100 on), filed under the fixed day UNTIMED_DAY (1970-01-01), which Athena reads through
+   * `events_lines_untimed` and `events_dedup`.
+   */
   readonly untimedEvents: number;
+  /**
+   * Events stored whose timestamp is more than a day after the ingest clock: filed under their own
+   * day like any other (so a later delivery lands beside them), which Athena's tables read once that
+   * day has come; never the stream's newest event time.
+   */
+  readonly futureEvents: number;
   /** The newest event timestamp the stream has stored (ISO-8601), if any. */
   readonly newestEventTime?: string;
   /**
@@ -226,7 +236,15 @@ class IngestRun {
   private newestMs: number | undefined;
   /** Keys of failed attempts, fenced before writing. */
   private readonly stale: StaleKeys;
-  private readonly totals = { events: 0, pages: 0, objects: 0, bytes: 0, duplicates: 0, untimed: 0 };
+  private readonly totals = {
+    events: 0,
+    pages: 0,
+    objects: 0,
+    bytes: 0,
+    duplicates: 0,
+    untimed: 0,
+    future: 0,
+  };
   private notAdvancing = false;
   private readonly days = new Set<string>();
   /** The rate-limit reset this run waited for or recorded (epoch ms). */
@@ -450,6 +468,7 @@ class IngestRun {
       days: [...this.days].sort(),
       duplicatesDropped: t.duplicates,
       untimedEvents: t.untimed,
+      futureEvents: t.future,
       ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
       ...(this.notAdvancing ? { notAdvancing: true as const } : {}),
       ...(this.rateLimitResetMs === undefined
@@ -517,6 +536,7 @@ class IngestRun {
     t.bytes += bytes;
     t.duplicates += chunk.duplicatesDropped;
     t.untimed += chunk.untimedEvents;
+    t.future += chunk.futureEvents;
     for (const day of chunk.days()) this.days.add(day);
     reporter?.committed?.({
       stream,

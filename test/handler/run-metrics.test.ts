@@ -17,6 +17,7 @@ const summary: RunSummary = {
   days: [],
   duplicatesDropped: 2000,
   untimedEvents: 0,
+  futureEvents: 0,
 };
 
 function emf(run: RunSummary): Record<string, unknown> {

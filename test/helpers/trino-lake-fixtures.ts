@@ -22,6 +22,15 @@ export const NO_ID_DAY = "2021-01-01";
  */
 export const HOSTILE_DAY = "2021-01-02";
 
+/**
+ * One eventId stored by two streams ("demo" twice, "other" once): the view deduplicates within a
+ * stream, so it keeps one row per stream.
+ */
+export const STREAMS_DAY = "2021-01-08";
+
+/** Fixture days are all before this; the simulator's are after it (and the untimed day, 1970-01-01). */
+export const FIXTURES_BEFORE = "2022-01-01";
+
 export const HOSTILE_EVENTS = [
   {
     timestamp: `${HOSTILE_DAY}T00:00:01Z`,
@@ -70,6 +79,14 @@ export async function writeFixtureDays(lakeDir: string): Promise<void> {
     `{"timestamp":"${NO_ID_DAY}T00:00:02Z","action":"NoId","userId":"u2"}`,
     `{"timestamp":"${NO_ID_DAY}T00:00:03Z","eventId":"","action":"EmptyId","userId":"u3"}`,
   ]);
+  const shared = `{"timestamp":"${STREAMS_DAY}T10:00:00Z","eventId":"shared-1","action":"Shared"}`;
+  await write(STREAMS_DAY, "00000000000000dd", [shared]);
+  await write(STREAMS_DAY, "00000000000000de", [shared]);
+  await mkdir(join(lakeDir, "events", `dt=${STREAMS_DAY}`), { recursive: true });
+  await writeFile(
+    join(lakeDir, "events", `dt=${STREAMS_DAY}`, "other-00000000000000df-000.json.gz"),
+    gzipSync(`${shared}\n`),
+  );
   await write(
     HOSTILE_DAY,
     "00000000000000bb",

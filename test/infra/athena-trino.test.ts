@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
+import { UNTIMED_DAY } from "../../lambda/core/event-time";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { PLANTED } from "../../lambda/simulator/planted-cases";
 import {
@@ -23,16 +24,64 @@ import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixt
 import { startTrino, type Trino } from "../helpers/trino";
 import {
   BEFORE_START_DAY,
+  FIXTURES_BEFORE,
   HOSTILE_DAY,
   HOSTILE_EVENTS,
   NO_ID_DAY,
   PROJECTION_START,
+  STREAMS_DAY,
   writeFixtureDays,
 } from "../helpers/trino-lake-fixtures";
 import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
-/** The simulator's days only: the hand-written fixture days are checked on their own. */
-const SIMULATED = `dt NOT IN ('${NO_ID_DAY}', '${HOSTILE_DAY}')`;
+/** The simulator's days only (its untimed events' too): the fixture days are checked on their own. */
+const SIMULATED = `(dt >= '${FIXTURES_BEFORE}' OR dt = '${UNTIMED_DAY}')`;
+
+/** Issue 16 item 8: an event stamped 49 hours after the ingest clock, delivered again a day later. */
+const AHEAD = { timestamp: "2021-01-05T01:00:00Z", eventId: "ahead-1", action: "StampedAhead", userId: "u9" };
+const AHEAD_DAY = "2021-01-05";
+const FIRST_INGEST = Date.parse("2021-01-03T00:00:00Z");
+
+/**
+ * Ingests AHEAD with the CLI and a simulator on a clock at FIRST_INGEST; a day later (the clock moved
+ * on), 4,000 other events (stamped 2021-01-06) push its id out of the recent-id window, and DocuSign
+ * delivers AHEAD again: a second copy is stored, as a repeat beyond the window is.
+ */
+async function ingestAheadTwice(root: string, lakeDir: string): Promise<void> {
+  let now = FIRST_INGEST;
+  const clock = { now: () => now, monotonic: () => performance.now() };
+  const ahead = await startSimulator({ seed: 8, events: 0, days: 1, now: () => now });
+  try {
+    const keyFile = join(root, "ahead-key.pem");
+    await writeFile(keyFile, ahead.keys.pkcs8Pem, { mode: 0o600 });
+    const config = parseConfig(
+      envForSimulator(ahead, {
+        [ENV.privateKeyFile]: keyFile,
+        [ENV.startCursor]: "2021-01-01T00:00:00Z",
+        // A stream of its own: the lake's "demo" state holds the other simulator's cursor.
+        [ENV.stream]: "ahead",
+      }),
+      "local",
+    );
+    const run = async (expected: number): Promise<void> => {
+      const { events } = await runLocalIngest({ config, out: lakeDir, clock });
+      if (events !== expected) throw new Error(`the "ahead" run stored ${events} events, not ${expected}`);
+    };
+    ahead.simulator.appendRaw([JSON.stringify(AHEAD)]);
+    await run(1);
+    now += 86_400_000;
+    ahead.simulator.appendRaw(
+      Array.from({ length: 4000 }, (_, i) =>
+        JSON.stringify({ timestamp: "2021-01-06T00:00:00Z", eventId: `filler-${i}`, action: "Filler" }),
+      ),
+    );
+    await run(4000);
+    ahead.simulator.appendRaw([JSON.stringify(AHEAD)]);
+    await run(1);
+  } finally {
+    await ahead.simulator.stop();
+  }
+}
 
 /**
  * The Glue tables, the events_dedup view and every saved query of the synthesized template, loaded
@@ -114,12 +163,14 @@ beforeAll(async () => {
   // yesterday's partition stored a second time under another key.
   const yesterdayDir = join(lakeDir, "events", `dt=${daysBefore(new Date().toISOString().slice(0, 10), 1)}`);
   const first = (await readdir(yesterdayDir)).sort()[0] as string;
-  await copyFile(join(yesterdayDir, first), join(yesterdayDir, "replay-0000000000000000-0.json.gz"));
-  // Events without an eventId, and the hostile ones, each in a day of their own.
+  await copyFile(join(yesterdayDir, first), join(yesterdayDir, "demo-ffffffffffffffff-000.json.gz"));
+  // Events without an eventId, the hostile ones, and one id in two streams, each in a day of their own.
   await writeFixtureDays(lakeDir);
-  // What the tables can read: every stored line from the projection's first day on.
-  raw = (await readLake(lakeDir)).filter((r) => r.dt >= PROJECTION_START);
-  lines = (await readLines(lakeDir)).filter((l) => l.dt >= PROJECTION_START);
+  await ingestAheadTwice(root, lakeDir);
+  // What the view can read: every stored line from the projection's first day on, and the untimed day.
+  const readable = (dt: string) => dt >= PROJECTION_START || dt === UNTIMED_DAY;
+  raw = (await readLake(lakeDir)).filter((r) => readable(r.dt));
+  lines = (await readLines(lakeDir)).filter((l) => readable(l.dt));
   lake = unique(raw);
   schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
   trino = await trinoStarting;
@@ -140,11 +191,71 @@ afterAll(async () => {
 });
 
 describe("the Glue tables and view of the template, on Trino 476", () => {
-  it("reads every stored line through the table, per dt partition (projection)", async () => {
+  it("reads every stored line of the projection's days through the table, per dt partition (projection)", async () => {
     const { rows } = await trino.query("SELECT dt, count(*) FROM events GROUP BY 1", schema);
     const expected = new Map<string, number>();
-    for (const r of raw) expected.set(r.dt, (expected.get(r.dt) ?? 0) + 1);
+    for (const r of raw) if (r.dt !== UNTIMED_DAY) expected.set(r.dt, (expected.get(r.dt) ?? 0) + 1);
     expect(rowSet(rows)).toEqual(rowSet([...expected]));
+  });
+
+  it("files an event stamped over a day ahead, delivered again a day later, under its own day both times: the view shows it once (issue 16 item 8)", async () => {
+    const copies = await trino.query(
+      `SELECT dt, count(*) FROM events_lines WHERE json_extract_scalar(line, '$.eventId') = '${AHEAD.eventId}' GROUP BY 1`,
+      schema,
+    );
+    const view = await trino.query(
+      `SELECT dt, stream, eventid, action FROM events_dedup WHERE eventid = '${AHEAD.eventId}'`,
+      schema,
+    );
+    const onItsDay = await trino.query(
+      `SELECT count(*) FROM events_dedup WHERE dt = '${AHEAD_DAY}' AND eventid = '${AHEAD.eventId}'`,
+      schema,
+    );
+
+    expect(copies.rows).toEqual([[AHEAD_DAY, 2]]);
+    expect(view.rows).toEqual([[AHEAD_DAY, "ahead", AHEAD.eventId, AHEAD.action]]);
+    expect(onItsDay.rows).toEqual([[1]]);
+    expect(onItsDay.processedRows).toBe(2); // the window still prunes to that day's partition
+  });
+
+  it("deduplicates within a stream, not across streams: an id two streams hold is each stream's row", async () => {
+    const { rows } = await trino.query(
+      `SELECT stream, eventid FROM events_dedup WHERE dt = '${STREAMS_DAY}' ORDER BY stream`,
+      schema,
+    );
+    const stored = await trino.query(`SELECT count(*) FROM events_lines WHERE dt = '${STREAMS_DAY}'`, schema);
+    expect(stored.rows).toEqual([[3]]); // demo twice, other once
+    expect(rows).toEqual([
+      ["demo", "shared-1"],
+      ["other", "shared-1"],
+    ]);
+  });
+
+  it("reads untimed events, filed under 1970-01-01, through events_lines_untimed and the view, and counts them", async () => {
+    const untimedIds = sim.simulator
+      .events()
+      .filter((e) => e.timestamp === "")
+      .map((e) => String(e.eventId))
+      .sort();
+    const stored = lines.filter((l) => l.dt === UNTIMED_DAY).map((l) => l.line);
+    const table = await trino.query(`SELECT dt, line FROM events_lines_untimed`, schema);
+    const view = await trino.query(
+      `SELECT stream, eventid, event_time FROM events_dedup WHERE dt = '${UNTIMED_DAY}' ORDER BY eventid`,
+      schema,
+    );
+    const all = await trino.query("SELECT count(*) FROM events_dedup", schema);
+
+    expect(untimedIds.length).toBeGreaterThan(3);
+    expect(rowSet(table.rows)).toEqual(rowSet(stored.map((l) => [UNTIMED_DAY, l])));
+    expect(view.rows).toEqual(untimedIds.map((id) => ["demo", id, null]));
+    expect((await saved("untimed-events")).map((r) => [r[0], r[1]])).toEqual(
+      untimedIds.map((id) => ["demo", id]),
+    );
+    // No filter: every stored event once per stream and day, the untimed ones included, and every
+    // event without an id. Ids are unique across the streams but one, "other"'s copy of shared-1.
+    const hasId = (r: LakeRow) => typeof r.event.eventId === "string" && r.event.eventId !== "";
+    const keyed = new Set(raw.filter(hasId).map((r) => `${r.dt} ${String(r.event.eventId)}`));
+    expect(all.rows).toEqual([[keyed.size + raw.filter((r) => !hasId(r)).length + 1]]);
   });
 
   it("returns each event once although the lake holds raw duplicates", async () => {
@@ -174,7 +285,7 @@ describe("the Glue tables and view of the template, on Trino 476", () => {
       `SELECT stream, count(*) FROM events_dedup WHERE ${SIMULATED} GROUP BY 1`,
       schema,
     );
-    // The replayed copy ("replay-…") loses to the first stored ("demo-…"): ties go to the first object name.
+    // The replayed copy ("demo-ffff…") loses to the first stored: ties go to the first object name.
     expect(rows).toEqual([["demo", new Set(sim.simulator.events().map((e) => e.eventId)).size]]);
   });
 
@@ -216,20 +327,20 @@ describe("events_lines and the view read the exact line, keys as sent", () => {
     expect(rowSet(rows)).toEqual(rowSet(expected.map((l) => [l.dt, l.line])));
     const perDay = await trino.query("SELECT dt, count(*) FROM events_lines GROUP BY 1", schema);
     const counts = new Map<string, number>();
-    for (const l of lines) counts.set(l.dt, (counts.get(l.dt) ?? 0) + 1);
+    for (const l of lines) if (l.dt !== UNTIMED_DAY) counts.set(l.dt, (counts.get(l.dt) ?? 0) + 1);
     expect(rowSet(perDay.rows)).toEqual(rowSet([...counts]));
   });
 
   it("reads no day before projectionStart, though the lake holds one", async () => {
     for (const table of ["events_lines", "events", "events_dedup"]) {
       const { rows } = await trino.query(
-        `SELECT count(*) FROM ${table} WHERE dt = '${BEFORE_START_DAY}' OR dt < '${PROJECTION_START}'`,
+        `SELECT count(*) FROM ${table} WHERE dt = '${BEFORE_START_DAY}' OR (dt < '${PROJECTION_START}' AND dt <> '${UNTIMED_DAY}')`,
         schema,
       );
       expect(rows, table).toEqual([[0]]);
     }
     const everything = await trino.query("SELECT count(*) FROM events_lines", schema);
-    expect(everything.rows).toEqual([[lines.length]]);
+    expect(everything.rows).toEqual([[lines.filter((l) => l.dt !== UNTIMED_DAY).length]]);
   });
 
   it("keeps data's keys as sent, colliding mixed-case ones included, and reads text coordinates as NULL or numbers", async () => {

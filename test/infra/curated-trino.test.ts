@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
@@ -9,7 +9,7 @@ import { buildApp } from "../../infra/app";
 import { CURATED_TABLE, DEFAULT_LOOKBACK_DAYS, FULL_WINDOW, mergeSql } from "../../infra/curated-schema";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
-import { parseEventTime } from "../../lambda/core/event-time";
+import { parseEventTime, UNTIMED_DAY } from "../../lambda/core/event-time";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { daysBefore } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
@@ -84,7 +84,10 @@ function distinctEvents(lines: readonly StoredLine[]): string[] {
   for (const l of [...lines].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))) {
     const event = JSON.parse(l.line) as { eventId?: unknown; timestamp?: unknown };
     const ms = parseEventTime(event.timestamp);
-    const ownDay = ms !== undefined && new Date(ms).toISOString().slice(0, 10) === l.dt ? l.dt : "";
+    const ownDay =
+      ms !== undefined && l.dt !== UNTIMED_DAY && new Date(ms).toISOString().slice(0, 10) === l.dt
+        ? l.dt
+        : "";
     const id = typeof event.eventId === "string" && event.eventId !== "" ? event.eventId : `text:${l.line}`;
     const key = JSON.stringify([l.stream, ownDay, id]);
     if (seen.has(key)) continue;
@@ -100,6 +103,7 @@ async function curatedRaw(): Promise<string[]> {
 }
 
 async function writeObject(dt: string, name: string, lines: readonly string[]): Promise<void> {
+  await mkdir(join(lakeDir, "events", `dt=${dt}`), { recursive: true });
   await writeFile(join(lakeDir, "events", `dt=${dt}`, name), gzipSync(`${lines.join("\n")}\n`));
 }
 
@@ -148,10 +152,12 @@ describe("events_curated on Trino's Iceberg connector", () => {
     ];
     await writeObject(daysBefore(today, 1), "demo-00000000000000aa-000.json.gz", noId);
     await writeObject(daysBefore(today, 1), "demo-00000000000000ab-000.json.gz", [noId[0] as string]);
-    // An untimed event DocuSign repeated on a later day: filed under both ingestion days, one event.
+    // An untimed event DocuSign repeated: filed under two ingestion days by versions before the untimed
+    // day, then under the untimed day 1970-01-01 (events_lines_untimed): one event.
     const untimed = `{"timestamp":"","eventId":"untimed-1","action":"Untimed"}`;
     await writeObject(daysBefore(today, 2), "demo-00000000000000ac-000.json.gz", [untimed]);
     await writeObject(daysBefore(today, 1), "demo-00000000000000ad-000.json.gz", [untimed]);
+    await writeObject(UNTIMED_DAY, "demo-00000000000000ae-000.json.gz", [untimed]);
 
     const merged = await runMerge(trino, schema);
 
@@ -210,6 +216,8 @@ describe("events_curated on Trino's Iceberg connector", () => {
         }),
       ),
       ...sim.simulator.eventTexts().slice(10, 20),
+      // Untimed: filed under 1970-01-01, before any window, and still merged by the next merge.
+      JSON.stringify({ ...template, eventId: "untimed-late", timestamp: "not a time" }),
     ]);
     sim.simulator.appendLive(200);
     await ingest();
@@ -231,10 +239,10 @@ describe("events_curated on Trino's Iceberg connector", () => {
     const day = (d: number) => new Date(now - d * 86_400_000).toISOString().slice(0, 10);
     expect(second.window.watermark > FULL_WINDOW.watermark).toBe(true);
     expect(second.window.fromDay).toBe(day(DEFAULT_LOOKBACK_DAYS));
-    expect([second.inserted, again.inserted]).toEqual([201, 0]);
+    expect([second.inserted, again.inserted]).toEqual([202, 0]);
     expect(afterIncremental).toEqual([["late-2", day(2)]]);
     expect([full.inserted, fullAgain.inserted]).toEqual([1, 0]);
-    expect(expected.length - before.length).toBe(202);
+    expect(expected.length - before.length).toBe(203);
     expect(await curatedRaw()).toEqual(expected);
     expect(await lateIds()).toEqual(daysBack.map((d) => [`late-${d}`, day(d)]));
   });
@@ -244,7 +252,8 @@ describe("events_curated on Trino's Iceberg connector", () => {
     await ingest();
     const lines = await storedLines();
     const window = await mergeWindow(trino, schema);
-    const inWindow = lines.filter((l) => l.dt >= window.fromDay).length;
+    // The window's days, and the untimed day that every merge reads.
+    const inWindow = lines.filter((l) => l.dt >= window.fromDay || l.dt === UNTIMED_DAY).length;
     const { rows } = await trino.query(
       `SELECT count(*) FILTER (WHERE key_day >= '${window.fromDay}' OR key_day = ''), count(*) FROM ${CURATED_TABLE}`,
       schema,

@@ -172,6 +172,20 @@ describe("projectionStart: the first dt of the partition projection", () => {
     expect(projectionStart("2024-02-29", [{ startCursor: "2025-05-02T00:00:00Z" }])).toBe("2024-02-29");
   });
 
+  it("never covers the untimed day 1970-01-01, which events_lines_untimed alone reads (an enum of that one day)", () => {
+    const untimed = tableInput(synth(), "events_lines_untimed")?.Parameters;
+    expect(untimed).toMatchObject({
+      "projection.enabled": "true",
+      "projection.dt.type": "enum",
+      "projection.dt.values": "1970-01-01",
+    });
+    for (const early of ["1970-01-01", "1969-07-20"])
+      expect(() => synth({ projectionStart: early }), early).toThrow(
+        new RegExp(`projectionStart "${early}" is not after 1970-01-01, the untimed day`),
+      );
+    expect(projectionStart(undefined, [{ startCursor: "1960-01-01T00:00:00Z" }])).toBe("1970-01-02");
+  });
+
   it("refuses a value that is not a day, with the fix", () => {
     for (const bad of ["2025-02-30", "2025-1-01", "yesterday", "2025-01-01T00:00:00Z"])
       expect(() => synth({ projectionStart: bad }), bad).toThrow(

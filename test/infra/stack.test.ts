@@ -313,8 +313,10 @@ describe("MonitorLake stack", () => {
     expect(presto.catalog).toBe("awsdatacatalog");
     expect(presto.schema).toBe(database);
     expect(presto.originalSql).toContain(`FROM "${database}"."events_lines"`);
-    // dt in the window's partition lets a dt filter on the view prune (athena-trino.test.ts measures it).
-    expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "dt", "eventid"/);
+    expect(presto.originalSql).toContain(`FROM "${database}"."events_lines_untimed"`);
+    // dt in the window's partition lets a dt filter on the view prune (athena-trino.test.ts measures it);
+    // stream in it deduplicates within a stream, as the curated table does.
+    expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "dt", "stream", "eventid"/);
     expect(presto.columns.map((c) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c) => c.Name));
     expect(presto.columns).toContainEqual({ name: "event_time", type: "timestamp(3) with time zone" });
     expect(view.StorageDescriptor.Columns).toContainEqual({

@@ -331,11 +331,16 @@ describe("what an OCSF record holds", () => {
     ]);
   });
 
-  it("an untimed event gets midnight of its dt as time; an event without eventId gets sha256 of its line as uid", async () => {
+  it("an untimed event gets midnight of its dt as time (epoch 0 under the untimed day); an event without eventId gets sha256 of its line as uid", async () => {
     const untimed = byUid.get("h-untimed")?.record as OcsfRecord;
     const { rows } = await trino.query("SELECT dt FROM events_curated WHERE event_id = 'h-untimed'", SCHEMA);
     expect(untimed.time).toBe(Date.parse(`${rows[0]?.[0]}T00:00:00Z`));
     expect((untimed.metadata as Record<string, unknown>).original_time).toBe("yesterday");
+    // The simulator's untimed events, filed under the untimed day 1970-01-01 and merged from
+    // events_lines_untimed: midnight of that day is epoch 0.
+    const simulated = [...raw.values()].filter((e) => e.timestamp === "").map((e) => String(e.eventId));
+    expect(simulated.length).toBeGreaterThan(0);
+    for (const id of simulated) expect(byUid.get(id)?.record.time, id).toBe(0);
     const { createHash } = await import("node:crypto");
     const uid = `sha256:${createHash("sha256").update(NO_ID_LINE).digest("hex")}`;
     expect(byUid.get(uid)?.class).toBe("web_resources_activity");
