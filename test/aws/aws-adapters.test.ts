@@ -13,6 +13,7 @@ import { utcDay } from "../../lambda/core/event-time";
 import { type DayParts, encodeParts, pendingKeys } from "../../lambda/core/intent-parts";
 import { chunkId } from "../../lambda/core/object-key";
 import { MAX_CHUNK_OBJECTS, RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { STATE_SCHEMA } from "../../lambda/core/state-validation";
 import {
   ErrorCode,
   LeaseHeldError,
@@ -367,7 +368,12 @@ describe("DynamoDB state store (moto)", () => {
     await dynamo.send(
       new PutItemCommand({
         TableName: table,
-        Item: { streamId: { S: "s1" }, version: { N: "4" }, totalEvents: { N: "5" }, schema: { N: "4" } },
+        Item: {
+          streamId: { S: "s1" },
+          version: { N: "4" },
+          totalEvents: { N: "5" },
+          schema: { N: String(STATE_SCHEMA + 1) },
+        },
       }),
     );
 
@@ -378,11 +384,12 @@ describe("DynamoDB state store (moto)", () => {
     expect(error).toBeInstanceOf(StateInvalidError);
     expect((error as Error).message).toContain("written by a newer monitor-lake");
     // A roll-back past a schema change: the fix is the newer version, not the corrupt-state runbook.
-    expect((error as Error).message).toContain("reads schema 1 to 2");
+    expect((error as Error).message).toContain(`reads schema 1 to ${STATE_SCHEMA}`);
     expect((error as Error).message).toContain("Deploy the newer monitor-lake again");
     expect((error as Error).message).not.toMatch(/corrupt|delete it/);
     const item = await dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "s1" } } }));
-    expect(item.Item).toMatchObject({ version: { N: "4" }, schema: { N: "3" } }); // untouched, lease not taken
+    // Untouched, lease not taken.
+    expect(item.Item).toMatchObject({ version: { N: "4" }, schema: { N: String(STATE_SCHEMA + 1) } });
     expect(item.Item?.leaseOwner).toBeUndefined();
   });
 
