@@ -1,0 +1,466 @@
+/**
+ * Amazon Security Lake, with the construct prop `securityLake` (off by default): one custom source
+ * per OCSF class, registered by a custom resource (CloudFormation has no resource for it) that lists
+ * before it creates and deletes on removal (lambda/security-lake/); the Glue crawler role Security
+ * Lake runs each source's crawler with, and its Lake Formation grants; the OCSF views in the Glue
+ * catalog; the exports table and the delivery function of the export the curation runs after each
+ * merge (infra/security-lake-export.ts: each event once).
+ */
+import { fileURLToPath } from "node:url";
+import { Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as glue from "aws-cdk-lib/aws-glue";
+import * as iam from "aws-cdk-lib/aws-iam";
+import type * as kms from "aws-cdk-lib/aws-kms";
+import * as lakeformation from "aws-cdk-lib/aws-lakeformation";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import type * as s3 from "aws-cdk-lib/aws-s3";
+import * as cr from "aws-cdk-lib/custom-resources";
+import { NagSuppressions } from "cdk-nag";
+import type { Construct, IDependable } from "constructs";
+import type { SourceSpec } from "../lambda/security-lake/custom-sources";
+import { athenaViewTableInput } from "./athena-view";
+import type { ExportDefinition } from "./curation-definition";
+import { OCSF_CLASSES, type OcsfClassName } from "./ocsf-rules";
+import { OCSF_VIEWS, ocsfEventsSql, viewColumns } from "./ocsf-schema";
+import {
+  claimSql,
+  EVENT_CLASS_NAMES,
+  EXPORTS_COLUMNS,
+  EXPORTS_TABLE,
+  markSql,
+  pendingSql,
+  sourceName,
+  unitUnloadSql,
+} from "./security-lake-export";
+
+export interface SecurityLakeOptions {
+  /** Custom source names are `<sourcePrefix>-<class uid>`. @default "docusign-monitor" */
+  readonly sourcePrefix?: string;
+  /** The external id the provider role Security Lake creates for each source trusts. @default "monitor-lake" */
+  readonly externalId?: string;
+  /** The principal (account id) that role trusts. @default this stack's account */
+  readonly providerPrincipal?: string;
+  /** ARN of the KMS key of the Security Lake bucket, when it has one. @default SSE-S3 */
+  readonly kmsKeyArn?: string;
+}
+
+export const DEFAULT_SOURCE_PREFIX = "docusign-monitor";
+export const DEFAULT_EXTERNAL_ID = "monitor-lake";
+/** Where each UNLOAD of the export writes before delivery, in the query-results bucket (it expires). */
+export const STAGING_PREFIX = "security-lake-staging/";
+
+export interface SecurityLakeProps {
+  readonly options: SecurityLakeOptions;
+  readonly databaseName: string;
+  readonly database: glue.Database;
+  readonly lake: s3.IBucket;
+  readonly prefix: string;
+  readonly results: s3.IBucket;
+  readonly catalog: readonly IDependable[];
+  readonly encryptionKey?: kms.IKey;
+}
+
+/** One custom source: its class and the location Security Lake gave it (a deploy-time token). */
+export interface ExportSource {
+  readonly class: OcsfClassName;
+  readonly sourceName: string;
+  readonly location: string;
+}
+
+export interface SecurityLake {
+  readonly sources: readonly ExportSource[];
+  readonly customResource: CustomResource;
+  readonly deliverFunction: nodejs.NodejsFunction;
+  /** The OCSF views and the exports table, which the export's queries read. */
+  readonly tables: readonly glue.CfnTable[];
+  /** What the curation's role needs for the export's queries, besides the curation's own. */
+  readonly exportStatements: iam.PolicyStatement[];
+  readonly stagingUrl: string;
+}
+
+/** The options of `true` or an object, with every default applied. */
+export function securityLakeOptions(
+  value: boolean | SecurityLakeOptions | undefined,
+): SecurityLakeOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  return value === true ? {} : value;
+}
+
+/** Every problem of the `securityLake` prop, each naming the setting and the fix. */
+export function securityLakeProblems(value: unknown, setting: string): string[] {
+  if (value === undefined || value === true || value === false) return [];
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return [
+      `${setting} must be true, false or an object of sourcePrefix, externalId, providerPrincipal, kmsKeyArn.`,
+    ];
+  const problems: string[] = [];
+  const o = value as Record<string, unknown>;
+  const known = ["sourcePrefix", "externalId", "providerPrincipal", "kmsKeyArn"];
+  for (const k of Object.keys(o))
+    if (!known.includes(k))
+      problems.push(`${setting}.${k} is not a Security Lake setting: use ${known.join(", ")}.`);
+  const text = (k: string, pattern: RegExp, fix: string): void => {
+    if (o[k] !== undefined && (typeof o[k] !== "string" || !pattern.test(o[k] as string)))
+      problems.push(`${setting}.${k} "${String(o[k])}" ${fix}`);
+  };
+  // sourceName() checks the whole name; the longest is <prefix>-2004.
+  text(
+    "sourcePrefix",
+    /^[\w\-:.]{1,59}$/,
+    "must be 1-59 letters, digits, _ - : or . (source names are <prefix>-<class uid>).",
+  );
+  text(
+    "externalId",
+    /^[\w+=,.@:/-]{2,1224}$/,
+    "must be 2-1224 letters, digits or +=,.@:/-_ (an IAM external id).",
+  );
+  text("providerPrincipal", /^\d{12}$/, "must be a 12-digit AWS account id.");
+  text("kmsKeyArn", /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "must be a KMS key ARN.");
+  return problems;
+}
+
+/** The classes in source order (one source each). */
+const CLASSES = OCSF_VIEWS.map((v) => v.class);
+
+export function createSecurityLake(scope: Construct, props: SecurityLakeProps): SecurityLake {
+  const stack = Stack.of(scope);
+  const prefix = props.options.sourcePrefix ?? DEFAULT_SOURCE_PREFIX;
+  const names = CLASSES.map((c) => sourceName(prefix, c));
+  const tables = [...createViews(scope, props), createExportsTable(scope, props)];
+
+  const crawlerRole = new iam.Role(scope, "SecurityLakeCrawlerRole", {
+    assumedBy: new iam.ServicePrincipal("glue.amazonaws.com", {
+      conditions: { StringEquals: { "aws:SourceAccount": Aws.ACCOUNT_ID } },
+    }),
+    description: "monitor-lake: the Glue crawler Security Lake runs over the DocuSign custom sources",
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSGlueServiceRole")],
+  });
+
+  const onEvent = lambdaFunction(
+    scope,
+    "SecurityLakeSources",
+    "onEvent",
+    "registers the Security Lake custom sources",
+    Duration.minutes(5),
+  );
+  onEvent.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: [
+        "securitylake:ListLogSources",
+        "securitylake:CreateCustomLogSource",
+        "securitylake:DeleteCustomLogSource",
+      ],
+      resources: ["*"],
+    }),
+  );
+  // What Security Lake does on the caller's behalf when it creates or deletes a custom source
+  // (its API reference, CreateCustomLogSource's required permissions).
+  onEvent.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: [
+        "glue:CreateCrawler",
+        "glue:CreateDatabase",
+        "glue:CreateTable",
+        "glue:StartCrawlerSchedule",
+        "glue:StopCrawlerSchedule",
+        "glue:DeleteCrawler",
+        "glue:GetCrawler",
+        "lakeformation:RegisterResource",
+        "lakeformation:GrantPermissions",
+        "iam:GetRole",
+        "iam:PutRolePolicy",
+        "iam:DeleteRolePolicy",
+        "s3:ListBucket",
+        "s3:PutObject",
+      ],
+      resources: ["*"],
+    }),
+  );
+  crawlerRole.grantPassRole(onEvent.grantPrincipal);
+  const provider = new cr.Provider(scope, "SecurityLakeProvider", {
+    onEventHandler: onEvent,
+    logGroup: new logs.LogGroup(scope, "SecurityLakeProviderLogs", {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    }),
+  });
+  const specs: SourceSpec[] = CLASSES.map((c, i) => ({
+    sourceName: names[i] as string,
+    eventClasses: [EVENT_CLASS_NAMES[c]],
+    crawlerRoleArn: crawlerRole.roleArn,
+    providerPrincipal: props.options.providerPrincipal ?? Aws.ACCOUNT_ID,
+    externalId: props.options.externalId ?? DEFAULT_EXTERNAL_ID,
+  }));
+  const customResource = new CustomResource(scope, "SecurityLakeSourcesResource", {
+    serviceToken: provider.serviceToken,
+    resourceType: "Custom::SecurityLakeCustomSources",
+    properties: { Sources: stack.toJsonString(specs) },
+  });
+  const sources = CLASSES.map((c, i) => ({
+    class: c,
+    sourceName: names[i] as string,
+    location: customResource.getAttString(`Location.${names[i]}`),
+  }));
+  // Every source is in the one Security Lake bucket: its name from the first location.
+  const bucket = Fn.select(2, Fn.split("/", sources[0]?.location as string));
+  const objects = (s: ExportSource) => `arn:${Aws.PARTITION}:s3:::${bucket}/ext/${s.sourceName}/*`;
+  new iam.Policy(scope, "SecurityLakeCrawlerAccess", {
+    roles: [crawlerRole],
+    statements: [
+      new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:PutObject"], resources: sources.map(objects) }),
+    ],
+  });
+  grantCrawlerLakeFormation(scope, crawlerRole, customResource);
+
+  const deliverFunction = lambdaFunction(
+    scope,
+    "SecurityLakeDeliver",
+    "deliverUnit",
+    "delivers exported OCSF objects to Security Lake",
+    Duration.minutes(5),
+  );
+  const stagingUrl = `s3://${props.results.bucketName}/${STAGING_PREFIX}`;
+  deliverFunction.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:ListBucket"],
+      resources: [props.results.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${STAGING_PREFIX}*`] } },
+    }),
+  );
+  deliverFunction.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:GetObject"],
+      resources: [props.results.arnForObjects(`${STAGING_PREFIX}*`)],
+    }),
+  );
+  deliverFunction.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:ListBucket"],
+      resources: [`arn:${Aws.PARTITION}:s3:::${bucket}`],
+      conditions: { StringLike: { "s3:prefix": sources.map((s) => `ext/${s.sourceName}/*`) } },
+    }),
+  );
+  // Write only under each source's own prefix: puts and the deletes of a repeated unit's own objects.
+  deliverFunction.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ["s3:PutObject", "s3:DeleteObject"],
+      resources: sources.map(objects),
+    }),
+  );
+  props.encryptionKey?.grantDecrypt(deliverFunction);
+  if (props.options.kmsKeyArn)
+    deliverFunction.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
+        resources: [props.options.kmsKeyArn],
+      }),
+    );
+  const exportStatements = curationExportStatements(scope, props, deliverFunction);
+  suppressNag([onEvent, deliverFunction, crawlerRole], provider);
+  return { sources, customResource, deliverFunction, tables, exportStatements, stagingUrl };
+}
+
+function lambdaFunction(
+  scope: Construct,
+  id: string,
+  handler: string,
+  what: string,
+  timeout: Duration,
+): nodejs.NodejsFunction {
+  return new nodejs.NodejsFunction(scope, id, {
+    entry: fileURLToPath(new URL("../lambda/security-lake/handler.ts", import.meta.url)),
+    handler,
+    runtime: lambda.Runtime.NODEJS_24_X,
+    architecture: lambda.Architecture.ARM_64,
+    memorySize: 256,
+    timeout,
+    loggingFormat: lambda.LoggingFormat.JSON,
+    logGroup: new logs.LogGroup(scope, `${id}Logs`, {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    }),
+    description: `monitor-lake: ${what}`,
+    bundling: { minify: true, keepNames: true, sourceMap: true, target: "node24" },
+  });
+}
+
+/** `ocsf_<class>` views in the Glue catalog, each with `ocsf_events`' SQL inlined (one view per class). */
+function createViews(scope: Construct, props: SecurityLakeProps): glue.CfnTable[] {
+  return OCSF_VIEWS.map((view) => {
+    const table = new glue.CfnTable(
+      scope,
+      `OcsfView${view.name.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+      {
+        catalogId: Aws.ACCOUNT_ID,
+        databaseName: props.databaseName,
+        tableInput: athenaViewTableInput({
+          name: view.name,
+          description: `OCSF 1.1.0 ${OCSF_CLASSES[view.class].caption} (${OCSF_CLASSES[view.class].uid}) records of events_curated`,
+          database: props.databaseName,
+          sql: view.sql(props.databaseName, `(${ocsfEventsSql(props.databaseName)})`),
+          columns: viewColumns(view),
+        }),
+      },
+    );
+    table.node.addDependency(...props.catalog);
+    return table;
+  });
+}
+
+/** `security_lake_exports` (Iceberg): which batch claimed each event, and whether it was delivered. */
+function createExportsTable(scope: Construct, props: SecurityLakeProps): glue.CfnTable {
+  const location = `s3://${props.lake.bucketName}/${props.prefix}security-lake-exports/`;
+  const table = new glue.CfnTable(scope, "SecurityLakeExportsTable", {
+    catalogId: Aws.ACCOUNT_ID,
+    databaseName: props.databaseName,
+    tableInput: {
+      name: EXPORTS_TABLE,
+      description:
+        "Each event exported to Security Lake once: its batch, and whether the batch was delivered",
+      tableType: "EXTERNAL_TABLE",
+      storageDescriptor: { location },
+    },
+    openTableFormatInput: {
+      icebergInput: {
+        metadataOperation: "CREATE",
+        version: "2",
+        icebergTableInput: {
+          location,
+          schema: {
+            type: "struct",
+            schemaId: 0,
+            fields: EXPORTS_COLUMNS.map((c, i) => ({
+              id: i + 1,
+              name: c.name,
+              type: c.type,
+              required: false,
+              doc: c.doc,
+            })),
+          },
+          partitionSpec: {
+            specId: 0,
+            fields: [{ sourceId: 2, transform: "identity", name: "dt", fieldId: 1000 }],
+          },
+          properties: {
+            "write.format.default": "parquet",
+            "write.parquet.compression-codec": "zstd",
+            "format-version": "2",
+          },
+        },
+      },
+    },
+  });
+  table.node.addDependency(props.database);
+  return table;
+}
+
+/** The export's queries (claim, pending, UNLOAD, mark) and the delivery call, for the curation's role. */
+function curationExportStatements(
+  scope: Construct,
+  props: SecurityLakeProps,
+  deliver: lambda.IFunction,
+): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const table = (name: string) =>
+    stack.formatArn({ service: "glue", resource: "table", resourceName: `${props.databaseName}/${name}` });
+  return [
+    new iam.PolicyStatement({
+      actions: ["glue:GetTable", "glue:UpdateTable"],
+      resources: [table(EXPORTS_TABLE), ...OCSF_VIEWS.map((v) => table(v.name))],
+    }),
+    new iam.PolicyStatement({
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+      resources: [props.lake.arnForObjects(`${props.prefix}security-lake-exports/*`)],
+    }),
+    // UNLOAD checks that its staging prefix is empty, then writes there.
+    new iam.PolicyStatement({
+      actions: ["s3:ListBucket", "s3:GetBucketLocation"],
+      resources: [props.results.bucketArn],
+    }),
+    new iam.PolicyStatement({
+      actions: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+      resources: [props.results.arnForObjects(`${STAGING_PREFIX}*`)],
+    }),
+    new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [deliver.functionArn] }),
+  ];
+}
+
+/**
+ * Lake Formation: the crawler creates and updates each source's table in Security Lake's database
+ * `amazon_security_lake_glue_db_<region with _>` (Security Lake creates it when enabled).
+ */
+function grantCrawlerLakeFormation(scope: Construct, role: iam.IRole, after: IDependable): void {
+  const database = `amazon_security_lake_glue_db_${Fn.join("_", Fn.split("-", Aws.REGION))}`;
+  const onDatabase = new lakeformation.CfnPrincipalPermissions(scope, "SecurityLakeCrawlerDatabase", {
+    principal: { dataLakePrincipalIdentifier: role.roleArn },
+    resource: { database: { catalogId: Aws.ACCOUNT_ID, name: database } },
+    permissions: ["CREATE_TABLE", "ALTER", "DESCRIBE"],
+    permissionsWithGrantOption: [],
+  });
+  const onTables = new lakeformation.CfnPrincipalPermissions(scope, "SecurityLakeCrawlerTables", {
+    principal: { dataLakePrincipalIdentifier: role.roleArn },
+    resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName: database, tableWildcard: {} } },
+    permissions: ["ALTER", "DESCRIBE", "INSERT", "SELECT"],
+    permissionsWithGrantOption: [],
+  });
+  onDatabase.node.addDependency(after);
+  onTables.node.addDependency(after);
+}
+
+function suppressNag(mine: readonly Construct[], provider: cr.Provider): void {
+  NagSuppressions.addResourceSuppressions(
+    [...mine],
+    [
+      {
+        id: "AwsSolutions-IAM4",
+        reason:
+          "AWSLambdaBasicExecutionRole (the functions' logs) and AWSGlueServiceRole, the policy Security Lake's " +
+          "CreateCustomLogSource documents for the crawler role.",
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason:
+          "Security Lake's custom-source actions and what Security Lake does on the caller's behalf (Glue crawler, " +
+          "Lake Formation registration, the provider role's policy) name resources Security Lake creates, unknown " +
+          "at synth; object keys under each source's ext/<source>/ prefix and the staging prefix are new on every export.",
+      },
+    ],
+    true,
+  );
+  NagSuppressions.addResourceSuppressions(
+    provider,
+    [
+      {
+        id: "AwsSolutions-IAM4",
+        reason: "The CDK Provider framework's function role (AWSLambdaBasicExecutionRole).",
+      },
+      {
+        id: "AwsSolutions-IAM5",
+        reason: "The CDK Provider framework invokes its handler's versions (function:*).",
+      },
+      { id: "AwsSolutions-L1", reason: "The CDK Provider framework picks its own function's runtime." },
+    ],
+    true,
+  );
+}
+
+/** The curation's export: the statements for `databaseName` and where each class goes. */
+export function exportDefinition(lake: SecurityLake, databaseName: string): ExportDefinition {
+  return {
+    claimSql: claimSql(databaseName),
+    pendingSql: pendingSql(databaseName),
+    markSql: markSql(databaseName),
+    classes: Object.fromEntries(
+      lake.sources.map((s) => [
+        String(OCSF_CLASSES[s.class].uid),
+        { unloadSql: unitUnloadSql(databaseName, s.class), location: s.location },
+      ]),
+    ),
+    deliverFunctionArn: lake.deliverFunction.functionArn,
+    stagingUrl: lake.stagingUrl,
+    region: Aws.REGION,
+    accountId: Aws.ACCOUNT_ID,
+  };
+}
