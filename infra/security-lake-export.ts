@@ -138,15 +138,16 @@ export function pendingSql(database: string): string {
   );
 }
 
-/** Step 3's SELECT: the class's records of one unit (its batch's events of that day). */
+/** Step 3's SELECT: the class's records of one unit (its batch's events of that day), joined to its claims. */
 export function unitSelectSql(database: string, name: OcsfClassName): string {
   const view = viewOf(name);
   const { batch, day } = EXPORT_PLACEHOLDERS;
   const columns = view.columns.map((c) => `v."${c.name}"`).join(", ");
   return (
-    `SELECT ${columns} FROM "${database}"."${view.name}" AS v WHERE v."dt" = '${day}' AND EXISTS (` +
-    `SELECT 1 FROM ${exportsTable(database)} AS e WHERE e."batch" = '${batch}' AND e."class_uid" = ${OCSF_CLASSES[name].uid} ` +
-    `AND e."dt" = '${day}' AND e."stream" = v."metadata"."log_name" AND e."uid" = v."metadata"."uid") ORDER BY v."time"`
+    `SELECT ${columns} FROM "${database}"."${view.name}" AS v JOIN (` +
+    `SELECT "stream", "uid" FROM ${exportsTable(database)} WHERE "batch" = '${batch}' AND "class_uid" = ${OCSF_CLASSES[name].uid} ` +
+    `AND "dt" = '${day}') AS e ON e."stream" = v."metadata"."log_name" AND e."uid" = v."metadata"."uid" ` +
+    `WHERE v."dt" = '${day}' ORDER BY v."time"`
   );
 }
 

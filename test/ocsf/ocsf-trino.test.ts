@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OCSF_CLASSES, type OcsfClassName } from "../../infra/ocsf-rules";
 import { OCSF_VIEWS } from "../../infra/ocsf-schema";
@@ -12,8 +13,11 @@ import {
   unloadSql,
 } from "../../infra/security-lake-export";
 import { HOSTILE, HOSTILE_DAY, NO_ID_LINE } from "../fixtures/ocsf-hostile-events";
+import { awsClients, createBucket, uniqueName } from "../helpers/aws";
 import { type LakeRow, readLake } from "../helpers/lake-oracle";
 import { startTrino, type Trino } from "../helpers/trino";
+import { runMerge } from "../helpers/trino-iceberg";
+import { claim, createExportsTable, type ExportRig, exportUnit, pending, type Unit } from "./export-steps";
 import { addRawObject, createOcsfTables, writeDemoLake } from "./ocsf-lake";
 import { type OcsfRecord, ocsfRecords, validateOcsf } from "./ocsf-records";
 
@@ -443,5 +447,118 @@ describe("the Security Lake export (Trino's CREATE TABLE AS at an explicit locat
     expect(unloadSql("db", "authentication", "2026-01-15", t)).toBe(
       `UNLOAD (${exportSelectSql("db", "authentication", "2026-01-15")}) TO 's3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/region=us-east-1/accountId=123456789012/eventDay=20260115/' WITH (format = 'PARQUET', compression = 'ZSTD')`,
     );
+  });
+});
+
+describe("the export steps the curation runs (claim, pending units, UNLOAD's SELECT to staging, delivery on moto S3, mark)", () => {
+  const s3 = awsClients().s3;
+  let rig: ExportRig;
+  let securityLake = "";
+  const firstRound = new Map<string, number>();
+  const delivered: { unit: Unit; uids: string[]; keys: string[] }[] = [];
+  let fromDay = "";
+
+  async function bucketKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: securityLake, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      for (const o of page.Contents ?? []) keys.push(o.Key as string);
+      token = page.NextContinuationToken;
+    } while (token);
+    return keys.sort();
+  }
+
+  beforeAll(async () => {
+    securityLake = `aws-security-data-lake-us-east-1-${uniqueName("t").slice(2)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: securityLake }));
+    rig = {
+      trino,
+      schema: SCHEMA,
+      root,
+      s3,
+      stagingBucket: await createBucket(s3),
+      location: (name) => `s3://${securityLake}/ext/${sourceName("docusign-monitor", name)}/`,
+    };
+    await createExportsTable(trino, SCHEMA);
+    // One day keeps the test short: the newest demo day (every family but the hostile fixtures').
+    fromDay = String(
+      (await trino.query(`SELECT max(dt) FROM events_curated WHERE dt <> '${HOSTILE_DAY}'`, SCHEMA))
+        .rows[0]?.[0],
+    );
+    await claim(rig, "run-1", fromDay);
+    for (const unit of await pending(rig)) {
+      const out = await exportUnit(rig, unit);
+      delivered.push({ unit, ...out });
+      for (const uid of out.uids) firstRound.set(uid, (firstRound.get(uid) ?? 0) + 1);
+    }
+  }, 600_000);
+
+  it("delivers every event of the window once, in its class's source, under the exact mixed-case partition", async () => {
+    const { rows } = await trino.query(
+      `SELECT count(*) FROM (SELECT DISTINCT "stream", "dt", "uid" FROM ocsf_events WHERE dt >= '${fromDay}')`,
+      SCHEMA,
+    );
+    expect(firstRound.size).toBe(Number(rows[0]?.[0]));
+    expect(firstRound.size).toBeGreaterThan(100);
+    expect([...firstRound.values()].every((n) => n === 1)).toBe(true);
+    const keys = await bucketKeys();
+    expect(keys).toEqual(delivered.flatMap((d) => d.keys).sort());
+    const layout =
+      /^ext\/docusign-monitor-(\d+)\/region=us-east-1\/accountId=123456789012\/eventDay=(\d{8})\/run-1-[^/]+\.parquet$/;
+    for (const d of delivered) {
+      expect(d.keys.length, `${d.unit.classUid}/${d.unit.day}`).toBeGreaterThan(0);
+      for (const key of d.keys) {
+        const m = layout.exec(key);
+        expect(m, key).not.toBeNull();
+        expect(m?.[1]).toBe(d.unit.classUid);
+        expect(m?.[2]).toBe(d.unit.day.replaceAll("-", ""));
+        const object = await s3.send(new GetObjectCommand({ Bucket: securityLake, Key: key }));
+        const bytes = await object.Body?.transformToByteArray();
+        expect(
+          Buffer.from(bytes ?? [])
+            .subarray(0, 4)
+            .toString("latin1"),
+        ).toBe("PAR1");
+      }
+    }
+    expect(await pending(rig)).toEqual([]);
+  });
+
+  it("a later run claims only new events (late ones for a delivered day), and a unit repeated after a failure adds no copy", async () => {
+    const { rows } = await trino.query(
+      `SELECT raw FROM events_curated WHERE dt = '${fromDay}' LIMIT 3`,
+      SCHEMA,
+    );
+    const late = (rows as [string][]).map(([line], i) => {
+      const event = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify({ ...event, eventId: `late-${i}` });
+    });
+    await addRawObject(root, fromDay, "late", late);
+    await runMerge(trino, SCHEMA);
+    await claim(rig, "run-2", fromDay);
+    const units = await pending(rig);
+    expect(units.length).toBeGreaterThan(0);
+    expect(units.every((u) => u.batch === "run-2")).toBe(true);
+    const before = await bucketKeys();
+    // The first attempt fails after delivering, before its mark: the unit stays pending.
+    const failed = await exportUnit(rig, units[0] as Unit, false);
+    expect(await pending(rig)).toContainEqual(units[0]);
+    const uids: string[] = [];
+    const last: string[] = [];
+    for (const unit of await pending(rig)) {
+      const out = await exportUnit(rig, unit);
+      uids.push(...out.uids);
+      last.push(...out.keys);
+    }
+    expect(uids.sort()).toEqual(["late-0", "late-1", "late-2"]);
+    const after = await bucketKeys();
+    // The earlier objects stay as they were; what is new is each unit's last attempt only.
+    expect(after.filter((k) => before.includes(k))).toEqual(before);
+    expect(after.filter((k) => !before.includes(k))).toEqual(last.sort());
+    expect(failed.keys.length).toBeGreaterThan(0);
+    expect(await pending(rig)).toEqual([]);
   });
 });
