@@ -21,6 +21,9 @@ export interface ExportDefinition {
   readonly claimSql: string;
   readonly pendingSql: string;
   readonly markSql: string;
+  /** The exports table's daily OPTIMIZE and weekly VACUUM. */
+  readonly optimizeSql: string;
+  readonly vacuumSql: string;
   /** Per class uid: its UNLOAD and its custom source's location. */
   readonly classes: Readonly<Record<string, { readonly unloadSql: string; readonly location: string }>>;
   readonly deliverFunctionArn: string;
@@ -119,13 +122,15 @@ export function curationDefinition(props: CurationDefinitionProps): Record<strin
         Choices: [{ Condition: "{% $daily %}", Next: "Optimize" }],
         Default: "Done",
       },
-      Optimize: athena(optimizeSql(props.database), "VacuumThisWeek"),
+      Optimize: athena(optimizeSql(props.database), props.export ? "OptimizeExports" : "VacuumThisWeek"),
+      ...(props.export ? { OptimizeExports: athena(props.export.optimizeSql, "VacuumThisWeek") } : {}),
       VacuumThisWeek: {
         Type: "Choice",
         Choices: [{ Condition: "{% $weekly %}", Next: "Vacuum" }],
         Default: "Done",
       },
-      Vacuum: athena(vacuumSql(props.database), "Done"),
+      Vacuum: athena(vacuumSql(props.database), props.export ? "VacuumExports" : "Done"),
+      ...(props.export ? { VacuumExports: athena(props.export.vacuumSql, "Done") } : {}),
       Done: { Type: "Succeed" },
     },
   };

@@ -1,25 +1,16 @@
 /**
- * The Security Lake export as data: for each OCSF class (one custom source per class, as Security
- * Lake requires one class per source and per Parquet object) and each UTC day, one Athena `UNLOAD`
- * of that class's records of that day to an explicit prefix with Security Lake's partition layout:
+ * The Security Lake export as data: one custom source per OCSF class (Security Lake requires one
+ * class per source and per Parquet object), and the statements the curation state machine runs
+ * after each merge to write each new event once, as Parquet, into its source's partition
  *
  *   <source location>region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/
  *
  * mixed case exactly (a Hive-style partitioned writer would lower-case `accountId` and `eventDay`,
- * so the prefix is written out, never derived from partition columns). A day is exported whole: the
- * step first removes what an earlier export of that day left under the prefix, then unloads, so a
- * re-export after late events (or after a failed attempt) leaves each event in exactly one object.
+ * so the prefix is written out by the delivery step, lambda/security-lake/deliver.ts, never derived
+ * from partition columns).
  */
 import { OCSF_CLASSES, type OcsfClassName } from "./ocsf-rules";
 import { OCSF_VIEWS, type OcsfView, ocsfEventsSql } from "./ocsf-schema";
-
-/** Where one custom source's objects go. */
-export interface ExportTarget {
-  /** The source's location, as CreateCustomLogSource returns it: `s3://<bucket>/ext/<source>/`. */
-  readonly location: string;
-  readonly region: string;
-  readonly accountId: string;
-}
 
 /** The custom source name of a class: `<prefix>-<class uid>` (Security Lake: 1–64 of `[\w\-_:.]`). */
 export function sourceName(prefix: string, name: OcsfClassName): string {
@@ -44,34 +35,11 @@ export const EVENT_CLASS_NAMES: Readonly<Record<OcsfClassName, string>> = {
   web_resources_activity: "WEB_RESOURCES_ACTIVITY",
 };
 
-/** `region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/` under the source's location. */
-export function exportPrefix(target: ExportTarget, day: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`export day "${day}" is not yyyy-MM-dd`);
-  if (!/^\d{12}$/.test(target.accountId)) throw new Error(`accountId "${target.accountId}" is not 12 digits`);
-  const base = target.location.endsWith("/") ? target.location : `${target.location}/`;
-  return `${base}region=${target.region}/accountId=${target.accountId}/eventDay=${day.replaceAll("-", "")}/`;
-}
-
 /** The view of a class. */
 export function viewOf(name: OcsfClassName): OcsfView {
   const view = OCSF_VIEWS.find((v) => v.class === name);
   if (!view) throw new Error(`no OCSF view for ${name}`);
   return view;
-}
-
-/** The SELECT of one class and day: the OCSF attributes only (not `dt`), sorted by time. */
-export function exportSelectSql(database: string, name: OcsfClassName, day: string): string {
-  const view = viewOf(name);
-  const columns = view.columns.map((c) => `"${c.name}"`).join(", ");
-  return `SELECT ${columns} FROM "${database}"."${view.name}" WHERE "dt" = '${day}' ORDER BY "time"`;
-}
-
-/** Athena's UNLOAD of one class and day to its explicit, mixed-case prefix (Parquet, ZSTD). */
-export function unloadSql(database: string, name: OcsfClassName, day: string, target: ExportTarget): string {
-  return (
-    `UNLOAD (${exportSelectSql(database, name, day)}) TO '${exportPrefix(target, day)}' ` +
-    `WITH (format = 'PARQUET', compression = 'ZSTD')`
-  );
 }
 
 /**
@@ -90,7 +58,9 @@ export function unloadSql(database: string, name: OcsfClassName, day: string, ta
  *    then deliver (lambda/security-lake/deliver.ts): delete what an earlier attempt of the same batch
  *    left in the partition, copy each staged object there as `<batch>-<name>`; then mark the unit
  *    delivered. A failure before the mark repeats the unit later: its first step removes the
- *    batch's earlier copies, so at rest each event is in one object.
+ *    batch's earlier copies, so at rest each event is in one object. A data-access subscriber that
+ *    was notified of the failed attempt's objects is notified of the repeat's too (the only case
+ *    where one sees an event twice; `metadata.uid` identifies it).
  */
 export const EXPORTS_TABLE = "security_lake_exports";
 
@@ -154,6 +124,15 @@ export function unitSelectSql(database: string, name: OcsfClassName): string {
 /** Step 3's UNLOAD of one unit to its staging prefix (Parquet, ZSTD). */
 export function unitUnloadSql(database: string, name: OcsfClassName): string {
   return `UNLOAD (${unitSelectSql(database, name)}) TO '${EXPORT_PLACEHOLDERS.to}' WITH (format = 'PARQUET', compression = 'ZSTD')`;
+}
+
+/** The daily and weekly upkeep of the exports table, beside the curated table's. */
+export function optimizeExportsSql(database: string): string {
+  return `OPTIMIZE ${exportsTable(database)} REWRITE DATA USING BIN_PACK`;
+}
+
+export function vacuumExportsSql(database: string): string {
+  return `VACUUM ${exportsTable(database)}`;
 }
 
 /** Step 3's end: the unit is delivered. */

@@ -30,9 +30,11 @@ import {
   EXPORTS_COLUMNS,
   EXPORTS_TABLE,
   markSql,
+  optimizeExportsSql,
   pendingSql,
   sourceName,
   unitUnloadSql,
+  vacuumExportsSql,
 } from "./security-lake-export";
 
 export interface SecurityLakeOptions {
@@ -457,6 +459,8 @@ export function exportDefinition(lake: SecurityLake, databaseName: string): Expo
     claimSql: claimSql(databaseName),
     pendingSql: pendingSql(databaseName),
     markSql: markSql(databaseName),
+    optimizeSql: optimizeExportsSql(databaseName),
+    vacuumSql: vacuumExportsSql(databaseName),
     classes: Object.fromEntries(
       lake.sources.map((s) => [
         String(OCSF_CLASSES[s.class].uid),

@@ -5,7 +5,13 @@ import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { OCSF_CLASSES } from "../../infra/ocsf-rules";
 import { OCSF_VIEWS } from "../../infra/ocsf-schema";
-import { EVENT_CLASS_NAMES, EXPORT_PLACEHOLDERS, EXPORTS_TABLE } from "../../infra/security-lake-export";
+import {
+  EVENT_CLASS_NAMES,
+  EXPORT_PLACEHOLDERS,
+  EXPORTS_TABLE,
+  optimizeExportsSql,
+  vacuumExportsSql,
+} from "../../infra/security-lake-export";
 import { ConfigError } from "../../lambda/errors";
 import { cfnLint } from "../helpers/cfn-lint";
 
@@ -34,6 +40,7 @@ const entries = (type: string) => Object.entries(json.Resources).filter(([, r]) 
 const of = (type: string) => entries(type).map(([, r]) => r);
 const stackResolve = (v: unknown) => JSON.stringify(v);
 
+const DB = "monitor_lake_monitorlake";
 const CLASSES = Object.keys(OCSF_CLASSES) as (keyof typeof OCSF_CLASSES)[];
 const customResource = of("Custom::SecurityLakeCustomSources")[0] as Resource;
 /** The Sources property with each token as its JSON (an Fn::Join of literal parts and tokens). */
@@ -120,6 +127,15 @@ describe("the stack with securityLake", () => {
     expect(definitionText).toContain("security-lake-staging/");
     expect(definitionText).toContain("arn:aws:states:::lambda:invoke");
     expect(states.States.ExportUnits?.Next).toBe("OptimizeToday");
+    // The exports table gets the curated table's upkeep: OPTIMIZE daily, VACUUM weekly.
+    expect(states.States.Optimize?.Next).toBe("OptimizeExports");
+    expect((states.States.OptimizeExports?.Arguments as { QueryString: string }).QueryString).toBe(
+      optimizeExportsSql(DB),
+    );
+    expect((states.States.VacuumExports?.Arguments as { QueryString: string }).QueryString).toBe(
+      vacuumExportsSql(DB),
+    );
+    expect(states.States.Vacuum?.Next).toBe("VacuumExports");
   });
 
   it("the delivery function writes only under each source's ext/<source>/ prefix; the curation role only invokes it", () => {

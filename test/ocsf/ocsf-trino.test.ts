@@ -5,13 +5,7 @@ import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aw
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OCSF_CLASSES, type OcsfClassName } from "../../infra/ocsf-rules";
 import { OCSF_VIEWS } from "../../infra/ocsf-schema";
-import {
-  type ExportTarget,
-  exportPrefix,
-  exportSelectSql,
-  sourceName,
-  unloadSql,
-} from "../../infra/security-lake-export";
+import { sourceName } from "../../infra/security-lake-export";
 import { HOSTILE, HOSTILE_DAY, NO_ID_LINE } from "../fixtures/ocsf-hostile-events";
 import { awsClients, createBucket, uniqueName } from "../helpers/aws";
 import { type LakeRow, readLake } from "../helpers/lake-oracle";
@@ -343,110 +337,6 @@ describe("what an OCSF record holds", () => {
     const { createHash } = await import("node:crypto");
     const uid = `sha256:${createHash("sha256").update(NO_ID_LINE).digest("hex")}`;
     expect(byUid.get(uid)?.class).toBe("web_resources_activity");
-  });
-});
-
-describe("the Security Lake export (Trino's CREATE TABLE AS at an explicit location stands in for Athena's UNLOAD)", () => {
-  const target = (name: OcsfClassName): ExportTarget => ({
-    location: `local:///lake/ext/${sourceName("docusign-monitor", name)}/`,
-    region: "us-east-1",
-    accountId: "123456789012",
-  });
-  const tableOf = (name: OcsfClassName, day: string): string => `export_${name}_${day.replaceAll("-", "")}`;
-
-  /** One export step for (class, day): clear the prefix, then write it whole, as the state machine does. */
-  async function exportDay(name: OcsfClassName, day: string): Promise<void> {
-    const prefix = exportPrefix(target(name), day);
-    await trino.query(`DROP TABLE IF EXISTS ${tableOf(name, day)}`, SCHEMA);
-    await rm(join(root, prefix.replace("local:///", "")), { recursive: true, force: true });
-    await trino.query(
-      `CREATE TABLE ${tableOf(name, day)} WITH (format = 'PARQUET', external_location = '${prefix}') AS ${exportSelectSql(SCHEMA, name, day)}`,
-      SCHEMA,
-    );
-  }
-
-  async function exportedFiles(): Promise<string[]> {
-    const { readdir } = await import("node:fs/promises");
-    const entries = await readdir(join(root, "lake", "ext"), { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile())
-      .map((e) => join(e.parentPath, e.name).slice(join(root, "lake").length + 1))
-      .sort();
-  }
-
-  async function exportedUids(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const [name, day] of exported) {
-      const { rows } = await trino.query(`SELECT metadata.uid, class_uid FROM ${tableOf(name, day)}`, SCHEMA);
-      for (const [uid, classUid] of rows as [string, number][]) {
-        expect(classUid).toBe(OCSF_CLASSES[name].uid);
-        counts.set(uid, (counts.get(uid) ?? 0) + 1);
-      }
-    }
-    return counts;
-  }
-
-  const exported: [OcsfClassName, string][] = [];
-  let exportedCount = 0;
-
-  beforeAll(async () => {
-    // Two days keep the test short: the hostile fixtures' day (every class) and the newest demo day.
-    const days = `('${HOSTILE_DAY}', (SELECT max(dt) FROM events_curated WHERE dt <> '${HOSTILE_DAY}'))`;
-    const { rows } = await trino.query(
-      `SELECT DISTINCT class_uid, dt FROM ocsf_events WHERE dt IN ${days} ORDER BY 1, 2`,
-      SCHEMA,
-    );
-    const counted = await trino.query(`SELECT count(*) FROM events_curated WHERE dt IN ${days}`, SCHEMA);
-    exportedCount = Number(counted.rows[0]?.[0]);
-    for (const [classUid, day] of rows as [number, string][]) {
-      const name = (Object.keys(OCSF_CLASSES) as OcsfClassName[]).find(
-        (n) => OCSF_CLASSES[n].uid === classUid,
-      );
-      if (!name) throw new Error(`no class ${classUid}`);
-      exported.push([name, day]);
-      await exportDay(name, day);
-    }
-  }, 600_000);
-
-  it("writes Parquet objects only under ext/<source>/region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/, mixed case exactly", async () => {
-    const files = await exportedFiles();
-    expect(files.length).toBeGreaterThanOrEqual(exported.length);
-    const layout =
-      /^ext\/docusign-monitor-(\d+)\/region=us-east-1\/accountId=123456789012\/eventDay=(\d{8})\/[^/]+$/;
-    const seen = new Set<string>();
-    for (const file of files) {
-      const m = layout.exec(file);
-      expect(m, file).not.toBeNull();
-      seen.add(`${m?.[1]}/${m?.[2]}`);
-      const head = await readFile(join(root, "lake", file));
-      expect(head.subarray(0, 4).toString("latin1"), file).toBe("PAR1");
-    }
-    expect([...seen].sort()).toEqual(
-      exported.map(([n, d]) => `${OCSF_CLASSES[n].uid}/${d.replaceAll("-", "")}`).sort(),
-    );
-  });
-
-  it("exports each event exactly once, in its class's source; a re-export of a day (late events) keeps it so", async () => {
-    const once = await exportedUids();
-    expect(exportedCount).toBeGreaterThan(500);
-    expect(once.size).toBe(exportedCount);
-    expect([...once.values()].every((n) => n === 1)).toBe(true);
-    const [name, day] = exported.find(([n]) => n === "web_resources_activity") as [OcsfClassName, string];
-    await exportDay(name, day);
-    const again = await exportedUids();
-    expect(again.size).toBe(exportedCount);
-    expect([...again.values()].every((n) => n === 1)).toBe(true);
-  });
-
-  it("the UNLOAD statement Athena runs writes that same prefix and SELECT", () => {
-    const t = {
-      location: "s3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/",
-      region: "us-east-1",
-      accountId: "123456789012",
-    };
-    expect(unloadSql("db", "authentication", "2026-01-15", t)).toBe(
-      `UNLOAD (${exportSelectSql("db", "authentication", "2026-01-15")}) TO 's3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/region=us-east-1/accountId=123456789012/eventDay=20260115/' WITH (format = 'PARQUET', compression = 'ZSTD')`,
-    );
   });
 });
 
