@@ -156,6 +156,7 @@ export class MonitorLake extends Construct {
         prefix,
         results: query.results,
         catalog: query.catalog,
+        reservedConcurrency: props.reservedConcurrency !== false,
         ...(key ? { encryptionKey: key } : {}),
       });
     }
