@@ -9,7 +9,9 @@ import {
   EVENT_CLASS_NAMES,
   EXPORT_PLACEHOLDERS,
   EXPORTS_TABLE,
+  MAX_UNITS_PER_RUN,
   optimizeExportsSql,
+  pendingSql,
   vacuumExportsSql,
 } from "../../infra/security-lake-export";
 import { ConfigError } from "../../lambda/errors";
@@ -109,6 +111,15 @@ describe("the stack with securityLake", () => {
     ) as { States: Record<string, Record<string, unknown>> };
     expect(states.States.Merge?.Next).toBe("ExportClaim");
     expect(states.States.ExportClaim?.Next).toBe("ExportPending");
+    // The claim reads the merge's own window (the full one on Sundays); at most MAX_UNITS_PER_RUN units a run.
+    expect((states.States.ExportClaim?.Arguments as { QueryString: string }).QueryString).toBe(
+      `{% $replace($replace($claimSql, '${EXPORT_PLACEHOLDERS.batch}', $batch), '${EXPORT_PLACEHOLDERS.fromDay}', $fromDay) %}`,
+    );
+    expect((states.States.ExportPending?.Arguments as { QueryString: string }).QueryString).toBe(
+      pendingSql(DB),
+    );
+    expect(pendingSql(DB)).toMatch(new RegExp(`LIMIT ${MAX_UNITS_PER_RUN}$`));
+    expect(MAX_UNITS_PER_RUN).toBe(100);
     const map = states.States.ExportUnits as {
       ItemProcessor: { States: Record<string, Record<string, unknown>> };
       ItemSelector: { classes: Record<string, { unloadSql: string }> };
