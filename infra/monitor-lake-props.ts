@@ -3,7 +3,7 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type { CurationPeriod } from "./curation";
 import type { DetectionOptions } from "./detection-alarms";
-import type { SecurityLakeOptions } from "./security-lake";
+import type { SecurityLakeOptions } from "./security-lake-options";
 import type { MonitorStream } from "./stream-settings";
 
 export interface MonitorLakeProps {

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack } from "aws-cdk-lib";
-import * as glue from "aws-cdk-lib/aws-glue";
+import type * as glue from "aws-cdk-lib/aws-glue";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lakeformation from "aws-cdk-lib/aws-lakeformation";
@@ -20,38 +20,16 @@ import * as cr from "aws-cdk-lib/custom-resources";
 import { NagSuppressions } from "cdk-nag";
 import type { Construct, IDependable } from "constructs";
 import type { SourceSpec } from "../lambda/security-lake/custom-sources";
-import { athenaViewTableInput } from "./athena-view";
-import type { ExportDefinition } from "./curation-definition";
-import { OCSF_CLASSES, type OcsfClassName } from "./ocsf-rules";
-import { OCSF_VIEWS, ocsfEventsSql, viewColumns } from "./ocsf-schema";
+import type { OcsfClassName } from "./ocsf-rules";
+import { OCSF_VIEWS } from "./ocsf-schema";
+import { createExportsTable, createViews, curationExportStatements } from "./security-lake-catalog";
+import { EVENT_CLASS_NAMES, sourceName } from "./security-lake-export";
 import {
-  claimSql,
-  EVENT_CLASS_NAMES,
-  EXPORTS_COLUMNS,
-  EXPORTS_TABLE,
-  markSql,
-  optimizeExportsSql,
-  pendingSql,
-  sourceName,
-  unitUnloadSql,
-  vacuumExportsSql,
-} from "./security-lake-export";
-
-export interface SecurityLakeOptions {
-  /** Custom source names are `<sourcePrefix>-<class uid>`. @default "docusign-monitor" */
-  readonly sourcePrefix?: string;
-  /** The external id the provider role Security Lake creates for each source trusts. @default "monitor-lake" */
-  readonly externalId?: string;
-  /** The principal (account id) that role trusts. @default this stack's account */
-  readonly providerPrincipal?: string;
-  /** ARN of the KMS key of the Security Lake bucket, when it has one. @default SSE-S3 */
-  readonly kmsKeyArn?: string;
-}
-
-export const DEFAULT_SOURCE_PREFIX = "docusign-monitor";
-export const DEFAULT_EXTERNAL_ID = "monitor-lake";
-/** Where each UNLOAD of the export writes before delivery, in the query-results bucket (it expires). */
-export const STAGING_PREFIX = "security-lake-staging/";
+  DEFAULT_EXTERNAL_ID,
+  DEFAULT_SOURCE_PREFIX,
+  type SecurityLakeOptions,
+  STAGING_PREFIX,
+} from "./security-lake-options";
 
 export interface SecurityLakeProps {
   readonly options: SecurityLakeOptions;
@@ -82,47 +60,6 @@ export interface SecurityLake {
   /** What the curation's role needs for the export's queries, besides the curation's own. */
   readonly exportStatements: iam.PolicyStatement[];
   readonly stagingUrl: string;
-}
-
-/** The options of `true` or an object, with every default applied. */
-export function securityLakeOptions(
-  value: boolean | SecurityLakeOptions | undefined,
-): SecurityLakeOptions | undefined {
-  if (value === undefined || value === false) return undefined;
-  return value === true ? {} : value;
-}
-
-/** Every problem of the `securityLake` prop, each naming the setting and the fix. */
-export function securityLakeProblems(value: unknown, setting: string): string[] {
-  if (value === undefined || value === true || value === false) return [];
-  if (typeof value !== "object" || value === null || Array.isArray(value))
-    return [
-      `${setting} must be true, false or an object of sourcePrefix, externalId, providerPrincipal, kmsKeyArn.`,
-    ];
-  const problems: string[] = [];
-  const o = value as Record<string, unknown>;
-  const known = ["sourcePrefix", "externalId", "providerPrincipal", "kmsKeyArn"];
-  for (const k of Object.keys(o))
-    if (!known.includes(k))
-      problems.push(`${setting}.${k} is not a Security Lake setting: use ${known.join(", ")}.`);
-  const text = (k: string, pattern: RegExp, fix: string): void => {
-    if (o[k] !== undefined && (typeof o[k] !== "string" || !pattern.test(o[k] as string)))
-      problems.push(`${setting}.${k} "${String(o[k])}" ${fix}`);
-  };
-  // sourceName() checks the whole name; the longest is <prefix>-2004.
-  text(
-    "sourcePrefix",
-    /^[\w\-:.]{1,59}$/,
-    "must be 1-59 letters, digits, _ - : or . (source names are <prefix>-<class uid>).",
-  );
-  text(
-    "externalId",
-    /^[\w+=,.@:/-]{2,1224}$/,
-    "must be 2-1224 letters, digits or +=,.@:/-_ (an IAM external id).",
-  );
-  text("providerPrincipal", /^\d{12}$/, "must be a 12-digit AWS account id.");
-  text("kmsKeyArn", /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[0-9a-f-]{36}$/, "must be a KMS key ARN.");
-  return problems;
 }
 
 /** The classes in source order (one source each). */
@@ -293,15 +230,18 @@ export function createSecurityLake(scope: Construct, props: SecurityLakeProps): 
   for (const fn of [onEvent, deliverFunction].map((f) => f.node.defaultChild as lambda.CfnFunction))
     fn.addMetadata("cfn-lint", { config: { ignore_checks: ["W3005"] } });
   framework.addMetadata("cfn-lint", { config: { ignore_checks: ["W3005"] } });
-  (onEvent.role?.node.findChild("DefaultPolicy").node.defaultChild as iam.CfnPolicy).addMetadata("checkov", {
-    skip: [
-      {
-        id: "CKV_AWS_111",
-        comment:
-          "securitylake:CreateCustomLogSource/DeleteCustomLogSource and lakeformation:RegisterResource/GrantPermissions take no resource narrower than *.",
-      },
-    ],
-  });
+  ((onEvent.role as iam.Role).node.findChild("DefaultPolicy").node.defaultChild as iam.CfnPolicy).addMetadata(
+    "checkov",
+    {
+      skip: [
+        {
+          id: "CKV_AWS_111",
+          comment:
+            "securitylake:CreateCustomLogSource/DeleteCustomLogSource and lakeformation:RegisterResource/GrantPermissions take no resource narrower than *.",
+        },
+      ],
+    },
+  );
   return { sources, customResource, deliverFunction, tables, exportStatements, stagingUrl };
 }
 
@@ -336,107 +276,6 @@ function logGroup(scope: Construct, id: string, key: kms.IKey | undefined): logs
     ...(key ? { encryptionKey: key } : {}),
     removalPolicy: RemovalPolicy.DESTROY,
   });
-}
-
-/** `ocsf_<class>` views in the Glue catalog, each with `ocsf_events`' SQL inlined (one view per class). */
-function createViews(scope: Construct, props: SecurityLakeProps): glue.CfnTable[] {
-  return OCSF_VIEWS.map((view) => {
-    const table = new glue.CfnTable(
-      scope,
-      `OcsfView${view.name.replace(/(^|_)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
-      {
-        catalogId: Aws.ACCOUNT_ID,
-        databaseName: props.databaseName,
-        tableInput: athenaViewTableInput({
-          name: view.name,
-          description: `OCSF 1.1.0 ${OCSF_CLASSES[view.class].caption} (${OCSF_CLASSES[view.class].uid}) records of events_curated`,
-          database: props.databaseName,
-          sql: view.sql(props.databaseName, `(${ocsfEventsSql(props.databaseName)})`),
-          columns: viewColumns(view),
-        }),
-      },
-    );
-    table.node.addDependency(...props.catalog);
-    return table;
-  });
-}
-
-/** `security_lake_exports` (Iceberg): which batch claimed each event, and whether it was delivered. */
-function createExportsTable(scope: Construct, props: SecurityLakeProps): glue.CfnTable {
-  const location = `s3://${props.lake.bucketName}/${props.prefix}security-lake-exports/`;
-  const table = new glue.CfnTable(scope, "SecurityLakeExportsTable", {
-    catalogId: Aws.ACCOUNT_ID,
-    databaseName: props.databaseName,
-    tableInput: {
-      name: EXPORTS_TABLE,
-      description:
-        "Each event exported to Security Lake once: its batch, and whether the batch was delivered",
-      tableType: "EXTERNAL_TABLE",
-      storageDescriptor: { location },
-    },
-    openTableFormatInput: {
-      icebergInput: {
-        metadataOperation: "CREATE",
-        version: "2",
-        icebergTableInput: {
-          location,
-          schema: {
-            type: "struct",
-            schemaId: 0,
-            fields: EXPORTS_COLUMNS.map((c, i) => ({
-              id: i + 1,
-              name: c.name,
-              type: c.type,
-              required: false,
-              doc: c.doc,
-            })),
-          },
-          partitionSpec: {
-            specId: 0,
-            fields: [{ sourceId: 2, transform: "identity", name: "dt", fieldId: 1000 }],
-          },
-          properties: {
-            "write.format.default": "parquet",
-            "write.parquet.compression-codec": "zstd",
-            "format-version": "2",
-          },
-        },
-      },
-    },
-  });
-  table.node.addDependency(props.database);
-  return table;
-}
-
-/** The export's queries (claim, pending, UNLOAD, mark) and the delivery call, for the curation's role. */
-function curationExportStatements(
-  scope: Construct,
-  props: SecurityLakeProps,
-  deliver: lambda.IFunction,
-): iam.PolicyStatement[] {
-  const stack = Stack.of(scope);
-  const table = (name: string) =>
-    stack.formatArn({ service: "glue", resource: "table", resourceName: `${props.databaseName}/${name}` });
-  return [
-    new iam.PolicyStatement({
-      actions: ["glue:GetTable", "glue:UpdateTable"],
-      resources: [table(EXPORTS_TABLE), ...OCSF_VIEWS.map((v) => table(v.name))],
-    }),
-    new iam.PolicyStatement({
-      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-      resources: [props.lake.arnForObjects(`${props.prefix}security-lake-exports/*`)],
-    }),
-    // UNLOAD checks that its staging prefix is empty, then writes there.
-    new iam.PolicyStatement({
-      actions: ["s3:ListBucket", "s3:GetBucketLocation"],
-      resources: [props.results.bucketArn],
-    }),
-    new iam.PolicyStatement({
-      actions: ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-      resources: [props.results.arnForObjects(`${STAGING_PREFIX}*`)],
-    }),
-    new iam.PolicyStatement({ actions: ["lambda:InvokeFunction"], resources: [deliver.functionArn] }),
-  ];
 }
 
 /**
@@ -498,23 +337,5 @@ function suppressNag(mine: readonly Construct[], provider: cr.Provider): void {
   );
 }
 
-/** The curation's export: the statements for `databaseName` and where each class goes. */
-export function exportDefinition(lake: SecurityLake, databaseName: string): ExportDefinition {
-  return {
-    claimSql: claimSql(databaseName),
-    pendingSql: pendingSql(databaseName),
-    markSql: markSql(databaseName),
-    optimizeSql: optimizeExportsSql(databaseName),
-    vacuumSql: vacuumExportsSql(databaseName),
-    classes: Object.fromEntries(
-      lake.sources.map((s) => [
-        String(OCSF_CLASSES[s.class].uid),
-        { unloadSql: unitUnloadSql(databaseName, s.class), location: s.location },
-      ]),
-    ),
-    deliverFunctionArn: lake.deliverFunction.functionArn,
-    stagingUrl: lake.stagingUrl,
-    region: Aws.REGION,
-    accountId: Aws.ACCOUNT_ID,
-  };
-}
+export { exportDefinition } from "./security-lake-catalog";
+export { type SecurityLakeOptions, securityLakeOptions, securityLakeProblems } from "./security-lake-options";

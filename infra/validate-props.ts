@@ -4,7 +4,7 @@ import { ConfigError } from "../lambda/errors";
 import { deployedRules } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake-props";
 import { parseSchedule } from "./schedule-expression";
-import { securityLakeProblems } from "./security-lake";
+import { securityLakeProblems } from "./security-lake-options";
 import type { MonitorStream } from "./stream-settings";
 
 /** How a problem names a setting: the prop path for the construct, `-c <key>` for the CDK app. */
