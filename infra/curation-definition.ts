@@ -170,8 +170,10 @@ function exportStates(e: ExportDefinition, athena: AthenaState): Record<string, 
       Type: "Task",
       Resource: "arn:aws:states:::athena:getQueryResults",
       Arguments: { QueryExecutionId: "{% $pendingQuery %}" },
-      // Row 0 is the header; `[]` keeps one row a list.
-      Assign: { units: "{% $filter($states.result.ResultSet.Rows, function($v, $i) { $i > 0 })[] %}" },
+      // Row 0 is the header; $append keeps one row a list and no row an empty one.
+      Assign: {
+        units: "{% $append([], $filter($states.result.ResultSet.Rows, function($v, $i) { $i > 0 })) %}",
+      },
       Retry: RETRY,
       Next: "AnyUnits",
     },
@@ -244,6 +246,8 @@ function exportStates(e: ExportDefinition, athena: AthenaState): Record<string, 
               [P.day, "$day"],
             ])} %}`,
             "Delivered",
+            // Each unit ends with an empty output: a hundred Athena answers would pass Step Functions' 256 KB.
+            { Output: {} },
           ),
           Delivered: { Type: "Succeed" },
         },
