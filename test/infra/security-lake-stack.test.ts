@@ -132,6 +132,8 @@ describe("the stack with securityLake", () => {
       ItemSelector: { classes: Record<string, { unloadSql: string }> };
     };
     expect(Object.keys(map.ItemProcessor.States)).toEqual(["Unit", "Unload", "Deliver", "Mark", "Delivered"]);
+    // A unit's output is empty, so a hundred units stay far under Step Functions' 256 KB.
+    expect(map.ItemProcessor.States.Mark?.Output).toEqual({});
     // One UNLOAD per class, each of its own view to a staging prefix, never to the partition itself.
     expect(Object.keys(map.ItemSelector.classes).sort()).toEqual(
       CLASSES.map((c) => String(OCSF_CLASSES[c].uid)).sort(),
