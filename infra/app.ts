@@ -16,7 +16,8 @@ import { propsProblems } from "./validate-props";
  * environment (demo|production), schedule, alarmEmail, summaryAlarms (true|false), keySecretName, redirectUri,
  * retentionDays, objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN),
  * stackName, projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user
- * ARNs), curationPeriodMinutes (15, 20, 30 or 60).
+ * ARNs), curationPeriodMinutes (15, 20, 30 or 60), securityLake (true, false, or a JSON object of
+ * sourcePrefix, externalId, providerPrincipal, kmsKeyArn: infra/security-lake.ts).
  * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
  * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
  */
@@ -63,6 +64,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   const summary = text("summaryAlarms");
   if (summary !== undefined && !/^(true|false)$/i.test(summary))
     problems.push(`-c summaryAlarms=true or false (got "${summary}")`);
+  const securityLake = securityLakeFromContext(get("securityLake"), problems);
   let detections: MonitorLakeProps["detections"];
   try {
     detections = detectionOptionsFromContext(get);
@@ -97,6 +99,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...(curationPeriodMinutes ? { curationPeriodMinutes: curationPeriodMinutes as CurationPeriod } : {}),
     ...(summary !== undefined && /^true$/i.test(summary) ? { summaryAlarms: true } : {}),
     ...(detections ? { detections } : {}),
+    ...(securityLake !== undefined ? { securityLake } : {}),
   };
   problems.push(...propsProblems(props, (path) => `-c ${path}`));
   if (problems.length > 0) throw new ConfigError(problems);
@@ -139,6 +142,28 @@ function streamsFromContext(value: unknown, problems: string[]): MonitorStream[]
     problems.push(...error.problems);
     return undefined;
   }
+}
+
+/**
+ * `-c securityLake=true|false`, or a JSON object of its options (text, or an object in cdk.json);
+ * propsProblems checks the object's fields.
+ */
+function securityLakeFromContext(value: unknown, problems: string[]): MonitorLakeProps["securityLake"] {
+  if (value === undefined || value === null || String(value).trim() === "") return undefined;
+  if (typeof value === "boolean") return value;
+  if (typeof value === "object") return value as MonitorLakeProps["securityLake"];
+  const text = String(value).trim();
+  if (/^(true|false)$/i.test(text)) return /^true$/i.test(text);
+  if (text.startsWith("{")) {
+    try {
+      return JSON.parse(text) as MonitorLakeProps["securityLake"];
+    } catch (error) {
+      problems.push(`-c securityLake: "${text}" is not valid JSON (${(error as Error).message})`);
+      return undefined;
+    }
+  }
+  problems.push(`-c securityLake=true, false or a JSON object such as {"externalId":"..."} (got "${text}")`);
+  return undefined;
 }
 
 /** `-c encryptionKey=new` (a key created in the stack) or `-c encryptionKey=<KMS key ARN>`. */

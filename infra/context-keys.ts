@@ -30,6 +30,8 @@ export const CONTEXT_KEYS = [
   "allowedCountries",
   "detectionLookbackMinutes",
   "detectionAlarms",
+  // infra/security-lake.ts: true, or a JSON object of its options
+  "securityLake",
 ] as const;
 
 /** Keys the CDK CLI itself writes into cdk.json's context. */

@@ -6,11 +6,31 @@ import {
   vacuumSql,
   watermarkSql,
 } from "./curated-schema";
+import { EXPORT_PLACEHOLDERS as P } from "./security-lake-export";
 
 export interface CurationDefinitionProps {
   readonly database: string;
   readonly workgroup: string;
   readonly lookbackDays: number;
+  /** With the prop `securityLake`: the export after each merge (infra/security-lake-export.ts). */
+  readonly export?: ExportDefinition;
+}
+
+/** The export's statements (with EXPORT_PLACEHOLDERS) and where each class's records go. */
+export interface ExportDefinition {
+  readonly claimSql: string;
+  readonly pendingSql: string;
+  readonly markSql: string;
+  /** The exports table's daily OPTIMIZE and weekly VACUUM. */
+  readonly optimizeSql: string;
+  readonly vacuumSql: string;
+  /** Per class uid: its UNLOAD and its custom source's location. */
+  readonly classes: Readonly<Record<string, { readonly unloadSql: string; readonly location: string }>>;
+  readonly deliverFunctionArn: string;
+  /** `s3://<results bucket>/<prefix>`: each UNLOAD gets an empty prefix of its own under it. */
+  readonly stagingUrl: string;
+  readonly region: string;
+  readonly accountId: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -94,21 +114,145 @@ export function curationDefinition(props: CurationDefinitionProps): Record<strin
       },
       Merge: athena(
         `{% $replace($replace($mergeSql, '${MERGE_PLACEHOLDERS.watermark}', $watermark), '${MERGE_PLACEHOLDERS.fromDay}', $fromDay) %}`,
-        "OptimizeToday",
+        props.export ? "ExportClaim" : "OptimizeToday",
       ),
+      ...(props.export ? exportStates(props.export, athena) : {}),
       OptimizeToday: {
         Type: "Choice",
         Choices: [{ Condition: "{% $daily %}", Next: "Optimize" }],
         Default: "Done",
       },
-      Optimize: athena(optimizeSql(props.database), "VacuumThisWeek"),
+      Optimize: athena(optimizeSql(props.database), props.export ? "OptimizeExports" : "VacuumThisWeek"),
+      ...(props.export ? { OptimizeExports: athena(props.export.optimizeSql, "VacuumThisWeek") } : {}),
       VacuumThisWeek: {
         Type: "Choice",
         Choices: [{ Condition: "{% $weekly %}", Next: "Vacuum" }],
         Default: "Done",
       },
-      Vacuum: athena(vacuumSql(props.database), "Done"),
+      Vacuum: athena(vacuumSql(props.database), props.export ? "VacuumExports" : "Done"),
+      ...(props.export ? { VacuumExports: athena(props.export.vacuumSql, "Done") } : {}),
       Done: { Type: "Succeed" },
+    },
+  };
+}
+
+type AthenaState = (sql: string, next: string, extra?: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * The Security Lake export after the merge: claim the window's new events for this execution's
+ * batch, list the undelivered (batch, class, day) units, and per unit UNLOAD it to an empty staging
+ * prefix, deliver it into its source's partition, and mark it delivered. A failed unit fails the
+ * run (CurationFailed); the next run finds it pending and repeats it.
+ */
+function exportStates(e: ExportDefinition, athena: AthenaState): Record<string, unknown> {
+  const replace = (sql: string, pairs: [string, string][]): string =>
+    pairs.reduce((acc, [marker, value]) => `$replace(${acc}, '${marker}', ${value})`, sql);
+  const item = (i: number): string => `$states.input.row.Data[${i}].VarCharValue`;
+  return {
+    ExportClaim: athena(
+      `{% ${replace("$claimSql", [
+        [P.batch, "$batch"],
+        [P.fromDay, "$fromDay"],
+      ])} %}`,
+      "ExportPending",
+      {
+        Assign: {
+          claimSql: e.claimSql,
+          // The execution's name, kept to what an object name and a SQL literal take.
+          batch: "{% $substring($replace($states.context.Execution.Name, /[^A-Za-z0-9_-]/, '_'), 0, 80) %}",
+        },
+      },
+    ),
+    ExportPending: athena(e.pendingSql, "ExportPendingResult", {
+      Assign: { pendingQuery: "{% $states.result.QueryExecution.QueryExecutionId %}" },
+    }),
+    ExportPendingResult: {
+      Type: "Task",
+      Resource: "arn:aws:states:::athena:getQueryResults",
+      Arguments: { QueryExecutionId: "{% $pendingQuery %}" },
+      // Row 0 is the header; $append keeps one row a list and no row an empty one.
+      Assign: {
+        units: "{% $append([], $filter($states.result.ResultSet.Rows, function($v, $i) { $i > 0 })) %}",
+      },
+      Retry: RETRY,
+      Next: "AnyUnits",
+    },
+    AnyUnits: {
+      Type: "Choice",
+      Choices: [{ Condition: "{% $count($units) > 0 %}", Next: "ExportUnits" }],
+      Default: "OptimizeToday",
+    },
+    ExportUnits: {
+      Type: "Map",
+      Items: "{% $units %}",
+      ItemSelector: { row: "{% $states.context.Map.Item.Value %}", classes: e.classes },
+      MaxConcurrency: 1,
+      ItemProcessor: {
+        ProcessorConfig: { Mode: "INLINE" },
+        StartAt: "Unit",
+        States: {
+          Unit: {
+            Type: "Pass",
+            Assign: {
+              batch: `{% ${item(0)} %}`,
+              classUid: `{% ${item(1)} %}`,
+              day: `{% ${item(2)} %}`,
+              unit: `{% $lookup($states.input.classes, ${item(1)}) %}`,
+              staging: `{% '${e.stagingUrl}' & $uuid() & '/' %}`,
+              markSql: e.markSql,
+            },
+            Next: "Unload",
+          },
+          Unload: athena(
+            `{% ${replace("$unit.unloadSql", [
+              [P.batch, "$batch"],
+              [P.day, "$day"],
+              [P.to, "$staging"],
+            ])} %}`,
+            "Deliver",
+          ),
+          Deliver: {
+            Type: "Task",
+            Resource: "arn:aws:states:::lambda:invoke",
+            Arguments: {
+              FunctionName: e.deliverFunctionArn,
+              Payload: {
+                location: "{% $unit.location %}",
+                region: e.region,
+                accountId: e.accountId,
+                day: "{% $day %}",
+                batch: "{% $batch %}",
+                staging: "{% $staging %}",
+              },
+            },
+            Retry: [
+              {
+                ErrorEquals: [
+                  "Lambda.ServiceException",
+                  "Lambda.TooManyRequestsException",
+                  "States.TaskFailed",
+                ],
+                IntervalSeconds: 10,
+                BackoffRate: 2,
+                MaxAttempts: 3,
+              },
+            ],
+            Next: "Mark",
+          },
+          Mark: athena(
+            `{% ${replace("$markSql", [
+              [P.batch, "$batch"],
+              [P.classUid, "$classUid"],
+              [P.day, "$day"],
+            ])} %}`,
+            "Delivered",
+            // Each unit ends with an empty output: a hundred Athena answers would pass Step Functions' 256 KB.
+            { Output: {} },
+          ),
+          Delivered: { Type: "Succeed" },
+        },
+      },
+      Next: "OptimizeToday",
     },
   };
 }

@@ -20,7 +20,7 @@ import {
   LINES_TABLE,
   UNTIMED_LINES_TABLE,
 } from "./curated-schema";
-import { curationDefinition } from "./curation-definition";
+import { curationDefinition, type ExportDefinition } from "./curation-definition";
 
 /** Minutes between merges: a divisor of an hour, so that the day's first run falls on 00:00 UTC. */
 export const CURATION_PERIODS = [15, 20, 30, 60] as const;
@@ -38,6 +38,12 @@ export interface CurationProps {
   /** Raw days before the watermark's day an incremental merge reads. @default DEFAULT_LOOKBACK_DAYS */
   readonly lookbackDays?: number;
   readonly encryptionKey?: kms.IKey;
+  /** With the prop `securityLake`: the export after each merge and what its queries need. */
+  readonly export?: {
+    readonly definition: ExportDefinition;
+    readonly statements: readonly iam.PolicyStatement[];
+    readonly dependencies: readonly Construct[];
+  };
 }
 
 export interface Curation {
@@ -69,6 +75,7 @@ export function createCuration(scope: Construct, props: CurationProps): Curation
     description: "monitor-lake curation: runs the merge, OPTIMIZE and VACUUM of events_curated in Athena",
   });
   for (const statement of curationStatements(scope, props)) role.addToPolicy(statement);
+  for (const statement of props.export?.statements ?? []) role.addToPolicy(statement);
   props.encryptionKey?.grantEncryptDecrypt(role);
   const stateMachine = new sfn.StateMachine(scope, "Curation", {
     stateMachineType: sfn.StateMachineType.STANDARD,
@@ -78,6 +85,7 @@ export function createCuration(scope: Construct, props: CurationProps): Curation
           database: props.databaseName,
           workgroup: props.workgroupName,
           lookbackDays: props.lookbackDays ?? DEFAULT_LOOKBACK_DAYS,
+          ...(props.export ? { export: props.export.definition } : {}),
         }),
       ),
     ),
@@ -85,7 +93,7 @@ export function createCuration(scope: Construct, props: CurationProps): Curation
     timeout: Duration.hours(6),
     comment: "monitor-lake: merges new raw events into events_curated, then OPTIMIZE daily and VACUUM weekly",
   });
-  stateMachine.node.addDependency(table);
+  stateMachine.node.addDependency(table, ...(props.export?.dependencies ?? []));
   // CDK adds an explicit DependsOn on the role that the RoleArn's GetAtt already implies.
   (stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata("cfn-lint", {
     config: { ignore_checks: ["W3005"] },

@@ -3,6 +3,7 @@ import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as logs from "aws-cdk-lib/aws-logs";
 import type { CurationPeriod } from "./curation";
 import type { DetectionOptions } from "./detection-alarms";
+import type { SecurityLakeOptions } from "./security-lake-options";
 import type { MonitorStream } from "./stream-settings";
 
 export interface MonitorLakeProps {
@@ -89,4 +90,13 @@ export interface MonitorLakeProps {
    * (infra/curation.ts): 15, 20, 30 or 60. @default 60
    */
   readonly curationPeriodMinutes?: CurationPeriod;
+  /**
+   * Amazon Security Lake: one custom source per OCSF class (registered by a custom resource), the
+   * OCSF views in the Glue catalog, and after each curated merge an export of the new events into
+   * the sources' partitions, each event once (infra/security-lake.ts, README "OCSF and Amazon
+   * Security Lake"). Security Lake must be enabled in the stack's Region. `true` takes every default.
+   * CDK context `-c securityLake=true` or a JSON object of these options.
+   * @default off
+   */
+  readonly securityLake?: boolean | SecurityLakeOptions;
 }

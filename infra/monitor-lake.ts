@@ -27,6 +27,12 @@ import { projectionStart } from "./projection-start";
 import { createQuery, lakeDatabaseName } from "./query";
 import { runGapSeconds } from "./schedule-expression";
 import { createSchedules } from "./schedules";
+import {
+  createSecurityLake,
+  exportDefinition,
+  type SecurityLake,
+  securityLakeOptions,
+} from "./security-lake";
 import { createStateTable } from "./state";
 import { createStorage } from "./storage";
 import { type ResolvedStream, resolveStreams } from "./stream-settings";
@@ -62,6 +68,8 @@ export class MonitorLake extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
   /** The state machine that keeps `events_curated` (infra/curation.ts). */
   readonly curation: sfn.StateMachine;
+  /** With the prop `securityLake`: the custom sources and the export (infra/security-lake.ts). */
+  readonly securityLake?: SecurityLake;
 
   constructor(scope: Construct, id: string, props: MonitorLakeProps) {
     super(scope, id);
@@ -138,6 +146,20 @@ export class MonitorLake extends Construct {
     });
     this.alarmTopic = health.topic;
     this.alarms.push(...health.alarms);
+    const securityLake = securityLakeOptions(props.securityLake);
+    if (securityLake) {
+      this.securityLake = createSecurityLake(this, {
+        options: securityLake,
+        databaseName: lakeDatabaseName(this),
+        database: this.database,
+        lake: this.bucket,
+        prefix,
+        results: query.results,
+        catalog: query.catalog,
+        reservedConcurrency: props.reservedConcurrency !== false,
+        ...(key ? { encryptionKey: key } : {}),
+      });
+    }
     const curation = createCuration(this, {
       bucket: this.bucket,
       prefix,
@@ -147,6 +169,15 @@ export class MonitorLake extends Construct {
       alarmTopic: this.alarmTopic,
       ...(props.curationPeriodMinutes ? { periodMinutes: props.curationPeriodMinutes } : {}),
       ...(key ? { encryptionKey: key } : {}),
+      ...(this.securityLake
+        ? {
+            export: {
+              definition: exportDefinition(this.securityLake, lakeDatabaseName(this)),
+              statements: this.securityLake.exportStatements,
+              dependencies: [...this.securityLake.tables, this.securityLake.customResource],
+            },
+          }
+        : {}),
     });
     this.curation = curation.stateMachine;
     this.alarms.push(...curation.alarms);

@@ -144,7 +144,8 @@ export interface OcsfView {
   readonly class: OcsfClassName;
   /** The OCSF attributes, in order; the view adds `dt` (the curated row's partition) after them. */
   readonly columns: readonly ViewColumn[];
-  readonly sql: (database: string) => string;
+  /** `from`: what the view reads, by default `<database>.ocsf_events` (the Glue views inline its SQL). */
+  readonly sql: (database: string, from?: string) => string;
 }
 
 function classView(name: OcsfClassName): OcsfView {
@@ -159,8 +160,8 @@ function classView(name: OcsfClassName): OcsfView {
     name: `ocsf_${name}`,
     class: name,
     columns: Object.entries(fields).map(([column, f]) => ({ name: column, type: f.type })),
-    sql: (database) =>
-      `SELECT ${select.join(", ")}, "dt" FROM "${database}"."${OCSF_EVENTS_VIEW}" WHERE "class_uid" = ${OCSF_CLASSES[name].uid}`,
+    sql: (database, from = `"${database}"."${OCSF_EVENTS_VIEW}"`) =>
+      `SELECT ${select.join(", ")}, "dt" FROM ${from} WHERE "class_uid" = ${OCSF_CLASSES[name].uid}`,
   };
 }
 

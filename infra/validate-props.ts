@@ -4,6 +4,7 @@ import { ConfigError } from "../lambda/errors";
 import { deployedRules } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake-props";
 import { parseSchedule } from "./schedule-expression";
+import { securityLakeProblems } from "./security-lake-options";
 import type { MonitorStream } from "./stream-settings";
 
 /** How a problem names a setting: the prop path for the construct, `-c <key>` for the CDK app. */
@@ -73,6 +74,7 @@ export function propsProblems(props: MonitorLakeProps, name: SettingName = (p) =
   );
   for (const p of streamProblems(props.streams ?? [{ id: "default" }], props, name)) add(p);
   for (const p of detectionProblems(props)) add(p);
+  for (const p of securityLakeProblems(props.securityLake, name("securityLake"))) add(p);
   return problems;
 }
 

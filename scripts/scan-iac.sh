@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run scan:iac — an independent IaC scan (checkov) of the synthesized template, once as deployed by
-# default and once with -c encryptionKey=new. Not part of npm test: it installs checkov from PyPI into
+# default, once with -c encryptionKey=new and once with -c securityLake=true -c encryptionKey=new. Not part of npm test: it installs checkov from PyPI into
 # its own venv (.venv-checkov). Accepted findings are skipped by id; the README's "Security" section
 # gives the reason for each. Any other finding fails the scan.
 set -euo pipefail
@@ -19,10 +19,13 @@ without_key="CKV_AWS_119,CKV_AWS_149,CKV_AWS_158,CKV_AWS_26,CKV_AWS_27,CKV_AWS_1
 status=0
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-for variant in default kms; do
+for variant in default kms securitylake; do
   out="$work/$variant"
   if [ "$variant" = kms ]; then
     npm run --silent synth -- -c encryptionKey=new -o "$out" >/dev/null
+    skip="$accepted"
+  elif [ "$variant" = securitylake ]; then
+    npm run --silent synth -- -c encryptionKey=new -c securityLake=true -o "$out" >/dev/null
     skip="$accepted"
   else
     npm run --silent synth -- -o "$out" >/dev/null

@@ -1,19 +1,17 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OCSF_CLASSES, type OcsfClassName } from "../../infra/ocsf-rules";
 import { OCSF_VIEWS } from "../../infra/ocsf-schema";
-import {
-  type ExportTarget,
-  exportPrefix,
-  exportSelectSql,
-  sourceName,
-  unloadSql,
-} from "../../infra/security-lake-export";
+import { sourceName } from "../../infra/security-lake-export";
 import { HOSTILE, HOSTILE_DAY, NO_ID_LINE } from "../fixtures/ocsf-hostile-events";
+import { awsClients, createBucket, uniqueName } from "../helpers/aws";
 import { type LakeRow, readLake } from "../helpers/lake-oracle";
 import { startTrino, type Trino } from "../helpers/trino";
+import { runMerge } from "../helpers/trino-iceberg";
+import { claim, createExportsTable, type ExportRig, exportUnit, pending, type Unit } from "./export-steps";
 import { addRawObject, createOcsfTables, writeDemoLake } from "./ocsf-lake";
 import { type OcsfRecord, ocsfRecords, validateOcsf } from "./ocsf-records";
 
@@ -331,125 +329,126 @@ describe("what an OCSF record holds", () => {
     ]);
   });
 
-  it("an untimed event gets midnight of its dt as time (epoch 0 under the untimed day); an event without eventId gets sha256 of its line as uid", async () => {
+  it("an untimed event gets midnight of its dt as time; an event without eventId gets sha256 of its line as uid", async () => {
     const untimed = byUid.get("h-untimed")?.record as OcsfRecord;
     const { rows } = await trino.query("SELECT dt FROM events_curated WHERE event_id = 'h-untimed'", SCHEMA);
     expect(untimed.time).toBe(Date.parse(`${rows[0]?.[0]}T00:00:00Z`));
     expect((untimed.metadata as Record<string, unknown>).original_time).toBe("yesterday");
-    // The simulator's untimed events, filed under the untimed day 1970-01-01 and merged from
-    // events_lines_untimed: midnight of that day is epoch 0.
-    const simulated = [...raw.values()].filter((e) => e.timestamp === "").map((e) => String(e.eventId));
-    expect(simulated.length).toBeGreaterThan(0);
-    for (const id of simulated) expect(byUid.get(id)?.record.time, id).toBe(0);
     const { createHash } = await import("node:crypto");
     const uid = `sha256:${createHash("sha256").update(NO_ID_LINE).digest("hex")}`;
     expect(byUid.get(uid)?.class).toBe("web_resources_activity");
   });
 });
 
-describe("the Security Lake export (Trino's CREATE TABLE AS at an explicit location stands in for Athena's UNLOAD)", () => {
-  const target = (name: OcsfClassName): ExportTarget => ({
-    location: `local:///lake/ext/${sourceName("docusign-monitor", name)}/`,
-    region: "us-east-1",
-    accountId: "123456789012",
-  });
-  const tableOf = (name: OcsfClassName, day: string): string => `export_${name}_${day.replaceAll("-", "")}`;
+describe("the export steps the curation runs (claim, pending units, UNLOAD's SELECT to staging, delivery on moto S3, mark)", () => {
+  const s3 = awsClients().s3;
+  let rig: ExportRig;
+  let securityLake = "";
+  const firstRound = new Map<string, number>();
+  const delivered: { unit: Unit; uids: string[]; keys: string[] }[] = [];
+  let fromDay = "";
 
-  /** One export step for (class, day): clear the prefix, then write it whole, as the state machine does. */
-  async function exportDay(name: OcsfClassName, day: string): Promise<void> {
-    const prefix = exportPrefix(target(name), day);
-    await trino.query(`DROP TABLE IF EXISTS ${tableOf(name, day)}`, SCHEMA);
-    await rm(join(root, prefix.replace("local:///", "")), { recursive: true, force: true });
-    await trino.query(
-      `CREATE TABLE ${tableOf(name, day)} WITH (format = 'PARQUET', external_location = '${prefix}') AS ${exportSelectSql(SCHEMA, name, day)}`,
-      SCHEMA,
-    );
+  async function bucketKeys(): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: securityLake, ...(token ? { ContinuationToken: token } : {}) }),
+      );
+      for (const o of page.Contents ?? []) keys.push(o.Key as string);
+      token = page.NextContinuationToken;
+    } while (token);
+    return keys.sort();
   }
-
-  async function exportedFiles(): Promise<string[]> {
-    const { readdir } = await import("node:fs/promises");
-    const entries = await readdir(join(root, "lake", "ext"), { recursive: true, withFileTypes: true });
-    return entries
-      .filter((e) => e.isFile())
-      .map((e) => join(e.parentPath, e.name).slice(join(root, "lake").length + 1))
-      .sort();
-  }
-
-  async function exportedUids(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (const [name, day] of exported) {
-      const { rows } = await trino.query(`SELECT metadata.uid, class_uid FROM ${tableOf(name, day)}`, SCHEMA);
-      for (const [uid, classUid] of rows as [string, number][]) {
-        expect(classUid).toBe(OCSF_CLASSES[name].uid);
-        counts.set(uid, (counts.get(uid) ?? 0) + 1);
-      }
-    }
-    return counts;
-  }
-
-  const exported: [OcsfClassName, string][] = [];
-  let exportedCount = 0;
 
   beforeAll(async () => {
-    // Two days keep the test short: the hostile fixtures' day (every class) and the demo's busiest day.
-    // Not the newest: the demo's days end at the clock's time, so its newest day is nearly empty just
-    // after midnight UTC (175 events at 02:00), and the test would depend on the hour it runs.
-    const busiest = `SELECT dt FROM events_curated WHERE dt <> '${HOSTILE_DAY}' GROUP BY dt ORDER BY count(*) DESC, dt LIMIT 1`;
-    const days = `('${HOSTILE_DAY}', (${busiest}))`;
-    const { rows } = await trino.query(
-      `SELECT DISTINCT class_uid, dt FROM ocsf_events WHERE dt IN ${days} ORDER BY 1, 2`,
-      SCHEMA,
-    );
-    const counted = await trino.query(`SELECT count(*) FROM events_curated WHERE dt IN ${days}`, SCHEMA);
-    exportedCount = Number(counted.rows[0]?.[0]);
-    for (const [classUid, day] of rows as [number, string][]) {
-      const name = (Object.keys(OCSF_CLASSES) as OcsfClassName[]).find(
-        (n) => OCSF_CLASSES[n].uid === classUid,
-      );
-      if (!name) throw new Error(`no class ${classUid}`);
-      exported.push([name, day]);
-      await exportDay(name, day);
+    securityLake = `aws-security-data-lake-us-east-1-${uniqueName("t").slice(2)}`;
+    await s3.send(new CreateBucketCommand({ Bucket: securityLake }));
+    rig = {
+      trino,
+      schema: SCHEMA,
+      root,
+      s3,
+      stagingBucket: await createBucket(s3),
+      location: (name) => `s3://${securityLake}/ext/${sourceName("docusign-monitor", name)}/`,
+    };
+    await createExportsTable(trino, SCHEMA);
+    // Two days keep the test short: the demo's last full day and its newest (every family but the
+    // hostile fixtures'). Not the newest alone: the demo's days end at the clock's time, so just after
+    // midnight UTC the newest holds a few dozen events, and the test would depend on the hour.
+    const days = `SELECT DISTINCT dt FROM events_curated WHERE dt <> '${HOSTILE_DAY}' ORDER BY dt DESC`;
+    fromDay = String((await trino.query(`${days} OFFSET 1 LIMIT 1`, SCHEMA)).rows[0]?.[0]);
+    await claim(rig, "run-1", fromDay);
+    for (const unit of await pending(rig)) {
+      const out = await exportUnit(rig, unit);
+      delivered.push({ unit, ...out });
+      for (const uid of out.uids) firstRound.set(uid, (firstRound.get(uid) ?? 0) + 1);
     }
   }, 600_000);
 
-  it("writes Parquet objects only under ext/<source>/region=<region>/accountId=<account>/eventDay=<YYYYMMDD>/, mixed case exactly", async () => {
-    const files = await exportedFiles();
-    expect(files.length).toBeGreaterThanOrEqual(exported.length);
+  it("delivers every event of the window once, in its class's source, under the exact mixed-case partition", async () => {
+    const { rows } = await trino.query(
+      `SELECT count(*) FROM (SELECT DISTINCT "stream", "dt", "uid" FROM ocsf_events WHERE dt >= '${fromDay}')`,
+      SCHEMA,
+    );
+    expect(firstRound.size).toBe(Number(rows[0]?.[0]));
+    expect(firstRound.size).toBeGreaterThan(100);
+    expect([...firstRound.values()].every((n) => n === 1)).toBe(true);
+    const keys = await bucketKeys();
+    expect(keys).toEqual(delivered.flatMap((d) => d.keys).sort());
     const layout =
-      /^ext\/docusign-monitor-(\d+)\/region=us-east-1\/accountId=123456789012\/eventDay=(\d{8})\/[^/]+$/;
-    const seen = new Set<string>();
-    for (const file of files) {
-      const m = layout.exec(file);
-      expect(m, file).not.toBeNull();
-      seen.add(`${m?.[1]}/${m?.[2]}`);
-      const head = await readFile(join(root, "lake", file));
-      expect(head.subarray(0, 4).toString("latin1"), file).toBe("PAR1");
+      /^ext\/docusign-monitor-(\d+)\/region=us-east-1\/accountId=123456789012\/eventDay=(\d{8})\/run-1-[^/]+\.parquet$/;
+    for (const d of delivered) {
+      expect(d.keys.length, `${d.unit.classUid}/${d.unit.day}`).toBeGreaterThan(0);
+      for (const key of d.keys) {
+        const m = layout.exec(key);
+        expect(m, key).not.toBeNull();
+        expect(m?.[1]).toBe(d.unit.classUid);
+        expect(m?.[2]).toBe(d.unit.day.replaceAll("-", ""));
+        const object = await s3.send(new GetObjectCommand({ Bucket: securityLake, Key: key }));
+        const bytes = await object.Body?.transformToByteArray();
+        expect(
+          Buffer.from(bytes ?? [])
+            .subarray(0, 4)
+            .toString("latin1"),
+        ).toBe("PAR1");
+      }
     }
-    expect([...seen].sort()).toEqual(
-      exported.map(([n, d]) => `${OCSF_CLASSES[n].uid}/${d.replaceAll("-", "")}`).sort(),
-    );
+    expect(await pending(rig)).toEqual([]);
   });
 
-  it("exports each event exactly once, in its class's source; a re-export of a day (late events) keeps it so", async () => {
-    const once = await exportedUids();
-    expect(exportedCount).toBeGreaterThan(500);
-    expect(once.size).toBe(exportedCount);
-    expect([...once.values()].every((n) => n === 1)).toBe(true);
-    const [name, day] = exported.find(([n]) => n === "web_resources_activity") as [OcsfClassName, string];
-    await exportDay(name, day);
-    const again = await exportedUids();
-    expect(again.size).toBe(exportedCount);
-    expect([...again.values()].every((n) => n === 1)).toBe(true);
-  });
-
-  it("the UNLOAD statement Athena runs writes that same prefix and SELECT", () => {
-    const t = {
-      location: "s3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/",
-      region: "us-east-1",
-      accountId: "123456789012",
-    };
-    expect(unloadSql("db", "authentication", "2026-01-15", t)).toBe(
-      `UNLOAD (${exportSelectSql("db", "authentication", "2026-01-15")}) TO 's3://aws-security-data-lake-us-east-1-abc/ext/docusign-monitor-3002/region=us-east-1/accountId=123456789012/eventDay=20260115/' WITH (format = 'PARQUET', compression = 'ZSTD')`,
+  it("a later run claims only new events (late ones for a delivered day), and a unit repeated after a failure adds no copy", async () => {
+    const { rows } = await trino.query(
+      `SELECT raw FROM events_curated WHERE dt = '${fromDay}' LIMIT 3`,
+      SCHEMA,
     );
+    const late = (rows as [string][]).map(([line], i) => {
+      const event = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify({ ...event, eventId: `late-${i}` });
+    });
+    await addRawObject(root, fromDay, "late", late);
+    await runMerge(trino, SCHEMA);
+    await claim(rig, "run-2", fromDay);
+    const units = await pending(rig);
+    expect(units.length).toBeGreaterThan(0);
+    expect(units.every((u) => u.batch === "run-2")).toBe(true);
+    const before = await bucketKeys();
+    // The first attempt fails after delivering, before its mark: the unit stays pending.
+    const failed = await exportUnit(rig, units[0] as Unit, false);
+    expect(await pending(rig)).toContainEqual(units[0]);
+    const uids: string[] = [];
+    const last: string[] = [];
+    for (const unit of await pending(rig)) {
+      const out = await exportUnit(rig, unit);
+      uids.push(...out.uids);
+      last.push(...out.keys);
+    }
+    expect(uids.sort()).toEqual(["late-0", "late-1", "late-2"]);
+    const after = await bucketKeys();
+    // The earlier objects stay as they were; what is new is each unit's last attempt only.
+    expect(after.filter((k) => before.includes(k))).toEqual(before);
+    expect(after.filter((k) => !before.includes(k))).toEqual(last.sort());
+    expect(failed.keys.length).toBeGreaterThan(0);
+    expect(await pending(rig)).toEqual([]);
   });
 });

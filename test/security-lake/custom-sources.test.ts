@@ -151,3 +151,56 @@ describe("the custom resource's event handling", () => {
     ).rejects.toThrow("not a JSON array of sources");
   });
 });
+
+describe("the custom resource's Lambda entry (lambda/security-lake/handler.ts onEvent)", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+  const useFake = () => {
+    Object.assign(process.env, {
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: "AKIDLAMBDA",
+      AWS_SECRET_ACCESS_KEY: "secret-lambda",
+      AWS_SESSION_TOKEN: "session-lambda",
+      SECURITY_LAKE_ENDPOINT: fake.url,
+    });
+  };
+  const event = (type: "Create" | "Update" | "Delete") => ({
+    RequestType: type,
+    ResourceProperties: { Sources: JSON.stringify(SOURCES) },
+    ...(type === "Update" ? { OldResourceProperties: { Sources: JSON.stringify(SOURCES) } } : {}),
+  });
+
+  it("lists, then creates each source once with the function's own credentials; a re-deploy creates nothing", async () => {
+    useFake();
+    const { onEvent } = await import("../../lambda/security-lake/handler");
+    const created = await onEvent(event("Create"));
+    expect(fake.calls.map((c) => `${c.method} ${c.path}`).slice(0, 2)).toEqual([
+      "POST /v1/datalake/logsources/list",
+      "POST /v1/datalake/logsources/custom",
+    ]);
+    expect(creates()).toBe(2);
+    expect(fake.calls[0]?.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDLAMBDA\//);
+    expect(Object.keys(created.Data).sort()).toEqual([
+      "Location.docusign-monitor-3002",
+      "Location.docusign-monitor-6001",
+      "ProviderRoleArn.docusign-monitor-3002",
+      "ProviderRoleArn.docusign-monitor-6001",
+    ]);
+    const redeployed = await onEvent(event("Update"));
+    expect(creates()).toBe(2);
+    expect(redeployed.Data["Location.docusign-monitor-3002"]).toBe(
+      created.Data["Location.docusign-monitor-3002"],
+    );
+    await onEvent(event("Delete"));
+    expect(fake.sources.size).toBe(0);
+  });
+
+  it("without credentials in its environment it fails naming the variable", async () => {
+    useFake();
+    delete process.env.AWS_ACCESS_KEY_ID;
+    const { onEvent } = await import("../../lambda/security-lake/handler");
+    await expect(onEvent(event("Create"))).rejects.toThrow("AWS_ACCESS_KEY_ID is not set");
+  });
+});
