@@ -123,7 +123,8 @@ export function summarize(results: readonly ScenarioResult[], durationMs: number
     for (const [kind, n] of Object.entries(r.faults)) faults[kind] = (faults[kind] ?? 0) + n;
     for (const [kind, n] of Object.entries(r.classes)) {
       if (n <= 0) continue;
-      const c = (classes[kind] ??= { scenarios: 0, runs: 0, events: 0, occurrences: 0 });
+      const c = classes[kind] ?? { scenarios: 0, runs: 0, events: 0, occurrences: 0 };
+      classes[kind] = c;
       c.scenarios++;
       c.runs += r.invocations;
       c.events += r.events;
