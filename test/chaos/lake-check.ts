@@ -1,6 +1,6 @@
 import { gunzipSync } from "node:zlib";
 import { streamOfObjectName } from "../../lambda/core/object-key";
-import { RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { RECENT_EVENTS } from "../../lambda/core/run-ingest";
 import { expectedDays, type IngestWindow } from "./event-day";
 
 /** One object as read from the lake, with the recovery epoch its writer started in (see `Writes`). */
@@ -20,7 +20,7 @@ export interface LakeCheck {
   readonly rawDuplicates: number;
   /**
    * Copies beyond the first that the documentation allows and `events_dedup` removes (same `dt`, same
-   * top-level `eventId`): DocuSign repeating an event more than RECENT_EVENT_IDS distinct events after it
+   * top-level `eventId`): DocuSign repeating an event more than RECENT_EVENTS distinct events after it
    * served it before, or an event stored before a recovery and again by a run that started after it
    * (README "Recovering a corrupt or lost state": beyond the reseeded window, or a write that landed
    * after recover listed the lake). Bounded per event by the number of such repeats or recoveries.
@@ -219,7 +219,7 @@ function allowance(input: CheckInput): (text: string, copies: readonly Copy[]) =
  * The events DocuSign served (pages answered 200 and read whole), in order, by their parsed content
  * (`JSON.stringify` of the parsed event: the exact text is recovered from the source at the end), and
  * where a recovery happened: a repeat of an event is beyond the id window when more than
- * RECENT_EVENT_IDS distinct events never served before its previous serving were served since.
+ * RECENT_EVENTS distinct events never served before its previous serving were served since.
  */
 export class ServedLog {
   private readonly served: string[] = [];
@@ -232,7 +232,7 @@ export class ServedLog {
     return this.served.length;
   }
 
-  /** Per source text: how many of its servings came RECENT_EVENT_IDS distinct events or more after the previous one. */
+  /** Per source text: how many of its servings came RECENT_EVENTS distinct events or more after the previous one. */
   beyondWindowRepeats(sourceTexts: readonly string[]): Map<string, number> {
     const textOf = new Map<string, string>();
     for (const text of sourceTexts) {
@@ -247,12 +247,12 @@ export class ServedLog {
     for (const [i, canonical] of this.served.entries()) {
       const previous = last.get(canonical);
       last.set(canonical, i);
-      if (previous === undefined || i - previous <= RECENT_EVENT_IDS) continue;
+      if (previous === undefined || i - previous <= RECENT_EVENTS) continue;
       // Only events new since then push an id out of the window: a repeat of one served before
       // `previous` was dropped (or is itself counted), so it does not count towards the distance.
       const before = new Set(this.served.slice(0, previous));
       const fresh = new Set(this.served.slice(previous + 1, i).filter((c) => !before.has(c)));
-      if (fresh.size < RECENT_EVENT_IDS) continue;
+      if (fresh.size < RECENT_EVENTS) continue;
       const text = textOf.get(canonical);
       if (text !== undefined) result.set(text, (result.get(text) ?? 0) + 1);
     }
