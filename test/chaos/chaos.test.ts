@@ -5,11 +5,13 @@ import { formatReport, modeOf, runChaos } from "./engine";
 import { prepareChaos } from "./setup";
 
 /**
- * The CI slice of the chaos suite: 30 seeded scenarios (handler and CLI) with kills, storage and
- * DocuSign faults and every fault class of issue 16 (classes.ts), each drained and checked event by
- * event. The full run is `npm run test:chaos`.
+ * The CI slice of the chaos suite: seeded scenarios (handler and CLI) with kills, storage and DocuSign
+ * faults, chosen so that together they reach every fault class of issue 16 (classes.ts), each class
+ * in at least one scenario and the ones that depend on a roll in two or more; each drained and checked
+ * event by event. 9004 is the big-page seed (`plannedBySeed`: pages above the id window, with
+ * repeats); 9002 and 9012 run the CLI. The full run (every class, 1,000 seeds) is `npm run test:chaos`.
  */
-const SLICE = Array.from({ length: 30 }, (_, i) => 9001 + i);
+const SLICE = [9001, 9002, 9003, 9004, 9006, 9008, 9009, 9011, 9012];
 
 let env: ChaosEnvironment;
 let cleanup: () => Promise<void>;
@@ -49,5 +51,5 @@ describe("chaos slice", () => {
         report.midRunViolations,
       printed,
     ).toBe(0);
-  }, 300_000);
+  }, 120_000);
 });

@@ -353,7 +353,9 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       for (const [kind, n] of Object.entries(odd.counts)) classes.count(kind, n);
     }
     simulator.faults = planned.bigPages
-      ? { sameCursorEvery: rnd.int(2, 3), ...(rnd.chance(0.5) ? { repeatEvery: 2 } : {}) }
+      ? // Every second page ends 3 events early: of two pages in a row one repeats for sure (a page
+        // above the id window and its repeat, with the same cursor answered again on some seeds).
+        { sameCursorEvery: rnd.int(2, 3), repeatEvery: 2 }
       : simulatorFaults(rnd);
     let warm = container(skewed);
     const chaosRuns = rnd.int(2, 7) + (planned.restore || planned.remove ? 2 : 0);
