@@ -268,7 +268,7 @@ export class MemoryStateStore implements StateStore {
       cursor: request.cursor,
       version: item.version + 1,
       totalEvents: item.totalEvents + request.events,
-      recentEventIds: request.recentEventIds,
+      recentEventHashes: request.recentEventHashes,
       ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
       schema: STATE_SCHEMA,
       owner: request.owner,

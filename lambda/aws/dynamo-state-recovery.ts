@@ -40,17 +40,24 @@ export function createDynamoStateRecovery({ dynamo, table }: DynamoStateStoreOpt
             ":schema": { N: String(STATE_SCHEMA) },
             ":version": { N: String(read !== undefined && Number.isSafeInteger(read) ? read + 1 : 1) },
             ":total": { N: String(state.totalEvents) },
-            ":recent": { L: state.recentEventIds.map((id) => ({ S: id })) },
+            ":recent": { L: state.recentEventHashes.map((hash) => ({ S: hash })) },
           };
           const names: Record<string, string> = { "#schema": "schema", "#version": "version" };
           let update =
-            "SET #schema = :schema, #version = :version, totalEvents = :total, recentEventIds = :recent";
+            "SET #schema = :schema, #version = :version, totalEvents = :total, recentEventHashes = :recent";
           if (state.cursor !== undefined) {
             update += ", #cursor = :cursor";
             names["#cursor"] = "cursor";
             values[":cursor"] = { S: state.cursor };
           }
-          const kept = new Set(["streamId", "schema", "version", "totalEvents", "recentEventIds", "cursor"]);
+          const kept = new Set([
+            "streamId",
+            "schema",
+            "version",
+            "totalEvents",
+            "recentEventHashes",
+            "cursor",
+          ]);
           const removed = Object.keys(item ?? {}).filter(
             (name) => !kept.has(name) || (name === "cursor" && state.cursor === undefined),
           );

@@ -16,12 +16,15 @@ export interface DynamoStateStoreOptions {
   readonly table: string;
 }
 
-/** Schema 1's stale-key fields, dropped by every write of schema 2 and later. */
-const DROP_OLD_FIELDS = "staleKeys, staleUntil";
+/**
+ * Fields of older schemas, dropped by every intent and commit: schema 1's stale keys and, before schema
+ * 4, the id window of event ids (the text hashes `recentEventHashes` replace it).
+ */
+const DROP_OLD_FIELDS = "staleKeys, staleUntil, recentEventIds";
 
 /**
  * One item per stream: cursor, version, lease owner and expiry, last commit time, newest event time,
- * totals and the last event ids. Every write is a compare-and-swap on the version, the fencing token
+ * totals and the text hashes of the last events stored (the id window). Every write is a compare-and-swap on the version, the fencing token
  * that every acquire moves on, and a DynamoDB ConditionExpression: two runs can never both hold the
  * lease, and a run that lost it (or a second copy of it) can never write again.
  */
@@ -147,10 +150,10 @@ class DynamoStore {
       ":events": { N: String(request.events) },
       ":until": { N: String(request.leaseUntil) },
       ":at": { S: new Date(request.now).toISOString() },
-      ":recent": { L: request.recentEventIds.map((id) => ({ S: id })) },
+      ":recent": { L: request.recentEventHashes.map((hash) => ({ S: hash })) },
     };
     let update =
-      "SET #cursor = :cursor, version = :next, totalEvents = totalEvents + :events, leaseUntil = :until, lastCommitAt = :at, recentEventIds = :recent, #schema = :schema";
+      "SET #cursor = :cursor, version = :next, totalEvents = totalEvents + :events, leaseUntil = :until, lastCommitAt = :at, recentEventHashes = :recent, #schema = :schema";
     if (request.newestEventTime !== undefined) {
       update += ", newestEventTime = :newest";
       values[":newest"] = { S: request.newestEventTime };

@@ -2,9 +2,9 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { createGunzip, gunzipSync } from "node:zlib";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { eventHashesOfLines } from "../core/event-text";
 import { streamOfObjectName } from "../core/object-key";
 import type { CursorRecord, LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
-import { eventIdsOfLines } from "../core/recorded-ids";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY, type S3SinkOptions } from "./s3-sink";
 
@@ -65,13 +65,13 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
       }
     },
 
-    async eventIds(key: string): Promise<string[]> {
+    async eventHashes(key: string): Promise<string[]> {
       try {
         const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${key}` }));
         const body = object.Body as Readable | undefined;
         if (body === undefined) return [];
         const input = (body instanceof Readable ? body : Readable.from(body)).pipe(createGunzip());
-        return await eventIdsOfLines(createInterface({ input, crlfDelay: Infinity }));
+        return await eventHashesOfLines(createInterface({ input, crlfDelay: Infinity }));
       } catch (error) {
         return failed("GetObject", key, error);
       }

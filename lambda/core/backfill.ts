@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { eventHash, storedLine } from "./event-text";
 import { eventTime, utcDay } from "./event-time";
 import type { EventPage, LakeReader, ReceivedEvent } from "./ports";
 import {
@@ -37,7 +38,7 @@ export interface BackfillReport {
   readonly complete: boolean;
   /** The `dt` days whose objects of the stream were read before the first page. */
   readonly days: readonly string[];
-  /** Events of those days the lake held at the start (by `eventId`, or by text for events without one). */
+  /** Events of those days the lake held at the start (distinct exact texts). */
   readonly inLake: number;
   /** Events fetched and not stored because the lake holds them already. */
   readonly alreadyInLake: number;
@@ -95,8 +96,7 @@ export async function runBackfill(ports: BackfillPorts, options: BackfillOptions
 
 class BackfillWindow implements IngestWindow {
   readonly stateKey: string;
-  private readonly ids = new Set<string>();
-  /** Events without an `eventId`, by the SHA-256 of their stored line. */
+  /** The `eventHash` of each event the lake holds in the window's days: a text stored is not stored again. */
   private readonly texts = new Set<string>();
   private readonly days: string[];
   private inLake = 0;
@@ -117,7 +117,7 @@ class BackfillWindow implements IngestWindow {
   async prepare(): Promise<void> {
     for (const day of this.days) {
       for await (const line of this.lake.lines(this.stream, day)) {
-        if (this.remember(line, idOfLine(line))) this.inLake++;
+        if (line !== "" && this.remember(line)) this.inLake++;
       }
     }
   }
@@ -128,11 +128,8 @@ class BackfillWindow implements IngestWindow {
       this.outsideWindow++;
       return false;
     }
-    // The line as the chunk stores it: CR and LF are only whitespace in JSON text.
-    const id = received.event.eventId;
-    if (this.remember(received.raw.replace(/[\r\n]/g, ""), typeof id === "string" ? id : undefined)) {
-      return true;
-    }
+    // The line as the chunk stores it: an event is in the lake when its exact text is, whatever its id.
+    if (this.remember(storedLine(received.raw))) return true;
     this.alreadyInLake++;
     return false;
   }
@@ -170,23 +167,10 @@ class BackfillWindow implements IngestWindow {
   }
 
   /** Adds the event to what the lake holds; false when it was there already. */
-  private remember(line: string, id: string | undefined): boolean {
-    const set = id === undefined || id === "" ? this.texts : this.ids;
-    const key = set === this.ids ? (id as string) : createHash("sha256").update(line).digest("base64");
-    if (set.has(key)) return false;
-    set.add(key);
+  private remember(line: string): boolean {
+    const hash = eventHash(line);
+    if (this.texts.has(hash)) return false;
+    this.texts.add(hash);
     return true;
-  }
-}
-
-/** The `eventId` of a stored line, as the chunk reads it: a non-empty string, else none. */
-function idOfLine(line: string): string | undefined {
-  try {
-    const event = JSON.parse(line) as unknown;
-    if (typeof event !== "object" || event === null) return undefined;
-    const id = (event as Record<string, unknown>).eventId;
-    return typeof id === "string" && id !== "" ? id : undefined;
-  } catch {
-    return undefined;
   }
 }

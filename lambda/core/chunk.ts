@@ -1,4 +1,5 @@
 import { createGzip, type Gzip } from "node:zlib";
+import { eventHash, storedLine } from "./event-text";
 import { MAX_FUTURE_SKEW_MS, timedEventMs, UNTIMED_DAY, utcDay } from "./event-time";
 import { encodeParts } from "./intent-parts";
 import { objectKey } from "./object-key";
@@ -61,14 +62,15 @@ export class Chunk {
   /** Parts sealed whose gzip stream has not ended yet: each still holds its zlib state. */
   private readonly closing = new Set<Part>();
   private readonly seen: Set<string>;
-  /** Ids in arrival order: the previous chunk's recent ids, then this chunk's. */
-  private readonly ids: string[];
+  /** Text hashes in arrival order: the previous chunk's recent ones, then this chunk's. */
+  private readonly hashes: string[];
   private failure: Error | undefined;
   private lastDay = "";
   private lastDayStartMs = Number.NaN;
   /** UTF-8 bytes of NDJSON accepted. */
   bytes = 0;
   events = 0;
+  /** Exact repeats dropped: texts stored recently (the window passed in, or earlier in this chunk). */
   duplicatesDropped = 0;
   /** Untimed events (event-time.ts, timedEventMs), filed under UNTIMED_DAY. */
   untimedEvents = 0;
@@ -77,33 +79,23 @@ export class Chunk {
   newestEventMs: number | undefined;
 
   /**
-   * `recentIds`: ids stored just before this chunk; DocuSign may repeat them at its start.
+   * `recentHashes`: the `eventHash` of the events stored just before this chunk; DocuSign may repeat
+   * them at its start.
    * `partMaxBytes`: largest NDJSON size of one object before the day is split into another part.
    */
-  constructor(startCursor: string, recentIds: readonly string[], partMaxBytes: number) {
+  constructor(startCursor: string, recentHashes: readonly string[], partMaxBytes: number) {
     this.startCursor = startCursor;
     this.partMaxBytes = partMaxBytes;
-    this.ids = [...recentIds];
-    this.seen = new Set(recentIds);
+    this.hashes = [...recentHashes];
+    this.seen = new Set(recentHashes);
   }
 
-  /**
-   * The newest event ids stored before and in this chunk, oldest first: at most `maxCount` of them
-   * and at most `maxBytes` of UTF-8 together, so that the state stays small whatever the ids look like.
-   */
-  recentIds(maxCount: number, maxBytes: number): string[] {
-    const kept: string[] = [];
-    let size = 0;
-    for (let i = this.ids.length - 1; i >= 0 && kept.length < maxCount; i--) {
-      const id = this.ids[i] as string;
-      size += Buffer.byteLength(id) + 3; // the JSON quotes and comma, about DynamoDB's overhead too
-      if (size > maxBytes) break;
-      kept.push(id);
-    }
-    return kept.reverse();
+  /** The `eventHash` of the newest events stored before and in this chunk, oldest first: at most `maxCount`. */
+  recentHashes(maxCount: number): string[] {
+    return this.hashes.slice(Math.max(0, this.hashes.length - maxCount));
   }
 
-  /** Adds an event unless its `eventId` was already stored recently. Returns whether it was added. */
+  /** Adds an event unless its exact text was already stored recently. Returns whether it was added. */
   add(received: ReceivedEvent, ingestMs: number): boolean {
     const admitted = this.admit(received, ingestMs);
     if (admitted !== undefined) this.place(admitted);
@@ -111,20 +103,22 @@ export class Chunk {
   }
 
   /**
-   * Takes an event unless its `eventId` was already stored recently, and finds its day; `place` then
-   * files it. Between the two a caller may order a page's events by day (`addPage`).
+   * Takes an event unless its exact text (its stored line) was already stored recently, whatever its
+   * `eventId` says, and finds its day; `place` then files it. Between the two a caller may order a page's events by day (`addPage`).
    */
   admit(received: ReceivedEvent, ingestMs: number): Admitted | undefined {
     const { event, raw } = received;
-    const id = event.eventId;
-    if (typeof id === "string" && id !== "") {
-      if (this.seen.has(id)) {
-        this.duplicatesDropped++;
-        return undefined;
-      }
-      this.seen.add(id);
-      this.ids.push(id);
+    // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
+    const line = storedLine(raw);
+    // A repeat is the same text: an id reused with other text is another event, kept as sent, and an
+    // event without an id (or with an empty or non-string one) repeated is dropped like any other.
+    const hash = eventHash(line);
+    if (this.seen.has(hash)) {
+      this.duplicatesDropped++;
+      return undefined;
     }
+    this.seen.add(hash);
+    this.hashes.push(hash);
     // The day is the event's own (event-time.ts, eventDay); the ingest clock only keeps a time stamped
     // ahead from becoming the stream's newest event time.
     const time = timedEventMs(event);
@@ -132,8 +126,6 @@ export class Chunk {
     else if (time > ingestMs + MAX_FUTURE_SKEW_MS) this.futureEvents++;
     else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
     const day = time === undefined ? UNTIMED_DAY : this.dayOf(time);
-    // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
-    const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, "") : raw;
     return { event, day, line, size: Buffer.byteLength(line) };
   }
 

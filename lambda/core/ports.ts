@@ -119,8 +119,12 @@ export interface StreamState {
   readonly newestEventTime?: string;
   /** Events stored over the stream's lifetime. */
   readonly totalEvents: number;
-  /** Ids of the last events committed, so that events DocuSign repeats across pages or runs are dropped. */
-  readonly recentEventIds?: readonly string[];
+  /**
+   * The `eventHash` (event-text.ts) of the last events committed, with or without an `eventId`, so that
+   * an exact text DocuSign repeats across pages or runs is dropped. Schema 4; an older state's
+   * `recentEventIds` (ids, which cannot be compared to texts) is not read.
+   */
+  readonly recentEventHashes?: readonly string[];
   /** The chunk being written, if a run recorded its intent and has not committed it. */
   readonly pending?: PendingChunk;
   /**
@@ -167,8 +171,8 @@ export interface CommitRequest {
   readonly newestEventTime?: string;
   /** Events stored by this commit's chunk. */
   readonly events: number;
-  /** The last event ids stored (bounded by count and bytes), oldest first. */
-  readonly recentEventIds: readonly string[];
+  /** The `eventHash` of the last events stored (at most `RECENT_EVENTS`), oldest first. */
+  readonly recentEventHashes: readonly string[];
   readonly now: number;
   readonly leaseUntil: number;
 }
@@ -220,8 +224,8 @@ export interface LakeReader {
   list(stream: string): Promise<LakeEntry[]>;
   /** What the object records; undefined when it records nothing (a fence, a write cut before its provenance). */
   metadata(key: string): Promise<RecordedMetadata | undefined>;
-  /** The `eventId` of each of the object's events that has one, in order. */
-  eventIds(key: string): Promise<string[]>;
+  /** The `eventHash` (event-text.ts) of each of the object's events, in order. */
+  eventHashes(key: string): Promise<string[]>;
   /**
    * The event lines of one stream's objects in one day partition (`events/dt=<day>/<stream>-…`), for
    * a backfill, which stores only what is missing: the objects `streamOfObjectName` attributes to
@@ -235,7 +239,7 @@ export interface RecoveredState {
   /** Absent: the lake holds nothing of the stream to resume after, the stream starts at its start. */
   readonly cursor?: string;
   readonly totalEvents: number;
-  readonly recentEventIds: readonly string[];
+  readonly recentEventHashes: readonly string[];
 }
 
 /** What a stream's stored state is when recovery looks at it. */

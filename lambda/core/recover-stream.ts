@@ -1,7 +1,7 @@
 import { RecoveryRefusedError } from "../errors";
 import type { Clock, LakeReader, ObjectSink, StateRecovery, StoredStateKind } from "./ports";
 import { type FoundChunk, groupChunks, planRecovery, type RecoveryPlan } from "./recovery-plan";
-import { RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES } from "./run-ingest";
+import { RECENT_EVENTS } from "./run-ingest";
 import { settleAll } from "./settle-all";
 
 /** What `recover` found and wrote: printed by the CLI (`--json`), returned by the Lambda. */
@@ -24,7 +24,10 @@ export interface RecoverySummary {
   readonly resumeChunk?: string;
   /** Objects of never-committed attempts fenced: their events are read again from the cursor. */
   readonly fenced: number;
-  /** Event ids seeded into the id window, so that what is read again is dropped, not stored twice. */
+  /**
+   * Events seeded into the id window (the `eventHash` of their stored lines, with or without an
+   * `eventId`), so that what is read again is dropped, not stored twice.
+   */
   readonly recentEventIds: number;
   /** True when the cursor is before events already in the lake (they are read again; see recentEventIds). */
   readonly rereads: boolean;
@@ -52,7 +55,7 @@ const BATCH = 16;
 /**
  * Rebuilds a stream's state from the lake's objects (see `planRecovery`): holds the stream against runs,
  * refuses a valid state unless forced, fences the objects of attempts that never committed from the
- * resume cursor on, seeds the id window with the ids of the chunk before it and of any chunk read again,
+ * resume cursor on, seeds the id window with the text hashes of the chunk before it and of any chunk read again,
  * and writes a state of the current schema at that cursor. Nothing is ever skipped: what recovery cannot prove
  * stored is read again, and what is read again is dropped by the id window, else by `events_dedup`.
  */
@@ -79,13 +82,13 @@ export async function recoverStream(ports: RecoverPorts, options: RecoverOptions
     for (let i = 0; i < plan.fence.length; i += BATCH) {
       await settleAll(plan.fence.slice(i, i + BATCH).map((key) => ports.sink.fence(key)));
     }
-    const recentEventIds = await idWindow(ports.lake, plan);
+    const recentEventHashes = await idWindow(ports.lake, plan);
     await session.write({
       ...(plan.resumeCursor === undefined ? {} : { cursor: plan.resumeCursor }),
       totalEvents: plan.events,
-      recentEventIds,
+      recentEventHashes,
     });
-    return summaryOf(stream, session.stored, plan, recentEventIds.length);
+    return summaryOf(stream, session.stored, plan, recentEventHashes.length);
   } finally {
     await session.end();
   }
@@ -112,23 +115,23 @@ async function readChunks(lake: LakeReader, stream: string): Promise<FoundChunk[
   });
 }
 
-/** The last ids of the id sources, oldest first, bounded like a run's (count and bytes). */
+/**
+ * The `eventHash` of the id sources' last stored lines, oldest first, each once, at most a run's
+ * `RECENT_EVENTS`: the lake's lines are the chunk's stored lines, hashed the same way.
+ */
 async function idWindow(lake: LakeReader, plan: RecoveryPlan): Promise<string[]> {
-  const ids: string[] = [];
+  const hashes: string[] = [];
   for (let i = 0; i < plan.idSources.length; i += BATCH) {
-    const read = await Promise.all(plan.idSources.slice(i, i + BATCH).map((key) => lake.eventIds(key)));
-    for (const list of read) ids.push(...list);
+    const read = await Promise.all(plan.idSources.slice(i, i + BATCH).map((key) => lake.eventHashes(key)));
+    for (const list of read) hashes.push(...list);
   }
   const kept: string[] = [];
   const seen = new Set<string>();
-  let size = 0;
-  for (let i = ids.length - 1; i >= 0 && kept.length < RECENT_EVENT_IDS; i--) {
-    const id = ids[i] as string;
-    if (seen.has(id)) continue;
-    size += Buffer.byteLength(id) + 3;
-    if (size > RECENT_EVENT_IDS_MAX_BYTES) break;
-    seen.add(id);
-    kept.push(id);
+  for (let i = hashes.length - 1; i >= 0 && kept.length < RECENT_EVENTS; i--) {
+    const hash = hashes[i] as string;
+    if (seen.has(hash)) continue;
+    seen.add(hash);
+    kept.push(hash);
   }
   return kept.reverse();
 }

@@ -50,6 +50,7 @@ export interface RunSummary {
   readonly startCursor: string;
   /** UTC days (`dt` partitions) this run wrote to. */
   readonly days: readonly string[];
+  /** Exact repeats dropped: events whose text (CR and LF removed) the id window held (`RECENT_EVENTS`). */
   readonly duplicatesDropped: number;
   /**
    * "Untimed" events stored: no usable timestamp (missing, not a string, unreadable, before 1970 or from
@@ -158,19 +159,16 @@ export interface IngestWindow {
 
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000;
 /**
- * How many of the last stored event ids are kept with the cursor: twice the largest page DocuSign
- * serves (`limit` up to 2,000), so that a page repeated whole (the same cursor answered again, or a
- * cycle that spans runs) is dropped whole. DocuSign may deliver an event twice (monitor-api.md); a
- * repeat within this window is dropped even across chunks and runs, an older one is left to the
- * Athena view `events_dedup`.
+ * How many of the last stored events the id window remembers with the cursor, as the `eventHash` of
+ * their exact text: twice the largest page DocuSign serves (`limit` up to 2,000), so that a page
+ * repeated whole (the same cursor answered again, or a cycle that spans runs) is dropped whole.
+ * DocuSign may deliver an event twice (monitor-api.md); a repeat of the same text within this window
+ * is dropped even across chunks and runs, with or without an `eventId`, an older one is left to the
+ * Athena view `events_dedup`. The hashes are of fixed size (event-text.ts): 4,000 take about 110 KB of
+ * the state's 400 KB DynamoDB item, beside at most 8 KiB per cursor and the intent, a few bytes per
+ * day of its chunk (`encodeParts`).
  */
-export const RECENT_EVENT_IDS = 4000;
-/**
- * The recent ids are bounded by bytes as well: a DynamoDB item holds at most 400 KB, and ids are
- * DocuSign's to choose. 176 KiB keeps 4,000 GUID ids (about 156 KB) and fewer long ones, beside at
- * most 8 KiB per cursor and the intent, a few bytes per day of its chunk (`encodeParts`).
- */
-export const RECENT_EVENT_IDS_MAX_BYTES = 176 * 1024;
+export const RECENT_EVENTS = 4000;
 /**
  * A chunk with this many objects (days x parts) after a page is flushed, so that the objects of one
  * commit stay few. One page may still bring more (a page spans as many days as it has events); the
@@ -523,7 +521,7 @@ class IngestRun {
       cursor: this.cursor,
       ...(this.newestMs === undefined ? {} : { newestEventTime: new Date(this.newestMs).toISOString() }),
       events: chunk.events,
-      recentEventIds: chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES),
+      recentEventHashes: chunk.recentHashes(RECENT_EVENTS),
       now: committedAt,
       leaseUntil: leaseUntil(this.options, committedAt),
     });
@@ -564,7 +562,7 @@ class IngestRun {
   private newChunk(): Chunk {
     return new Chunk(
       this.cursor,
-      this.current.recentEventIds ?? [],
+      this.current.recentEventHashes ?? [],
       this.options.partMaxBytes ?? this.options.chunkMaxBytes,
     );
   }

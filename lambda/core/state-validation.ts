@@ -1,3 +1,4 @@
+import { EVENT_HASH_PATTERN } from "./event-text";
 import { decodeParts } from "./intent-parts";
 import { CHUNK_ID_PATTERN } from "./object-key";
 import type { StreamState } from "./ports";
@@ -5,12 +6,17 @@ import type { StreamState } from "./ports";
 /**
  * The state's shape, stored as `schema` by every write. 1 (no field): stale keys deleted for an hour;
  * 2: the version is a fencing token moved on by every acquire, failed attempts' keys are fenced;
- * 3: a pending chunk names its keys by chunk id and days (`{ chunk, parts }`) instead of listing them.
+ * 3: a pending chunk names its keys by chunk id and days (`{ chunk, parts }`) instead of listing them;
+ * 4: the id window is `recentEventHashes`, the `eventHash` of each recent event's exact text, in place
+ * of `recentEventIds` (their `eventId`s, which dropped an id reused with other text and kept every
+ * repeat of an event without one).
  * A state of schema 1 or 2 is read with its pending chunk's key list (and schema 1's stale keys) as
- * stale keys, fenced by the next run, and written back as schema 3; a schema newer than this is
- * refused rather than misread.
+ * stale keys, fenced by the next run. A state before 4 is read with an empty id window: ids cannot be
+ * compared to texts, and dropping by id could lose an event, so the first run after the upgrade may
+ * store again what DocuSign repeats of the events stored before it (left to `events_dedup`), never
+ * less. Every write stores the current schema; a schema newer than this is refused rather than misread.
  */
-export const STATE_SCHEMA = 3;
+export const STATE_SCHEMA = 4;
 
 /**
  * Checks a stored stream state field by field. Returns the problems found, each naming the field and
@@ -37,6 +43,11 @@ export function stateProblems(state: Readonly<Record<string, unknown>>): string[
   optional("cursor", (v) => typeof v === "string" && v !== "", "a non-empty string (or no field)");
   optional("newestEventTime", isTime, "an ISO-8601 date-time (or no field)");
   optional("recentEventIds", isStrings, "a list of strings (or no field)");
+  optional(
+    "recentEventHashes",
+    isHashes,
+    "a list of event text hashes, 24 hex characters each (or no field)",
+  );
   optional("staleKeys", isStrings, "a list of strings (or no field)");
   optional(
     "staleUntil",
@@ -64,7 +75,10 @@ export function toStreamState(state: Readonly<Record<string, unknown>>): StreamS
     totalEvents: s.totalEvents,
     ...(s.cursor === undefined ? {} : { cursor: s.cursor }),
     ...(s.newestEventTime === undefined ? {} : { newestEventTime: s.newestEventTime }),
-    ...(s.recentEventIds === undefined ? {} : { recentEventIds: s.recentEventIds }),
+    // Schema 4 on: before, the window held ids, which are not read (see STATE_SCHEMA).
+    ...(s.recentEventHashes === undefined || !(typeof s.schema === "number" && s.schema >= 4)
+      ? {}
+      : { recentEventHashes: s.recentEventHashes }),
     ...(s.pending === undefined || listed !== undefined ? {} : { pending: s.pending }),
     ...(staleKeys === undefined ? {} : { staleKeys }),
     ...(s.schema === undefined ? {} : { schema: s.schema }),
@@ -81,6 +95,10 @@ function isTime(v: unknown): boolean {
 
 function isStrings(v: unknown): boolean {
   return Array.isArray(v) && v.every((x) => typeof x === "string");
+}
+
+function isHashes(v: unknown): boolean {
+  return Array.isArray(v) && v.every((x) => typeof x === "string" && EVENT_HASH_PATTERN.test(x));
 }
 
 function isPendingBase(v: unknown): v is Record<string, unknown> {

@@ -3,9 +3,9 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { createGunzip, gunzipSync } from "node:zlib";
+import { eventHashesOfLines } from "../core/event-text";
 import { streamOfObjectName } from "../core/object-key";
 import type { LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
-import { eventIdsOfLines } from "../core/recorded-ids";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY } from "./directory-sink";
 
@@ -56,14 +56,14 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
       return recorded(text);
     },
 
-    async eventIds(key: string): Promise<string[]> {
+    async eventHashes(key: string): Promise<string[]> {
       const path = join(root, key);
       try {
         const lines = createInterface({
           input: createReadStream(path).pipe(createGunzip()),
           crlfDelay: Infinity,
         });
-        return await eventIdsOfLines(lines);
+        return await eventHashesOfLines(lines);
       } catch (error) {
         return failed(path, error);
       }

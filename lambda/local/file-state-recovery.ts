@@ -52,7 +52,7 @@ export function createFileStateRecovery(options: {
             version: version + 1,
             ...(state.cursor === undefined ? {} : { cursor: state.cursor }),
             totalEvents: state.totalEvents,
-            recentEventIds: state.recentEventIds,
+            recentEventHashes: state.recentEventHashes,
           };
           try {
             await writeFileAtomic(path, `${JSON.stringify(next, null, 2)}\n`);

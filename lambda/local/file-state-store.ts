@@ -16,6 +16,8 @@ interface StateFile extends StreamState {
   readonly lastCommitAt?: string;
   /** Schema 1's expiry of its stale keys, dropped by every write. */
   readonly staleUntil?: number;
+  /** The id window of event ids before schema 4, not read (see STATE_SCHEMA) and dropped by every write. */
+  readonly recentEventIds?: readonly string[];
 }
 
 export interface FileStateStoreOptions {
@@ -85,7 +87,7 @@ class FileStore {
 
   async recordIntent(request: IntentRequest): Promise<StreamState> {
     const state = await this.readOwned(request.stream, request.owner, request.expectedVersion);
-    const { staleKeys: _keys, staleUntil: _until, ...rest } = state;
+    const { staleKeys: _keys, staleUntil: _until, recentEventIds: _ids, ...rest } = state;
     const next: StateFile = {
       ...rest,
       schema: STATE_SCHEMA,
@@ -104,7 +106,7 @@ class FileStore {
       cursor: request.cursor,
       version: state.version + 1,
       totalEvents: state.totalEvents + request.events,
-      recentEventIds: request.recentEventIds,
+      recentEventHashes: request.recentEventHashes,
       ...(request.newestEventTime === undefined ? {} : { newestEventTime: request.newestEventTime }),
       lastCommitAt: new Date(request.now).toISOString(),
       ...this.lease(request.owner, request.leaseUntil),

@@ -9,10 +9,11 @@ import { createS3Sink, FENCE_BODY } from "../../lambda/aws/s3-sink";
 import { createSecretKeySource } from "../../lambda/aws/secret-key-source";
 import { Chunk } from "../../lambda/core/chunk";
 import { MAX_CURSOR_BYTES } from "../../lambda/core/cursor-checks";
+import { eventHash } from "../../lambda/core/event-text";
 import { utcDay } from "../../lambda/core/event-time";
 import { type DayParts, encodeParts, pendingKeys } from "../../lambda/core/intent-parts";
 import { chunkId } from "../../lambda/core/object-key";
-import { MAX_CHUNK_OBJECTS, RECENT_EVENT_IDS } from "../../lambda/core/run-ingest";
+import { MAX_CHUNK_OBJECTS, RECENT_EVENTS } from "../../lambda/core/run-ingest";
 import { STATE_SCHEMA } from "../../lambda/core/state-validation";
 import {
   ErrorCode,
@@ -159,17 +160,17 @@ describe("DynamoDB state store (moto)", () => {
       cursor: "c1",
       newestEventTime: "2024-01-01T00:00:00.000Z",
       events: 5,
-      recentEventIds: ["x", "y"],
+      recentEventHashes: [eventHash("x"), eventHash("y")],
       now,
       leaseUntil: now + 60_000,
     });
     expect(committed).toEqual({
-      schema: 3,
+      schema: 4,
       version: 2,
       totalEvents: 5,
       cursor: "c1",
       newestEventTime: "2024-01-01T00:00:00.000Z",
-      recentEventIds: ["x", "y"],
+      recentEventHashes: [eventHash("x"), eventHash("y")],
     });
     await store.release({ stream: "s1", owner: "a" });
 
@@ -206,7 +207,7 @@ describe("DynamoDB state store (moto)", () => {
     expect(again).toBeInstanceOf(LeaseHeldError);
   });
 
-  it("upgrades a schema 1 item: reads its stale keys, and the next write drops them and records schema 3", async () => {
+  it("upgrades a schema 1 item: reads its stale keys, and the next write drops them and records schema 4", async () => {
     const table = await createStateTable(dynamo);
     await dynamo.send(
       new PutItemCommand({
@@ -233,15 +234,15 @@ describe("DynamoDB state store (moto)", () => {
       expectedVersion: 5,
       cursor: "c5",
       events: 0,
-      recentEventIds: [],
+      recentEventHashes: [],
       now,
       leaseUntil: now + 60_000,
     });
 
-    expect(committed).toEqual({ schema: 3, version: 6, totalEvents: 5, cursor: "c5", recentEventIds: [] });
+    expect(committed).toEqual({ schema: 4, version: 6, totalEvents: 5, cursor: "c5", recentEventHashes: [] });
   });
 
-  it("upgrades a schema 2 item: its pending key list is read as stale keys, and the next intent is of schema 3", async () => {
+  it("upgrades a schema 2 item: its pending key list is read as stale keys, and the next intent is of schema 4", async () => {
     const table = await createStateTable(dynamo);
     const listed = [
       "events/dt=2024-01-01/s1-aaaaaaaaaaaaaaaa-000.json.gz",
@@ -281,19 +282,74 @@ describe("DynamoDB state store (moto)", () => {
     };
     const intent = await store.recordIntent({ ...lease("a", now), expectedVersion: 5, pending });
 
-    expect(intent).toEqual({ schema: 3, version: 6, totalEvents: 5, cursor: "c5", pending });
+    expect(intent).toEqual({ schema: 4, version: 6, totalEvents: 5, cursor: "c5", pending });
     const item = (await dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "s1" } } })))
       .Item;
     expect(item?.pending?.M?.keys).toBeUndefined();
   });
 
-  it("fits the largest state in one item: 4,000 GUID ids, 8 KiB cursors and an intent naming every day from 1970 to 2099", async () => {
+  it("upgrades a schema 3 item: its id window of event ids is not read, the intent drops it and the commit records text hashes", async () => {
+    const table = await createStateTable(dynamo);
+    await dynamo.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          streamId: { S: "s1" },
+          schema: { N: "3" },
+          version: { N: "4" },
+          totalEvents: { N: "5" },
+          cursor: { S: "c5" },
+          recentEventIds: { L: [{ S: "e1" }, { S: "e2" }] },
+        },
+      }),
+    );
+    const store = createDynamoStateStore({ dynamo, table });
+    const now = Date.now();
+    const read = async () =>
+      (await dynamo.send(new GetItemCommand({ TableName: table, Key: { streamId: { S: "s1" } } }))).Item;
+
+    // An id cannot be compared to a text: the window starts empty (the run may store a repeat, never lose one).
+    expect(await store.acquire(lease("a", now))).toEqual({
+      schema: 3,
+      version: 5,
+      totalEvents: 5,
+      cursor: "c5",
+    });
+    const pending = {
+      owner: "a",
+      startCursor: "c5",
+      endCursor: "c6",
+      chunk: chunkId("c5", 6, "a"),
+      parts: "2024-01-03",
+    };
+    await store.recordIntent({ ...lease("a", now), expectedVersion: 5, pending });
+    expect((await read())?.recentEventIds).toBeUndefined();
+    const hash = eventHash('{"eventId":"e1"}');
+    const committed = await store.commit({
+      ...lease("a", now),
+      expectedVersion: 6,
+      cursor: "c6",
+      events: 1,
+      recentEventHashes: [hash],
+    });
+
+    expect(committed).toEqual({
+      schema: 4,
+      version: 7,
+      totalEvents: 6,
+      cursor: "c6",
+      recentEventHashes: [hash],
+    });
+    expect((await read())?.recentEventIds).toBeUndefined();
+  });
+
+  it("fits the largest state in one item: 4,000 event text hashes, 8 KiB cursors and an intent naming every day from 1970 to 2099", async () => {
     const table = await createStateTable(dynamo);
     const store = createDynamoStateStore({ dynamo, table });
     const now = Date.now();
     const stream = `s${"x".repeat(63)}`;
     const cursor = "c".repeat(MAX_CURSOR_BYTES);
-    const ids = Array.from({ length: RECENT_EVENT_IDS }, () => randomUUID());
+    const ids = Array.from({ length: RECENT_EVENTS }, () => eventHash(randomUUID()));
     const state = await store.acquire({ ...lease("a", now), stream });
     const committed = await store.commit({
       ...lease("a", now),
@@ -301,7 +357,7 @@ describe("DynamoDB state store (moto)", () => {
       expectedVersion: state.version,
       cursor,
       events: ids.length,
-      recentEventIds: ids,
+      recentEventHashes: ids,
     });
     // Every day an event's own time may fall on (1970 to 2099), one part each, and more parts on
     // MAX_CHUNK_OBJECTS of them: a chunk is flushed after the page that takes it past that many objects,
@@ -320,7 +376,7 @@ describe("DynamoDB state store (moto)", () => {
     });
 
     expect(days.length).toBeGreaterThan(47_000);
-    expect(intent.recentEventIds).toHaveLength(RECENT_EVENT_IDS);
+    expect(intent.recentEventHashes).toHaveLength(RECENT_EVENTS);
     expect(intent.pending && pendingKeys(stream, intent.pending)).toHaveLength(
       days.length + 2 * MAX_CHUNK_OBJECTS,
     );
@@ -356,7 +412,7 @@ describe("DynamoDB state store (moto)", () => {
       expectedVersion: acquired.version,
       cursor: "c1",
       events: 1,
-      recentEventIds: [],
+      recentEventHashes: [],
     });
 
     expect(acquired.version).toBe(1);
@@ -404,7 +460,7 @@ describe("DynamoDB state store (moto)", () => {
       expectedVersion: 2, // b's fencing token
       cursor: "c",
       events: 1,
-      recentEventIds: [],
+      recentEventHashes: [],
       now,
       leaseUntil: now + 60_000,
     };
@@ -433,7 +489,7 @@ describe("DynamoDB state store (moto)", () => {
     };
 
     const intent = await store.recordIntent({ ...lease("a", now), expectedVersion: 1, pending });
-    expect(intent).toMatchObject({ schema: 3, version: 2, pending });
+    expect(intent).toMatchObject({ schema: 4, version: 2, pending });
     await expect(
       store.recordIntent({ ...lease("b", now), expectedVersion: 2, pending }),
     ).rejects.toBeInstanceOf(LeaseLostError);
@@ -444,11 +500,11 @@ describe("DynamoDB state store (moto)", () => {
       expectedVersion: 2,
       cursor: "c9",
       events: 9,
-      recentEventIds: [],
+      recentEventHashes: [],
       now,
       leaseUntil: now + 60_000,
     });
-    expect(committed).toEqual({ schema: 3, version: 3, totalEvents: 9, cursor: "c9", recentEventIds: [] });
+    expect(committed).toEqual({ schema: 4, version: 3, totalEvents: 9, cursor: "c9", recentEventHashes: [] });
     await store.release({ stream: "s1", owner: "a" });
     expect(await store.acquire(lease("b", now))).not.toHaveProperty("pending");
   });
@@ -463,7 +519,7 @@ describe("DynamoDB state store (moto)", () => {
           version: { N: "2" },
           totalEvents: { N: "5" },
           cursor: { NULL: true },
-          recentEventIds: { N: "5" },
+          recentEventHashes: { N: "5" },
         },
       }),
     );

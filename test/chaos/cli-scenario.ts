@@ -1,19 +1,24 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, rm } from "node:fs/promises";
+import { copyFile, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
 import type { ChaosEnvironment } from "./chaos-env";
-import { awkwardEvents, FaultCounter } from "./faults";
-import { checkLake } from "./lake-check";
+import { FaultClass, plannedBySeed } from "./classes";
+import { widen } from "./event-day";
+import { awkwardEvents, FaultCounter, oddEvents } from "./faults";
+import { checkLake, type SeenObject } from "./lake-check";
 import { Random } from "./random";
 import type { ScenarioResult } from "./scenario-result";
+import { Writes } from "./writes";
 
 /**
  * One seeded scenario of the CLI: child processes against the simulator, killed with SIGKILL or
- * stopped with SIGTERM at seeded times, then drained without faults and the lake checked. Kill times
- * are wall-clock, so a replay may cut a run a page earlier or later than the first time.
+ * stopped with SIGTERM at seeded times, paused with SIGSTOP while another starts, the state file
+ * restored to an older copy or deleted and rebuilt with `recover`, the lake read while runs are in
+ * flight, then drained without faults and the lake checked. Kill times are wall-clock, so a replay may
+ * cut a run a page earlier or later than the first time.
  */
 
 interface CliRun {
@@ -82,7 +87,13 @@ function cliFaults(rnd: Random): SimulatorFaults {
 
 export async function runCliScenario(seed: number, env: ChaosEnvironment): Promise<ScenarioResult> {
   const rnd = new Random(seed);
+  const planned = plannedBySeed(seed);
   const faults = new FaultCounter();
+  const classes = new FaultCounter();
+  const window = { fromMs: Date.now() - 5_000, toMs: Date.now() + 5_000 };
+  const writes = new Writes();
+  const samples: SeenObject[][] = [];
+  let epoch = 0;
   const [key] = env.keys;
   const integrationKey = randomUUID();
   const userId = randomUUID();
@@ -117,11 +128,72 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
     "--json",
   ];
   let invocations = 0;
+  /** Reads the lake; every key first seen now was written by a run that started in `writerEpoch`. */
+  const look = async (writerEpoch: number): Promise<SeenObject[]> => {
+    const objects = await readLakeDir(out);
+    for (const o of objects) writes.put(o.key, o.body, writerEpoch);
+    widen(window, Date.now() + 5_000);
+    return objects;
+  };
+  /** A run, with a read of the lake while it is in flight when `sampleAtMs` is set. */
+  const runOnce = async (
+    runArgs: readonly string[],
+    stopAfterMs?: number,
+    signal?: NodeJS.Signals,
+    sampleAtMs?: number,
+  ) => {
+    const started = epoch;
+    let sampling: Promise<void> | undefined;
+    const result = await runCli(env, runArgs, stopAfterMs, signal, (child) => {
+      if (sampleAtMs === undefined) return;
+      setTimeout(() => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        sampling = look(started).then((objects) => {
+          samples.push(objects);
+          classes.count(FaultClass.MidRunRead);
+        });
+      }, sampleAtMs);
+    });
+    await sampling;
+    await look(started);
+    return result;
+  };
+  const stateDir = join(out, "state");
+  const snapshots: string[] = [];
+  const snapshot = async (): Promise<void> => {
+    const files = await readdir(stateDir).catch(() => [] as string[]);
+    const file = files.find((f) => f.endsWith(".json"));
+    if (file === undefined) return;
+    const copy = join(env.scratch, `cli-${seed}-state-${snapshots.length}-${randomUUID().slice(0, 8)}.json`);
+    await copyFile(join(stateDir, file), copy);
+    snapshots.push(copy);
+  };
+  /** The state file put back from an older copy, or deleted; then `recover` as its message says. */
+  const resetState = async (kind: "restore" | "delete"): Promise<void> => {
+    const files = (await readdir(stateDir).catch(() => [] as string[])).filter((f) => f.endsWith(".json"));
+    const target = join(stateDir, files[0] ?? "default.json");
+    const older = kind === "restore" ? snapshots[rnd.int(0, Math.max(0, snapshots.length - 2))] : undefined;
+    if (older !== undefined) await writeFile(target, await readFile(older));
+    else await rm(target, { force: true });
+    const recoverArgs = ["recover", "--out", out, "--json", ...(older === undefined ? [] : ["--force"])];
+    invocations++;
+    const recovered = await runCli(env, recoverArgs);
+    if (recovered.code === 0) {
+      epoch++;
+      classes.count(older === undefined ? FaultClass.StateDeleted : FaultClass.StateRestored);
+    } else faults.count(`cli recover failed: ${firstLine(recovered.stderr)}`);
+  };
   try {
     if (rnd.chance(0.3)) {
       const awkward = awkwardEvents(seed, rnd.int(1, 3), Date.now());
       simulator.appendRaw(awkward);
       faults.count("events only exact text keeps (big integers, 1e400, escapes)", awkward.length);
+    }
+    if (rnd.chance(0.5)) {
+      const taken = simulator.events()[rnd.int(0, 10)]?.eventId;
+      const odd = oddEvents(seed, Date.now(), typeof taken === "string" ? taken : undefined);
+      simulator.appendRaw(odd.texts);
+      for (const [kind, n] of Object.entries(odd.counts)) classes.count(kind, n);
     }
     simulator.faults = cliFaults(rnd);
     for (const fault of Object.keys(simulator.faults)) {
@@ -130,22 +202,30 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
     }
     if (seed % 2 === 0) {
       invocations += 2;
-      await pausedOverlap(env, args, rnd, faults);
+      if (await pausedOverlap(env, args, rnd, faults)) classes.count(FaultClass.CliSigstop);
+      await look(epoch);
     }
-    const runs = rnd.int(2, 5);
+    const runs = rnd.int(2, 5) + (planned.restore || planned.remove ? 1 : 0);
+    const resetAt = rnd.int(1, runs - 1);
     for (let i = 0; i < runs; i++) {
+      if (i === resetAt && (planned.restore || planned.remove)) {
+        await resetState(planned.restore ? "restore" : "delete");
+      }
       const action = rnd.pick(["SIGKILL", "SIGKILL", "SIGTERM", "finish"] as const);
       const at = rnd.int(150, 1_500);
       invocations++;
-      const run = await runCli(
-        env,
+      const run = await runOnce(
         // Live events arrive with every page while faults are on: only a budget ends such a run.
         action === "finish" ? [...args, "--budget", String(rnd.int(1, 2))] : args,
         action === "finish" ? undefined : at,
         action === "finish" ? undefined : action,
+        rnd.chance(0.5) ? rnd.int(100, 1_200) : undefined,
       );
-      if (run.signal === "SIGKILL") faults.count("cli SIGKILL mid-run");
-      else if (action === "SIGTERM" && run.code === 143 && run.stderr.includes("stopping on SIGTERM")) {
+      await snapshot();
+      if (run.signal === "SIGKILL") {
+        faults.count("cli SIGKILL mid-run");
+        classes.count(FaultClass.Kill);
+      } else if (action === "SIGTERM" && run.code === 143 && run.stderr.includes("stopping on SIGTERM")) {
         faults.count("cli SIGTERM mid-run (clean stop)");
       }
       if (run.stderr.includes("is being ingested by another run")) faults.count("cli locked out by a lease");
@@ -157,7 +237,7 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
     let problem = "";
     for (let i = 0; i < 8 && !caughtUp; i++) {
       invocations++;
-      const run = await runCli(env, args);
+      const run = await runOnce(args, undefined, undefined, i === 0 ? rnd.int(50, 600) : undefined);
       if (run.code === 0) {
         const summary = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as { caughtUp?: boolean };
         caughtUp = summary.caughtUp === true;
@@ -166,13 +246,22 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
         if (run.stderr.includes("is being ingested by another run")) break;
       }
     }
-    const check = checkLake(simulator.eventTexts(), await readLakeDir(out));
+    const check = checkLake({
+      stream: "default",
+      sourceTexts: simulator.eventTexts(),
+      objects: await look(epoch),
+      ingestWindow: window,
+      contents: writes.contents,
+      epochOf: (k) => writes.epochOf(k),
+      samples,
+    });
     return {
       seed,
       mode: "cli",
       events: simulator.events().length,
       invocations,
       faults: faults.toJSON(),
+      classes: classes.toJSON(),
       check,
       ...(caughtUp ? {} : { failure: `did not catch up: ${problem}` }),
     };
@@ -183,11 +272,13 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
       events: simulator.events().length,
       invocations,
       faults: faults.toJSON(),
+      classes: classes.toJSON(),
       failure: `harness error: ${(error as Error).stack ?? String(error)}`,
     };
   } finally {
     await simulator.stop();
     await rm(out, { recursive: true, force: true });
+    for (const copy of snapshots) await rm(copy, { force: true });
   }
 }
 
@@ -201,7 +292,7 @@ async function pausedOverlap(
   args: readonly string[],
   rnd: Random,
   faults: FaultCounter,
-): Promise<void> {
+): Promise<boolean> {
   let child: ChildProcess | undefined;
   let exited = false;
   const first = runCli(env, [...args, "--budget", "3"], undefined, undefined, (c) => {
@@ -212,7 +303,7 @@ async function pausedOverlap(
   await sleep(rnd.int(300, 1_200));
   if (exited || child?.pid === undefined) {
     await first;
-    return;
+    return false;
   }
   child.kill("SIGSTOP");
   faults.count("cli SIGSTOPped mid-run while another run starts");
@@ -229,6 +320,7 @@ async function pausedOverlap(
   }
   const resumed = await first;
   if (resumed.code === 1) faults.count(`cli run failed: ${failureKind(resumed.stderr)}`);
+  return true;
 }
 
 function firstLine(text: string): string {

@@ -88,3 +88,43 @@ export function awkwardEvents(seed: number, count: number, nowMs: number): strin
     );
   });
 }
+
+/**
+ * Events with odd or missing timestamps, without `eventId`, and one that reuses a served event's id
+ * with other text: each must be stored once, by its exact text, under the day the product gives it.
+ * `counts` says which of them the list holds (for the class table).
+ */
+export function oddEvents(
+  seed: number,
+  nowMs: number,
+  takenId: string | undefined,
+): { texts: string[]; counts: Record<string, number> } {
+  const at = (minutes: number): string => new Date(nowMs - minutes * 60_000).toISOString();
+  const timestamps = [
+    `"eventId":"odd-${seed}-missing","action":"no timestamp"`,
+    `"timestamp":1700000000000,"eventId":"odd-${seed}-number","action":"timestamp is a number"`,
+    `"timestamp":null,"eventId":"odd-${seed}-null","action":"timestamp is null"`,
+    `"timestamp":"yesterday at noon","eventId":"odd-${seed}-words","action":"unparseable"`,
+    `"timestamp":"2023-02-30T10:00:00Z","eventId":"odd-${seed}-feb30","action":"no such day"`,
+    `"timestamp":"9999-12-31T23:59:59.9999999Z","eventId":"odd-${seed}-9999","action":"year 9999"`,
+    `"timestamp":"1969-07-20T20:17:40Z","eventId":"odd-${seed}-1969","action":"before 1970"`,
+  ].map((fields) => `{${fields}}`);
+  const idless = [
+    `{"timestamp":"${at(3)}","action":"no eventId","data":{"eventId":"nested-${seed}"}}`,
+    `{"timestamp":"${at(4)}","action":"no eventId either","data":{"eventId":"nested-${seed}"}}`,
+    `{"timestamp":"${at(5)}","eventId":"","action":"empty eventId"}`,
+    `{"timestamp":"${at(6)}","eventId":12345,"action":"numeric eventId"}`,
+  ];
+  const reused =
+    takenId === undefined
+      ? []
+      : [`{"timestamp":"${at(7)}","eventId":${JSON.stringify(takenId)},"action":"same id, other text"}`];
+  return {
+    texts: [...timestamps, ...idless, ...reused],
+    counts: {
+      "events with odd or missing timestamps": timestamps.length,
+      "events without eventId": idless.length,
+      "same eventId, different text": reused.length,
+    },
+  };
+}

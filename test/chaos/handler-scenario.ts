@@ -1,242 +1,39 @@
 import { randomUUID } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { Logger } from "@aws-lambda-powertools/logger";
-import { Metrics } from "@aws-lambda-powertools/metrics";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { CreateSecretCommand, PutSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import { ENV } from "../../lambda/config";
-import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { DocuSignSimulator, type SimulatorFaults } from "../../lambda/simulator/simulator";
 import { awsClientsFor, type ChaosEnvironment } from "./chaos-env";
-import { awkwardEvents, classifyDocuSign, FaultCounter, hang } from "./faults";
-import { checkLake } from "./lake-check";
+import { FaultClass, plannedBySeed } from "./classes";
+import { Container, type InstancePlan, NO_FAULTS, type Outcome } from "./container";
+import { widen } from "./event-day";
+import { awkwardEvents, cursorPosition, FaultCounter, oddEvents } from "./faults";
+import { checkLake, type SeenObject, ServedLog } from "./lake-check";
 import { Random } from "./random";
 import type { ScenarioResult } from "./scenario-result";
+import { Writes } from "./writes";
 
 /**
  * One seeded scenario of the Lambda handler against moto and the simulator. A chaos phase runs a few
  * invocations with faults at every boundary: kills (a killed container makes no further call, not even
  * the lease release, and a cold one continues), storage errors, throttling and lost responses injected
- * by AWS SDK middleware on the real clients, DocuSign faults from the simulator, token revocation, key
- * rotation, and a paused run whose lease expires while a second run starts. A drain phase without
- * faults then runs to caught-up, and the lake is checked event by event.
+ * by AWS SDK middleware on the real clients, DocuSign faults from the simulator and from a hostile
+ * layer in the container's fetch (cursors rewound several pages, a cycle across runs, pages above the
+ * id window), token revocation, key rotation, runs frozen until their lease expired and thawed after
+ * any number of later runs (or hours later), PutObjects that land after their caller died, the state
+ * item restored to an older copy or deleted and then rebuilt by the documented `recover` invoke, and
+ * reads of the lake while runs are in flight. A drain phase without faults then runs to caught-up, late
+ * writes still pending land, another drain follows, and the lake is checked event by event.
  */
-
-interface InstancePlan {
-  /** The call (counted from the instance's first) at which the container dies. */
-  readonly killAt?: number;
-  readonly killAfterCall: boolean;
-  /** The call before which the run freezes until its lease has expired and another run went. */
-  readonly pauseAt?: number;
-  /** Chance per storage call of an error the run sees, of throttling and of a lost response. */
-  readonly storageErrorRate: number;
-  readonly throttleRate: number;
-  readonly lostResponseRate: number;
-}
-
-const NO_FAULTS: InstancePlan = {
-  killAfterCall: false,
-  storageErrorRate: 0,
-  throttleRate: 0,
-  lostResponseRate: 0,
-};
-
-type Next = (args: unknown) => Promise<unknown>;
-interface ChaosStack {
-  add(
-    middleware: (next: Next, context: { commandName?: string }) => Next,
-    options: { step: "initialize" | "deserialize"; name: string; priority?: "high" | "low" },
-  ): void;
-}
-
-type Outcome =
-  | { readonly kind: "result"; readonly result: HandlerResult }
-  | { readonly kind: "error"; readonly error: unknown }
-  | { readonly kind: "killed" }
-  | { readonly kind: "paused" };
-
-/** A Lambda container: its own SDK clients and fetch, all behind one gate that a kill closes. */
-class Container {
-  readonly handler: ReturnType<typeof createHandler>;
-  private steps = 0;
-  private dead = false;
-  private plan: InstancePlan = NO_FAULTS;
-  private waiter: ((outcome: Outcome) => void) | undefined;
-  private running: Promise<Outcome> = Promise.resolve({ kind: "killed" });
-  private resume: (() => void) | undefined;
-  private previousCursor: string | undefined;
-
-  constructor(
-    private readonly id: number,
-    private readonly seed: number,
-    env: Record<string, string>,
-    endpoint: string,
-    clock: { now(): number },
-    private readonly faults: FaultCounter,
-  ) {
-    const clients = awsClientsFor(endpoint);
-    for (const [service, client] of Object.entries(clients)) {
-      this.instrument(service, client.middlewareStack as unknown as ChaosStack);
-    }
-    // Metrics are not what the chaos suite checks: keep them (and the detections' single metrics) quiet.
-    const silenced = (metrics: Metrics): Metrics => {
-      metrics.publishStoredMetrics = () => {
-        metrics.clearMetrics();
-        metrics.clearDimensions();
-        return metrics;
-      };
-      metrics.singleMetric = () => silenced(new Metrics({ namespace: "Chaos", serviceName: "chaos" }));
-      return metrics;
-    };
-    const metrics = silenced(new Metrics({ namespace: "Chaos", serviceName: "chaos" }));
-    this.handler = createHandler({
-      env,
-      ...clients,
-      clock,
-      fetch: (input, init) => this.fetch(input, init),
-      logger: new Logger({ serviceName: "chaos", logLevel: "SILENT" }),
-      metrics,
-      docusignTiming: { baseDelayMs: 2, maxDelayMs: 20, requestTimeoutMs: 250 },
-    });
-  }
-
-  get isDead(): boolean {
-    return this.dead;
-  }
-
-  /** One invocation with this plan; settles when the handler returns, throws, dies or freezes. */
-  invoke(plan: InstancePlan, remainingMs: number, requestId: string): Promise<Outcome> {
-    this.plan = {
-      ...plan,
-      ...(plan.killAt === undefined ? {} : { killAt: this.steps + plan.killAt }),
-      ...(plan.pauseAt === undefined ? {} : { pauseAt: this.steps + plan.pauseAt }),
-    };
-    const end = Date.now() + remainingMs;
-    const context = { awsRequestId: requestId, getRemainingTimeInMillis: () => end - Date.now() };
-    // Watch before starting: the handler's first call (and so a kill) may come before it first awaits.
-    let started: (outcome: Outcome) => void = () => undefined;
-    this.running = new Promise<Outcome>((resolve) => {
-      started = resolve;
-    });
-    const outcome = this.watch();
-    this.handler({}, context).then(
-      (result) => started({ kind: "result", result }),
-      (error: unknown) => started({ kind: "error", error }),
-    );
-    return outcome;
-  }
-
-  /** Lets a frozen run go on; settles when it ends or dies. */
-  thaw(): Promise<Outcome> {
-    const outcome = this.watch();
-    const go = this.resume;
-    this.resume = undefined;
-    go?.();
-    return outcome;
-  }
-
-  private watch(): Promise<Outcome> {
-    return new Promise<Outcome>((resolve) => {
-      this.waiter = resolve;
-      void this.running.then(resolve);
-    });
-  }
-
-  private async call<T>(what: string, send: () => Promise<T>): Promise<T> {
-    if (this.dead) return hang();
-    const step = ++this.steps;
-    if (process.env.CHAOS_TRACE === "2") process.stderr.write(`  call ${this.id}.${step} ${what}\n`);
-    if (this.plan.pauseAt === step) {
-      this.faults.count("lease expired while frozen; another run took over");
-      await new Promise<void>((resolve) => {
-        this.resume = resolve;
-        this.waiter?.({ kind: "paused" });
-      });
-    }
-    if (this.plan.killAt === step) {
-      if (!this.plan.killAfterCall) {
-        this.die(`kill before ${what}`);
-        return hang();
-      }
-      await send().catch(() => undefined);
-      this.die(`kill after ${what}`);
-      return hang();
-    }
-    const result = await send();
-    if (this.dead) return hang();
-    return result;
-  }
-
-  private die(kind: string): void {
-    this.dead = true;
-    this.faults.count(kind);
-    this.waiter?.({ kind: "killed" });
-  }
-
-  private fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
-    const url = String(input instanceof Request ? input.url : input);
-    const what = url.includes("/oauth/token") ? "DocuSign token request" : "DocuSign page request";
-    return this.call(what, async () => {
-      try {
-        const response = await fetch(input, init);
-        await classifyDocuSign(url, response, this.previousCursor, this.faults);
-        if (!url.includes("/oauth/token"))
-          this.previousCursor = new URL(url).searchParams.get("cursor") ?? "";
-        return response;
-      } catch (error) {
-        if (init?.signal?.aborted) this.faults.count("docusign timeout");
-        throw error;
-      }
-    });
-  }
-
-  private instrument(service: string, stack: ChaosStack): void {
-    stack.add(
-      (next, context) => (args) =>
-        this.call(`${service} ${String(context.commandName).replace(/Command$/, "")}`, () => next(args)),
-      { step: "initialize", name: "chaosGate", priority: "high" },
-    );
-    // Inside the SDK's retries: a dead container sends no retry either; throttling and lost responses
-    // are retried by the SDK, errors are not.
-    stack.add(
-      (next, context) => async (args) => {
-        if (this.dead) return hang();
-        if (service === "secrets") return next(args);
-        const command = String(context.commandName).replace(/Command$/, "");
-        const roll = new Random(
-          this.seed * 7919 + this.id * 104_729 + this.steps * 31 + command.length,
-        ).next();
-        const { storageErrorRate: e, throttleRate: t, lostResponseRate: l } = this.plan;
-        if (roll < e) {
-          this.faults.count(`${service} error seen by the run`);
-          throw Object.assign(new Error(`chaos: injected ${service} InternalError`), {
-            name: "InternalError",
-            $fault: "server",
-            $metadata: {},
-          });
-        }
-        if (roll < e + t) {
-          this.faults.count(`${service} throttled (SDK retries)`);
-          throw Object.assign(new Error("chaos: injected throttling"), {
-            name: service === "s3" ? "SlowDown" : "ThrottlingException",
-            $fault: "client",
-            $metadata: { httpStatusCode: service === "s3" ? 503 : 400 },
-          });
-        }
-        const output = await next(args);
-        if (this.dead) return hang();
-        if (roll < e + t + l) {
-          this.faults.count(`${service} ${command} applied, response lost (SDK retries)`);
-          throw Object.assign(new Error("chaos: response lost"), { name: "TimeoutError", $metadata: {} });
-        }
-        return output;
-      },
-      { step: "deserialize", name: "chaosFaults" },
-    );
-  }
-}
 
 function simulatorFaults(rnd: Random): SimulatorFaults {
   const faults: SimulatorFaults = {};
@@ -292,7 +89,9 @@ function instancePlan(rnd: Random): InstancePlan {
   return {
     ...(rnd.chance(0.55) ? { killAt: rnd.int(1, 16) } : {}),
     killAfterCall: rnd.chance(0.5),
-    ...(rnd.chance(0.08) ? { pauseAt: rnd.int(2, 20) } : {}),
+    ...(rnd.chance(0.1) ? { pauseAt: rnd.int(2, 20) } : {}),
+    ...(rnd.chance(0.1) ? { latePutAt: rnd.int(1, 3) } : {}),
+    ...(rnd.chance(0.3) ? { sampleAt: rnd.int(2, 24) } : {}),
     storageErrorRate: storm ? rnd.pick([0.02, 0.05, 0.1]) : 0,
     throttleRate: storm ? rnd.pick([0, 0.03, 0.08]) : 0,
     lostResponseRate: storm ? rnd.pick([0, 0.03, 0.08]) : 0,
@@ -313,30 +112,59 @@ const describe = (o: Outcome): string =>
 const HOUR_MS = 3_600_000;
 /** How long a slow simulator answer takes (fault `slowEvery`). */
 const SLOW_MS = 400;
+/** Pages the hostile layer rewrites per scenario at most (a stream that always cycles never drains). */
+const MAX_HOSTILE_PAGES = 3;
+
+/** A run stopped mid-flight (frozen) or a PutObject on its way, to let go after `after` more runs. */
+interface Pending {
+  after: number;
+  readonly go: () => Promise<void>;
+}
 
 export async function runHandlerScenario(seed: number, env: ChaosEnvironment): Promise<ScenarioResult> {
   const rnd = new Random(seed);
+  const planned = plannedBySeed(seed);
   const faults = new FaultCounter();
+  const classes = new FaultCounter();
   const clock = { offset: 0, now: (): number => Date.now() + clock.offset };
+  const window = { fromMs: clock.now() - 5_000, toMs: clock.now() + 5_000 };
   const [key, rotated] = env.keys;
   const integrationKey = randomUUID();
   const userId = randomUUID();
-  const rateLimited = rnd.chance(0.08);
+  const rateLimited = !planned.bigPages && rnd.chance(0.08);
+  const bigPage = rnd.int(4_100, 4_600);
   const simulator = new DocuSignSimulator({
     publicKey: key.publicKey,
     integrationKey,
     userId,
     seed,
-    events: rnd.int(15, 140),
+    events: planned.bigPages ? rnd.int(bigPage + 400, bigPage + 1_500) : rnd.int(15, 140),
     days: rnd.int(1, 3),
     now: clock.now,
     ...(rateLimited ? { rateLimit: rnd.int(8, 20) } : {}),
-    ...(rnd.chance(0.15) ? { pageSizeOverride: rnd.int(2, 30) } : {}),
+    ...(planned.bigPages
+      ? { pageSizeOverride: bigPage }
+      : rnd.chance(0.15)
+        ? { pageSizeOverride: rnd.int(2, 30) }
+        : {}),
   });
   const admin = awsClientsFor(env.motoEndpoint);
   const url = await simulator.start();
   const name = `chaos-${seed}-${randomUUID().slice(0, 8)}`;
+  const stream = "chaos";
+  const writes = new Writes();
+  const served = new ServedLog();
+  const samples: SeenObject[][] = [];
+  const pending: Pending[] = [];
+  /** Recoveries finished so far: the writer epoch of what a run started now writes. */
+  let epoch = 0;
   let invocations = 0;
+  let hostile = 0;
+  let hostileOn = true;
+  let bigPageServed = false;
+  /** The cursor each run (container.invocation) sent first, in order: the hostile layer's cycle target. */
+  const firstCursors = new Map<string, string>();
+  let previousRunStart: string | undefined;
   try {
     await admin.s3.send(new CreateBucketCommand({ Bucket: name }));
     await admin.dynamo.send(
@@ -354,21 +182,162 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
         [ENV.privateKeySecret]: name,
         [ENV.bucket]: name,
         [ENV.stateTable]: name,
-        [ENV.stream]: "chaos",
+        [ENV.stream]: stream,
         [ENV.startCursor]: "2000-01-01T00:00:00Z",
         [ENV.pageLimit]: String(rnd.int(3, 40)),
-        [ENV.chunkMaxBytes]: String(rnd.int(1024, 24_000)),
+        [ENV.chunkMaxBytes]: String(planned.bigPages ? rnd.int(400_000, 1_500_000) : rnd.int(1024, 24_000)),
       },
     );
+
+    const readLake = async (): Promise<SeenObject[]> => {
+      const objects = await readBucket(admin.s3, name);
+      for (const o of objects) writes.seen(o.key, o.body);
+      return objects;
+    };
+
+    /** The hostile DocuSign layer: sees every page served, and rewrites a few endCursors. */
+    const page = (pageUrl: string, text: string, run: string): string => {
+      let body: { endCursor?: unknown; data?: unknown };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        return text;
+      }
+      if (!Array.isArray(body.data) || typeof body.endCursor !== "string") return text;
+      served.page(body.data);
+      if (body.data.length > 4_000) bigPageServed = true;
+      const sent = new URL(pageUrl).searchParams.get("cursor") ?? "";
+      const first = !firstCursors.has(run);
+      if (first) {
+        previousRunStart = [...firstCursors.values()].reverse().find((c) => c !== sent);
+        firstCursors.set(run, sent);
+      }
+      if (!hostileOn || hostile >= MAX_HOSTILE_PAGES || body.data.length === 0) return text;
+      const from = cursorPosition(sent);
+      let endCursor: string | undefined;
+      const roll = new Random(seed * 31 + served.size).next();
+      if (first && previousRunStart !== undefined && roll < (planned.bigPages ? 0.5 : 0.25)) {
+        endCursor = previousRunStart;
+        classes.count(FaultClass.CycleAcrossRuns);
+      } else if (from !== undefined && from > 0 && roll > (planned.bigPages ? 0.6 : 0.85)) {
+        const back = Math.max(0, from - rnd.int(1, 3) * body.data.length);
+        endCursor = Buffer.from(JSON.stringify({ v: 1, p: back })).toString("base64url");
+        classes.count(FaultClass.PagesBack);
+      }
+      if (endCursor === undefined) return text;
+      hostile++;
+      const cut = text.indexOf(",", text.indexOf('"endCursor"'));
+      return `{"endCursor":${JSON.stringify(endCursor)}${text.slice(cut)}`;
+    };
+
     let containers = 0;
     // Clock skew between containers: each chaos container's clock is off by up to ±3 s (beyond the
     // lease slack), so one may think a live lease expired; fencing must still keep the lake exact.
     const skewed = seed % 4 === 1;
     const container = (skew = false): Container => {
       const offMs = skew ? Math.round((rnd.next() * 2 - 1) * 3_000) : 0;
-      if (offMs !== 0) faults.count("clock skew between containers (up to ±3 s)");
+      if (offMs !== 0) classes.count(FaultClass.ClockSkew);
       const own = offMs === 0 ? clock : { now: (): number => clock.now() + offMs };
-      return new Container(++containers, seed, handlerEnv, env.motoEndpoint, own, faults);
+      const id = ++containers;
+      return new Container(id, seed, handlerEnv, env.motoEndpoint, own, {
+        faults,
+        putApplied: (k, b, e) => writes.put(k.replace(/^\//, ""), b, e),
+        sample: async () => {
+          samples.push(await readLake());
+          classes.count(FaultClass.MidRunRead);
+        },
+        latePut: (deliver) => {
+          pending.push({
+            after: planned.latePutEarly && rnd.chance(0.5) ? rnd.int(1, 3) : rnd.int(0, 4),
+            go: async () => {
+              await deliver();
+              classes.count(FaultClass.LatePut);
+            },
+          });
+        },
+        page: (u, b, run) => page(u, b, `${id}.${run}`),
+      });
+    };
+    const maxRemaining = planned.bigPages ? 12_000 : 4_000;
+    const leaseWait = (): void => {
+      clock.offset += maxRemaining + LEASE_SLACK_MS;
+    };
+
+    /** Before each run: whatever is due of the frozen runs and in-flight writes lands now. */
+    const tick = async (): Promise<void> => {
+      for (const p of pending) p.after--;
+      const due = pending.filter((p) => p.after < 0);
+      for (const p of due) pending.splice(pending.indexOf(p), 1);
+      for (const p of due) await p.go();
+    };
+    const invoke = async (
+      c: Container,
+      plan: InstancePlan,
+      ms: number,
+      id: string,
+      event: Record<string, unknown> = {},
+    ): Promise<Outcome> => {
+      await tick();
+      invocations++;
+      widen(window, clock.now());
+      const outcome = await c.invoke(plan, ms, id, epoch, event);
+      widen(window, clock.now() + 5_000);
+      trace(`${id} ${JSON.stringify(plan)} -> ${describe(outcome)}`);
+      if (outcome.kind === "paused") freeze(c);
+      return outcome;
+    };
+    const freeze = (frozen: Container): void => {
+      // The frozen run's lease expires; later runs go on; it wakes after some of them (or hours later).
+      leaseWait();
+      const after = rnd.int(0, 4);
+      const hours = seed % 4 === 3;
+      pending.push({
+        after,
+        go: async () => {
+          if (hours) clock.offset += 3 * HOUR_MS;
+          const woke = await Promise.race([
+            frozen.thaw(),
+            new Promise<Outcome>((r) => setTimeout(() => r({ kind: "killed" }), 10_000)),
+          ]);
+          widen(window, clock.now() + 5_000);
+          if (after > 0) classes.count(FaultClass.ZombieAnyDelay);
+          if (hours) classes.count(FaultClass.ZombieHours);
+          if (woke.kind === "error") faults.count(`frozen run woke up: ${codeOf(woke.error)}`);
+          trace(`zombie thawed after ${after} runs -> ${describe(woke)}`);
+        },
+      });
+    };
+
+    /** The state item restored to an older copy (point-in-time recovery) or deleted, then the documented recover invoke. */
+    const snapshots: (Record<string, AttributeValue> | undefined)[] = [];
+    const snapshot = async (): Promise<void> => {
+      const read = await admin.dynamo.send(
+        new GetItemCommand({ TableName: name, Key: { streamId: { S: stream } }, ConsistentRead: true }),
+      );
+      snapshots.push(read.Item);
+    };
+    const resetState = async (kind: "restore" | "delete"): Promise<void> => {
+      const older = kind === "restore" ? snapshots[rnd.int(0, Math.max(0, snapshots.length - 2))] : undefined;
+      if (older !== undefined) await admin.dynamo.send(new PutItemCommand({ TableName: name, Item: older }));
+      else {
+        await admin.dynamo.send(new DeleteItemCommand({ TableName: name, Key: { streamId: { S: stream } } }));
+      }
+      trace(`state ${older === undefined ? "deleted" : "restored"}; recover`);
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const outcome = await invoke(container(), NO_FAULTS, maxRemaining, `recover-${seed}-${attempt}`, {
+          stream,
+          recover: true,
+          ...(older === undefined ? {} : { force: true }),
+        });
+        if (outcome.kind === "result" && "recovered" in outcome.result) {
+          epoch++;
+          classes.count(older === undefined ? FaultClass.StateDeleted : FaultClass.StateRestored);
+          return;
+        }
+        // A restored copy may name a lease that has not expired yet: recover waits for it, as an operator would.
+        leaseWait();
+      }
+      faults.count("recover did not succeed after 4 attempts");
     };
 
     // Chaos phase.
@@ -377,28 +346,43 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
       simulator.appendRaw(awkward);
       faults.count("events only exact text keeps (big integers, 1e400, escapes)", awkward.length);
     }
-    simulator.faults = simulatorFaults(rnd);
-    const maxRemaining = 4_000;
+    if (rnd.chance(0.5) || seed % 3 === 0) {
+      const taken = simulator.events()[rnd.int(0, Math.min(10, simulator.events().length - 1))]?.eventId;
+      const odd = oddEvents(seed, Date.now(), typeof taken === "string" ? taken : undefined);
+      simulator.appendRaw(odd.texts);
+      for (const [kind, n] of Object.entries(odd.counts)) classes.count(kind, n);
+    }
+    simulator.faults = planned.bigPages
+      ? // Every second page ends 3 events early: of two pages in a row one repeats for sure (a page
+        // above the id window and its repeat, with the same cursor answered again on some seeds).
+        { sameCursorEvery: rnd.int(2, 3), repeatEvery: 2 }
+      : simulatorFaults(rnd);
     let warm = container(skewed);
-    const chaosRuns = rnd.int(2, 7);
+    const chaosRuns = rnd.int(2, 7) + (planned.restore || planned.remove ? 2 : 0);
+    const resetAt = rnd.int(1, chaosRuns - 1);
     for (let i = 0; i < chaosRuns; i++) {
       if (warm.isDead || rnd.chance(0.25)) warm = container(skewed);
+      if (i === resetAt && (planned.restore || planned.remove)) {
+        await resetState(planned.restore ? "restore" : "delete");
+      }
       if (i === 0 && seed % 4 === 2) {
         // AWS delivered the asynchronous event twice: two containers run it at once, same request id.
         invocations += 2;
-        faults.count("duplicate delivery: two runs at once with the same request id");
+        classes.count(FaultClass.DuplicateDelivery);
         const twin = container(skewed);
         const id = `chaos-${seed}-twice`;
-        const { pauseAt: _never, ...plan } = instancePlan(rnd);
+        const { pauseAt: _never, latePutAt: _no, ...plan } = instancePlan(rnd);
+        await tick();
         const both = await Promise.all([
-          warm.invoke(plan, rnd.int(1_200, maxRemaining), id),
-          twin.invoke(NO_FAULTS, rnd.int(1_200, maxRemaining), id),
+          warm.invoke(plan, rnd.int(1_200, maxRemaining), id, epoch),
+          twin.invoke(NO_FAULTS, rnd.int(1_200, maxRemaining), id, epoch),
         ]);
         for (const outcome of both) {
           trace(`twice ${JSON.stringify(plan)} -> ${describe(outcome)}`);
-          await settle(Promise.resolve(outcome), clock, faults);
+          await settle(Promise.resolve(outcome), clock, faults, maxRemaining);
         }
         warm = container(skewed);
+        await snapshot();
         continue;
       }
       if (rnd.chance(0.06)) {
@@ -410,102 +394,93 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
         simulator.revokeTokens();
         faults.count("access tokens revoked between runs");
       }
-      const remaining = rnd.int(1_200, maxRemaining);
-      invocations++;
-      const plan = instancePlan(rnd);
-      const outcome = await warm.invoke(plan, remaining, `chaos-${seed}-${i}`);
-      trace(`chaos ${i} ${JSON.stringify(plan)} -> ${describe(outcome)}`);
+      let plan = instancePlan(rnd);
+      // A big-page seed's first run is clean (no kill, no storage fault), so that it is served a page
+      // above the id window and DocuSign's repeats of it for sure: with the random faults of other
+      // runs, a run killed or failed before its first page left the class unreached (seed 9004).
+      if (i === 0 && planned.bigPages) plan = NO_FAULTS;
+      else if (i === 0 && planned.pauseEarly) plan = { ...NO_FAULTS, pauseAt: rnd.int(2, 8) };
+      else if (i === 0 && planned.latePutEarly) plan = { ...NO_FAULTS, latePutAt: 1 };
+      const ms = i === 0 && planned.bigPages ? maxRemaining : rnd.int(1_200, maxRemaining);
+      const outcome = await invoke(warm, plan, ms, `chaos-${seed}-${i}`);
       if (outcome.kind === "paused") {
-        // The frozen run's lease expires; a second run starts and works; then the first wakes up.
-        const frozen = warm;
-        clock.offset += maxRemaining + LEASE_SLACK_MS;
-        const other = container(skewed);
-        invocations++;
-        await settle(other.invoke(NO_FAULTS, maxRemaining, `chaos-${seed}-${i}-other`), clock, faults);
-        if (seed % 4 === 3) {
-          // The zombie wakes only after hours and another run: no grace period may have outlived it.
-          clock.offset += 3 * HOUR_MS;
-          invocations++;
-          await settle(
-            container(skewed).invoke(NO_FAULTS, maxRemaining, `chaos-${seed}-${i}-later`),
-            clock,
-            faults,
-          );
-          faults.count("zombie thawed hours later, after another run");
-        }
-        const woke = await Promise.race([
-          frozen.thaw(),
-          new Promise<Outcome>((r) => setTimeout(() => r({ kind: "killed" }), 10_000)),
-        ]);
-        if (woke.kind === "error") faults.count(`frozen run woke up: ${codeOf(woke.error)}`);
-        warm = container();
-        continue;
+        warm = container(skewed);
+      } else {
+        await settle(Promise.resolve(outcome), clock, faults, maxRemaining);
       }
-      await settle(Promise.resolve(outcome), clock, faults);
+      await snapshot();
     }
 
-    // Drain phase: no faults, fresh containers, until caught up.
+    // Drain phase: no faults, fresh containers, until caught up; then what is still frozen or in flight
+    // lands (after any delay: even after the stream caught up), and the stream is drained again.
     simulator.faults = {};
-    let caughtUp = false;
-    let settled = false;
-    let lastProblem = "";
-    for (let i = 0; i < 25 && !caughtUp; i++) {
-      invocations++;
-      const drain = container();
-      const outcome = await drain.invoke(NO_FAULTS, 8_000, `drain-${seed}-${i}`);
-      trace(`drain ${i} -> ${describe(outcome)}`);
-      if (outcome.kind === "result" && "leaseHeld" in outcome.result) {
-        clock.offset += maxRemaining + LEASE_SLACK_MS;
-      } else if (outcome.kind === "result" && "caughtUp" in outcome.result) {
-        caughtUp = outcome.result.caughtUp;
-        if (outcome.result.stoppedBy === "rate-limit") clock.offset += HOUR_MS;
-        if (caughtUp && (!settled || outcome.result.events > 0)) {
-          // A slow request that a client gave up on during the chaos phase is still answered by the
-          // simulator, and may append live events while or after this drain catches up (as DocuSign
-          // keeps ingesting): let such requests finish, then drain until a run finds nothing new.
-          if (!settled) await new Promise((r) => setTimeout(r, SLOW_MS + 200));
-          settled = true;
-          caughtUp = false;
+    hostileOn = false;
+    const drain = async (round: string): Promise<string | undefined> => {
+      let caughtUp = false;
+      let settled = false;
+      let lastProblem = "";
+      for (let i = 0; i < 25 && !caughtUp; i++) {
+        const outcome = await invoke(container(), NO_FAULTS, maxRemaining * 2, `drain${round}-${seed}-${i}`);
+        if (outcome.kind === "result" && "leaseHeld" in outcome.result) {
+          leaseWait();
+        } else if (outcome.kind === "result" && "caughtUp" in outcome.result) {
+          caughtUp = outcome.result.caughtUp;
+          if (outcome.result.stoppedBy === "rate-limit") clock.offset += HOUR_MS;
+          if (caughtUp && (!settled || outcome.result.events > 0)) {
+            // A slow request that a client gave up on during the chaos phase is still answered by the
+            // simulator, and may append live events while or after this drain catches up (as DocuSign
+            // keeps ingesting): let such requests finish, then drain until a run finds nothing new.
+            if (!settled) await new Promise((r) => setTimeout(r, SLOW_MS + 200));
+            settled = true;
+            caughtUp = false;
+          }
+        } else if (outcome.kind === "error") {
+          lastProblem = `${codeOf(outcome.error)}: ${(outcome.error as Error).message}`;
+          if (codeOf(outcome.error) === "RATE_LIMITED") clock.offset += HOUR_MS;
         }
-      } else if (outcome.kind === "error") {
-        lastProblem = `${codeOf(outcome.error)}: ${(outcome.error as Error).message}`;
-        if (codeOf(outcome.error) === "RATE_LIMITED") clock.offset += HOUR_MS;
       }
+      return caughtUp ? undefined : `did not catch up after 25 drain invocations; last error ${lastProblem}`;
+    };
+    let failure = await drain("");
+    if (pending.length > 0) {
+      for (const p of pending) p.after = Math.min(p.after, 0);
+      await tick();
+      failure ??= await drain("-after-late");
     }
+    await tick();
     trace("drained; reading the lake");
-    const objects = await readBucket(admin.s3, name);
-    trace(`read ${objects.length} objects`);
+    const objects = await readLake();
     if (process.env.CHAOS_TRACE) {
       for (const o of objects) {
-        const ids = gunzipSync(o.body)
-          .toString("utf8")
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => /"eventId":"(.{8})/.exec(l)?.[1]);
-        trace(`  ${o.key}: ${ids.length} events ${ids.join(",")}`);
+        const lines = gunzipSync(o.body).toString("utf8").split("\n").filter(Boolean).length;
+        trace(
+          `  ${o.key}: ${lines} events, writer epoch ${writes.epochOf(o.key)}, contents ${writes.contents.get(o.key)?.length}`,
+        );
       }
     }
-    const check = checkLake(simulator.eventTexts(), objects);
-    return {
-      seed,
-      mode: "handler",
-      events: simulator.events().length,
-      invocations,
-      faults: faults.toJSON(),
-      check,
-      ...(caughtUp
-        ? {}
-        : { failure: `did not catch up after 25 drain invocations; last error ${lastProblem}` }),
-    };
+    const check = checkLake({
+      stream,
+      sourceTexts: simulator.eventTexts(),
+      objects,
+      ingestWindow: window,
+      contents: writes.contents,
+      epochOf: (k) => writes.epochOf(k),
+      served,
+      samples,
+    });
+    // A page above the id window, and DocuSign repeating (the same cursor answered again, a rewind).
+    if (bigPageServed && simulator.stats.faultsServed + hostile > 0) classes.count(FaultClass.BigPage);
+    return result(seed, simulator, invocations, faults, classes, check, failure);
   } catch (error) {
-    return {
+    return result(
       seed,
-      mode: "handler",
-      events: simulator.events().length,
+      simulator,
       invocations,
-      faults: faults.toJSON(),
-      failure: `harness error: ${(error as Error).stack ?? String(error)}`,
-    };
+      faults,
+      classes,
+      undefined,
+      `harness error: ${(error as Error).stack ?? String(error)}`,
+    );
   } finally {
     await simulator.stop();
     trace("simulator stopped");
@@ -513,16 +488,40 @@ export async function runHandlerScenario(seed: number, env: ChaosEnvironment): P
   }
 }
 
+function result(
+  seed: number,
+  simulator: DocuSignSimulator,
+  invocations: number,
+  faults: FaultCounter,
+  classes: FaultCounter,
+  check: ReturnType<typeof checkLake> | undefined,
+  failure: string | undefined,
+): ScenarioResult {
+  const kills = [...faults.counts].filter(([k]) => k.startsWith("kill")).reduce((n, [, v]) => n + v, 0);
+  if (kills > 0) classes.count(FaultClass.Kill, kills);
+  return {
+    seed,
+    mode: "handler",
+    events: simulator.events().length,
+    invocations,
+    faults: faults.toJSON(),
+    classes: classes.toJSON(),
+    ...(check === undefined ? {} : { check }),
+    ...(failure === undefined ? {} : { failure }),
+  };
+}
+
 /** Handles an invocation's outcome: a held lease waits for its expiry, a spent rate limit for the next hour. */
 async function settle(
   pending: Promise<Outcome>,
   clock: { offset: number },
   faults: FaultCounter,
+  leaseMs: number,
 ): Promise<void> {
   const outcome = await pending;
   if (outcome.kind === "result" && "leaseHeld" in outcome.result) {
     faults.count("lease held by a dead run; waited for its expiry");
-    clock.offset += 4_000 + LEASE_SLACK_MS;
+    clock.offset += leaseMs + LEASE_SLACK_MS;
   } else if (
     outcome.kind === "result" &&
     "stoppedBy" in outcome.result &&

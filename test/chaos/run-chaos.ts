@@ -6,14 +6,15 @@ import { prepareChaos } from "./setup";
 
 /**
  * `npm run test:chaos`: the full chaos suite (default 1,000 seeded scenarios) against moto and the
- * simulator. `-- --seed N` replays one scenario and prints its details; `--count`, `--from` and
- * `--concurrency` size the run.
+ * simulator. `-- --seed N` replays one scenario and prints its details; `--seeds N` (default 1,000;
+ * `--count` is the same), `--from` and `--concurrency` size the run. Exits 1 on any violation.
  */
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
       seed: { type: "string" },
-      count: { type: "string", default: "1000" },
+      seeds: { type: "string", default: "1000" },
+      count: { type: "string" },
       from: { type: "string", default: "1" },
       concurrency: { type: "string", default: "4" },
     },
@@ -21,9 +22,9 @@ async function main(): Promise<number> {
   const seeds =
     values.seed !== undefined
       ? [Number(values.seed)]
-      : Array.from({ length: Number(values.count) }, (_, i) => Number(values.from) + i);
+      : Array.from({ length: Number(values.count ?? values.seeds) }, (_, i) => Number(values.from) + i);
   if (seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-    process.stderr.write("usage: npm run test:chaos -- [--seed N | --count N --from N] [--concurrency N]\n");
+    process.stderr.write("usage: npm run test:chaos -- [--seed N | --seeds N --from N] [--concurrency N]\n");
     return 2;
   }
   process.stderr.write(

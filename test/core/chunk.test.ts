@@ -3,7 +3,8 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { makeEvents, received } from "../../dev/fakes";
 import { Chunk, MAX_OPEN_PARTS } from "../../lambda/core/chunk";
-import { RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES } from "../../lambda/core/run-ingest";
+import { eventHash } from "../../lambda/core/event-text";
+import { RECENT_EVENTS } from "../../lambda/core/run-ingest";
 
 const INGEST_MS = Date.UTC(2024, 0, 10);
 
@@ -157,28 +158,36 @@ describe("Chunk", () => {
     expect(lines.sort()).toEqual(order.map((e) => JSON.stringify(e)).sort());
   });
 
-  it("keeps the last 4,000 GUID event ids (twice the largest page) within the byte bound", () => {
+  it("keeps the text hashes of the last 4,000 events (twice the largest page)", () => {
     const chunk = new Chunk("c0", [], 1_000_000);
-    for (let i = 0; i < 5000; i++) {
-      chunk.add(received({ eventId: randomUUID(), timestamp: "2024-01-01T00:00:00Z" }), INGEST_MS);
-    }
+    const events = Array.from({ length: 5000 }, () => ({
+      eventId: randomUUID(),
+      timestamp: "2024-01-01T00:00:00Z",
+    }));
+    for (const event of events) chunk.add(received(event), INGEST_MS);
 
-    expect(chunk.recentIds(RECENT_EVENT_IDS, RECENT_EVENT_IDS_MAX_BYTES)).toHaveLength(4000);
+    const hashes = chunk.recentHashes(RECENT_EVENTS);
+
+    expect(hashes).toHaveLength(4000);
+    expect(hashes).toEqual(events.slice(1000).map((e) => eventHash(JSON.stringify(e))));
   });
 
-  it("keeps recent ids bounded by bytes as well as by count", () => {
+  it("remembers 24 hex characters per event however long its id or text", () => {
     const chunk = new Chunk("c0", [], 1_000_000);
     for (let i = 0; i < 1000; i++) {
       chunk.add(
-        received({ eventId: `${"x".repeat(1000)}-${i}`, timestamp: "2024-01-01T00:00:00Z" }),
+        received({
+          eventId: `${"x".repeat(1000)}-${i}`,
+          timestamp: "2024-01-01T00:00:00Z",
+          data: "y".repeat(5000),
+        }),
         INGEST_MS,
       );
     }
 
-    const ids = chunk.recentIds(RECENT_EVENT_IDS, 32 * 1024);
+    const hashes = chunk.recentHashes(RECENT_EVENTS);
 
-    expect(JSON.stringify(ids).length).toBeLessThanOrEqual(32 * 1024);
-    expect(ids.length).toBeGreaterThan(10);
-    expect(ids.at(-1)).toBe(`${"x".repeat(1000)}-999`); // the newest are the ones kept
+    expect(hashes).toHaveLength(1000);
+    for (const hash of hashes) expect(hash).toMatch(/^[0-9a-f]{24}$/);
   });
 });

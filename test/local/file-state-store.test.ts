@@ -3,6 +3,7 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventHash } from "../../lambda/core/event-text";
 import { chunkId } from "../../lambda/core/object-key";
 import { LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../../lambda/errors";
 import { createDirectorySink } from "../../lambda/local/directory-sink";
@@ -19,6 +20,7 @@ afterAll(async () => {
 
 const now = Date.UTC(2024, 0, 10);
 const lease = (owner: string) => ({ stream: "s1", owner, now, leaseUntil: now + 15 * 60_000 });
+const HASH = eventHash('{"eventId":"e1"}');
 
 describe("file state store", () => {
   it("moves the version on at every acquire (the fencing token) and records the holder", async () => {
@@ -79,21 +81,21 @@ describe("file state store", () => {
     };
 
     const intent = await store.recordIntent({ ...lease("a"), expectedVersion: 1, pending });
-    expect(intent).toMatchObject({ schema: 3, version: 2, pending });
+    expect(intent).toMatchObject({ schema: 4, version: 2, pending });
     const commit = {
       ...lease("a"),
       expectedVersion: 2,
       cursor: "c5",
       events: 5,
-      recentEventIds: ["e1"],
+      recentEventHashes: [HASH],
     };
     const committed = await store.commit(commit);
     expect(committed).toEqual({
-      schema: 3,
+      schema: 4,
       version: 3,
       totalEvents: 5,
       cursor: "c5",
-      recentEventIds: ["e1"],
+      recentEventHashes: [HASH],
     });
     await expect(store.commit(commit)).rejects.toBeInstanceOf(LeaseLostError);
     await expect(store.recordIntent({ ...lease("b"), expectedVersion: 3, pending })).rejects.toBeInstanceOf(
@@ -108,11 +110,11 @@ describe("file state store", () => {
     await rm(join(root, "state", "s1.json"));
 
     await expect(
-      store.commit({ ...lease("a"), expectedVersion: 1, cursor: "c1", events: 1, recentEventIds: [] }),
+      store.commit({ ...lease("a"), expectedVersion: 1, cursor: "c1", events: 1, recentEventHashes: [] }),
     ).rejects.toBeInstanceOf(LeaseLostError);
   });
 
-  it("upgrades a schema 1 file: its stale keys are read, the next write drops them and records schema 3", async () => {
+  it("upgrades a schema 1 file: its stale keys are read, the next write drops them and records schema 4", async () => {
     const root = await mkdtemp(join(dir, "upgrade-"));
     await mkdir(join(root, "state"));
     const path = join(root, "state", "s1.json");
@@ -128,15 +130,15 @@ describe("file state store", () => {
       cursor: "c2",
       staleKeys: ["k"],
     });
-    await store.commit({ ...lease("b"), expectedVersion: 4, cursor: "c2", events: 0, recentEventIds: [] });
+    await store.commit({ ...lease("b"), expectedVersion: 4, cursor: "c2", events: 0, recentEventHashes: [] });
 
     const file = JSON.parse(await readFile(path, "utf8"));
-    expect(file).toMatchObject({ schema: 3, version: 5, cursor: "c2" });
+    expect(file).toMatchObject({ schema: 4, version: 5, cursor: "c2" });
     expect(file).not.toHaveProperty("staleKeys");
     expect(file).not.toHaveProperty("staleUntil");
   });
 
-  it("upgrades a schema 2 file: its pending key list is read as stale keys, and the next intent is of schema 3", async () => {
+  it("upgrades a schema 2 file: its pending key list is read as stale keys, and the next intent is of schema 4", async () => {
     const root = await mkdtemp(join(dir, "upgrade2-"));
     await mkdir(join(root, "state"));
     const path = join(root, "state", "s1.json");
@@ -170,8 +172,62 @@ describe("file state store", () => {
     await store.recordIntent({ ...lease("b"), expectedVersion: 4, pending });
 
     const file = JSON.parse(await readFile(path, "utf8"));
-    expect(file).toMatchObject({ schema: 3, version: 5, cursor: "c2", pending });
+    expect(file).toMatchObject({ schema: 4, version: 5, cursor: "c2", pending });
     expect(file.pending).not.toHaveProperty("keys");
+  });
+
+  it("upgrades a schema 3 file: its id window of event ids is not read, the intent and commit drop it and the commit records text hashes", async () => {
+    const root = await mkdtemp(join(dir, "upgrade3-"));
+    await mkdir(join(root, "state"));
+    const path = join(root, "state", "s1.json");
+    await writeFile(
+      path,
+      JSON.stringify({ schema: 3, version: 3, totalEvents: 2, cursor: "c2", recentEventIds: ["e1", "e2"] }),
+    );
+    const store = createFileStateStore({ root });
+
+    // An id cannot be compared to a text: the window starts empty (the run may store a repeat, never lose one).
+    expect(await store.acquire(lease("b"))).toEqual({ schema: 3, version: 4, totalEvents: 2, cursor: "c2" });
+    const pending = {
+      owner: "b",
+      startCursor: "c2",
+      endCursor: "c3",
+      chunk: chunkId("c2", 5, "b"),
+      parts: "2024-01-02",
+    };
+    await store.recordIntent({ ...lease("b"), expectedVersion: 4, pending });
+    expect(JSON.parse(await readFile(path, "utf8"))).not.toHaveProperty("recentEventIds");
+    await store.commit({
+      ...lease("b"),
+      expectedVersion: 5,
+      cursor: "c3",
+      events: 1,
+      recentEventHashes: [HASH],
+    });
+
+    const file = JSON.parse(await readFile(path, "utf8"));
+    expect(file).toMatchObject({ schema: 4, version: 6, cursor: "c3", recentEventHashes: [HASH] });
+    expect(file).not.toHaveProperty("recentEventIds");
+    await store.release({ stream: "s1", owner: "b" });
+    expect(await store.acquire(lease("c"))).toMatchObject({ schema: 4, recentEventHashes: [HASH] });
+  });
+
+  it("refuses a schema 4 file whose id window holds anything but text hashes", async () => {
+    const root = await mkdtemp(join(dir, "hashes-"));
+    await mkdir(join(root, "state"));
+    await writeFile(
+      join(root, "state", "s1.json"),
+      JSON.stringify({ schema: 4, version: 3, totalEvents: 2, cursor: "c2", recentEventHashes: ["e1"] }),
+    );
+
+    const error = await createFileStateStore({ root })
+      .acquire(lease("b"))
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(StateInvalidError);
+    expect((error as Error).message).toContain(
+      '"recentEventHashes" is ["e1"], expected a list of event text hashes',
+    );
   });
 
   it("refuses a schema 3 file whose pending chunk lists keys instead of naming its days", async () => {
@@ -205,7 +261,7 @@ describe("file state store", () => {
       "[]",
       "{not json",
       '{"version":1,"totalEvents":0,"pending":{}}',
-      '{"version":1,"totalEvents":0,"schema":4}',
+      '{"version":1,"totalEvents":0,"schema":5}',
     ]) {
       await writeFile(path, text);
       const error = await createFileStateStore({ root })

@@ -1,0 +1,71 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeClock, FakeSource } from "../../dev/fakes";
+import { eventHash } from "../../lambda/core/event-text";
+import { recoverStream } from "../../lambda/core/recover-stream";
+import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
+import { createDirectoryLakeReader } from "../../lambda/local/directory-lake-reader";
+import { createDirectorySink } from "../../lambda/local/directory-sink";
+import { createFileStateRecovery } from "../../lambda/local/file-state-recovery";
+import { createFileStateStore } from "../../lambda/local/file-state-store";
+import { readLines } from "../helpers/lake-oracle";
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "monitor-lake-recover-hashes-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const options: IngestOptions = {
+  stream: "s1",
+  owner: "run-1",
+  startCursor: "c0",
+  flushReserveMs: 0,
+  chunkMaxBytes: 300, // a commit after every page
+  rateLimitReserve: 0,
+};
+
+describe("recover seeds the id window with the text hashes of the lake's lines", () => {
+  it("so that id-less events and an eventId reused with other text, read again after recover, are dropped once each and both texts kept", async () => {
+    const root = join(dir, "lake");
+    const clock = new FakeClock();
+    const events = Array.from({ length: 30 }, (_, i) =>
+      i % 3 === 0
+        ? { eventId: "reused", timestamp: "2024-01-01T00:00:00Z", n: i }
+        : { timestamp: "2024-01-01T00:00:00Z", n: i },
+    );
+    const source = new FakeSource([...events], 10, clock);
+    const ports = () => ({
+      source,
+      sink: createDirectorySink({ root }),
+      state: createFileStateStore({ root }),
+      clock,
+    });
+    expect(await runIngest(ports(), options)).toMatchObject({ events: 30, cursor: "c30" });
+    await writeFile(join(root, "state", "s1.json"), "{ lost");
+
+    const summary = await recoverStream(
+      {
+        lake: createDirectoryLakeReader({ root }),
+        sink: createDirectorySink({ root }),
+        state: createFileStateRecovery({ root }),
+        clock,
+      },
+      { stream: "s1" },
+    );
+    // DocuSign then serves the last page again from the recovered cursor (a cursor stepped back).
+    source.events.push(...events.slice(20, 30));
+    const after = await runIngest(ports(), { ...options, owner: "run-2" });
+
+    expect(summary).toMatchObject({ cursor: "c30", recentEventIds: 10 });
+    const state = JSON.parse(await readFile(join(root, "state", "s1.json"), "utf8"));
+    expect(state.recentEventHashes).toEqual(events.slice(20, 30).map((e) => eventHash(JSON.stringify(e))));
+    expect(after).toMatchObject({ events: 0, duplicatesDropped: 10 });
+    const lines = (await readLines(root)).map((r) => r.line);
+    expect(lines.sort()).toEqual(events.map((e) => JSON.stringify(e)).sort());
+  });
+});
