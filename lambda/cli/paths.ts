@@ -1,4 +1,5 @@
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, parse, resolve } from "node:path";
 import { ConfigError } from "../errors";
@@ -108,12 +109,18 @@ export async function claimLake(
     ]);
   }
   await mkdir(root, { recursive: true });
+  // Written whole under a temporary name, then linked to the marker's name: a run that starts at the
+  // same moment sees no marker or a complete one, never an empty file, and `link` refuses to replace one.
+  const temp = join(root, `.lake.json.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeFile(marker, `${JSON.stringify({ kind })}\n`, { flag: "wx" });
+    await writeFile(temp, `${JSON.stringify({ kind })}\n`, { flag: "wx", mode: 0o644 });
+    await link(temp, marker);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     // Another process claimed it first: its claim decides.
     await claimLake(root, kind, out, demoStream);
+  } finally {
+    await rm(temp, { force: true });
   }
 }
 
@@ -122,10 +129,17 @@ export async function claimLake(
  * the marker) told by its state files; undefined for a new or empty lake.
  */
 export async function lakeKindOf(root: string, demoStream: string): Promise<string | undefined> {
+  const marker = join(root, ".lake.json");
   try {
-    return (JSON.parse(await readFile(join(root, ".lake.json"), "utf8")) as { kind?: unknown }).kind as
-      | string
-      | undefined;
+    const text = await readFile(marker, "utf8");
+    const kind = markerKind(text);
+    if (kind === undefined) {
+      throw new ConfigError([
+        `${marker} is not a lake marker (it should hold {"kind":"real"} or {"kind":"demo"}): it was edited or ` +
+          `written by another program. Put back the kind of the lake's streams, or point --out at another directory.`,
+      ]);
+    }
+    return kind;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     const states = await readdir(join(root, "state")).catch(() => [] as string[]);
@@ -161,4 +175,14 @@ export async function writePrivateTempFile(
     throw error;
   }
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The kind a `.lake.json` names; undefined when the text is not a marker. */
+function markerKind(text: string): LakeKind | undefined {
+  try {
+    const kind = (JSON.parse(text) as { kind?: unknown } | null)?.kind;
+    return kind === LakeKind.Demo || kind === LakeKind.Real ? kind : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -96,3 +96,33 @@ describe("detect --stream", () => {
     expect(one.files).toBe(objects(first));
   }, 60_000);
 });
+
+describe("claiming a new lake (issue 18 item 15: runs started at once)", () => {
+  it("never lets a run read a marker another is still writing: 40 claims at once all agree", async () => {
+    const { claimLake, lakeKindOf, LakeKind } = await import("../../lambda/cli/paths");
+    for (let round = 0; round < 20; round++) {
+      const root = join(dir, `race-${round}`);
+      // Both readers and writers at once: the claims, and reads of the kind while they write.
+      const claims = Array.from({ length: 20 }, () => claimLake(root, LakeKind.Real, root, "demo"));
+      const reads = Array.from({ length: 20 }, () => lakeKindOf(root, "demo"));
+      const settled = await Promise.allSettled([...claims, ...reads]);
+      expect(settled.filter((s) => s.status === "rejected")).toEqual([]);
+      for (const s of settled.slice(20)) {
+        expect([undefined, LakeKind.Real]).toContain((s as PromiseFulfilledResult<unknown>).value);
+      }
+      expect(JSON.parse(await readFile(join(root, ".lake.json"), "utf8"))).toEqual({ kind: "real" });
+      expect((await readdir(root)).filter((n) => n.includes(".tmp"))).toEqual([]);
+    }
+  });
+
+  it("names the marker and what to do when it is not one (exit 2), instead of a JSON parse error", async () => {
+    const root = join(dir, "bad-marker");
+    await mkdir(root, { recursive: true });
+    await writeFile(join(root, ".lake.json"), "{not json");
+    const { code, stderr } = await runCli(runArgs(root));
+    expect(code).toBe(2);
+    expect(stderr).toContain(join(root, ".lake.json"));
+    expect(stderr).toContain('{"kind":"real"}');
+    expect(stderr).not.toContain("Unexpected");
+  });
+});
