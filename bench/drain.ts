@@ -100,15 +100,10 @@ export async function drainMonitorLake(backlog: number, latency: Latency): Promi
   const account = new Account();
   const state = new MemoryStateStore();
   const sink = new CountingSink();
-  // Minimal events (kept, filed under the ingestion day): the drain is about requests and time, not bytes.
-  const event = "{}";
-  const bodies = new Map<number, string>();
-  const body = (n: number, endCursor: string): string => {
-    let events = bodies.get(n);
-    if (events === undefined) {
-      events = Array.from({ length: n }, () => event).join(",");
-      bodies.set(n, events);
-    }
+  // Minimal events, each its own text (a repeat is the same text, and would be dropped): the drain is
+  // about requests and time, not bytes. Untimed, they are all filed under one day.
+  const body = (start: number, n: number, endCursor: string): string => {
+    const events = Array.from({ length: n }, (_, i) => `{"n":${start + i}}`).join(",");
     return `{"endCursor":"${endCursor}","data":[${events}]}`;
   };
   const fakeFetch = async (input: string | URL | Request): Promise<Response> => {
@@ -134,7 +129,7 @@ export async function drainMonitorLake(backlog: number, latency: Latency): Promi
     const start = cursor.startsWith("o") ? Number(cursor.slice(1)) : 0;
     const n = Math.max(0, Math.min(Number(url.searchParams.get("limit")), backlog - start));
     clock.advance(latency.fixedMs + n * latency.perEventMs);
-    return new Response(body(n, `o${start + n}`), { status: 200, headers });
+    return new Response(body(start, n, `o${start + n}`), { status: 200, headers });
   };
   const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const random = createRandom(42);

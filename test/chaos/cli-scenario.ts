@@ -202,7 +202,15 @@ export async function runCliScenario(seed: number, env: ChaosEnvironment): Promi
     }
     if (seed % 2 === 0) {
       invocations += 2;
-      if (await pausedOverlap(env, args, rnd, faults)) classes.count(FaultClass.CliSigstop);
+      // Slow pages while it overlaps: the first run must still be running when it is paused, however
+      // fast the machine (with quick pages it could be done before the pause, and the class not reached).
+      const usual = simulator.faults;
+      simulator.faults = { ...usual, slowEvery: 1, slowMs: 2_000 };
+      try {
+        if (await pausedOverlap(env, args, rnd, faults)) classes.count(FaultClass.CliSigstop);
+      } finally {
+        simulator.faults = usual;
+      }
       await look(epoch);
     }
     const runs = rnd.int(2, 5) + (planned.restore || planned.remove ? 1 : 0);
