@@ -29,6 +29,8 @@ export interface QueryResult {
   readonly rows: unknown[][];
   /** Rows the query read from its sources (Trino's processedRows statistic). */
   readonly processedRows: number;
+  /** Trino's query id: its full statistics are at `<url>/v1/query/<id>`. */
+  readonly queryId: string;
 }
 
 export interface Trino {
@@ -250,6 +252,7 @@ export async function startTrino(root: string): Promise<Trino> {
 }
 
 interface StatementResponse {
+  id: string;
   nextUri?: string;
   columns?: { name: string }[];
   data?: unknown[][];
@@ -290,5 +293,5 @@ async function runOnce(url: string, sql: string, schema?: string): Promise<Query
     if (!response.nextUri) break;
     response = (await (await fetch(response.nextUri, { headers })).json()) as StatementResponse;
   }
-  return { columns, rows, processedRows: response.stats?.processedRows ?? 0 };
+  return { columns, rows, processedRows: response.stats?.processedRows ?? 0, queryId: response.id };
 }
