@@ -78,7 +78,10 @@ export interface MonitorLakeProps {
    * @default no Lake Formation grants (IAM alone governs the catalog)
    */
   readonly analystLakeFormationPrincipals?: readonly string[];
-  /** Athena stops a query after scanning this many bytes. @default 10 GiB */
+  /**
+   * Athena stops a query after scanning this many bytes. The default lets a query read a year of
+   * `events_curated` at 10 million events a day (infra/scan-cutoff.ts). @default DEFAULT_BYTES_SCANNED_CUTOFF
+   */
   readonly bytesScannedCutoff?: number;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;

@@ -9,6 +9,7 @@ import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { SAVED_QUERIES } from "../../infra/athena-schema";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
+import { DEFAULT_BYTES_SCANNED_CUTOFF } from "../../infra/scan-cutoff";
 import { ENV } from "../../lambda/config";
 import { cfnLint } from "../helpers/cfn-lint";
 
@@ -318,7 +319,7 @@ describe("MonitorLake stack", () => {
     template.hasResourceProperties("AWS::Athena::WorkGroup", {
       WorkGroupConfiguration: Match.objectLike({
         EnforceWorkGroupConfiguration: true,
-        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        BytesScannedCutoffPerQuery: DEFAULT_BYTES_SCANNED_CUTOFF,
         EngineVersion: { SelectedEngineVersion: "Athena engine version 3" },
         ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: "SSE_S3" } }),
       }),
