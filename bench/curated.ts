@@ -204,9 +204,27 @@ try {
           `${afterOptimize.count} files, ${mib(afterOptimize.bytes)}: ${(afterOptimize.bytes / curatedRows).toFixed(1)} B per event, ${(afterOptimize.bytes / rawBytes).toFixed(2)} x raw`,
         ],
         ["curated rows", String(curatedRows)],
+      ],
+    )}\n`,
+  );
+  const heaviest = perEvent.reduce((a, b) => (b.bytesPerEvent > a.bytesPerEvent ? b : a));
+  // The figures scripts/cost-curation.ts and infra/scan-cutoff.ts use (tests compare them with BENCHMARKS.md).
+  process.stdout.write(
+    `\n## Figures the cost model and the scan cutoff use\n\n${table(
+      ["figure", "value"],
+      [
         [
-          "most curated bytes a saved query reads per event of its days",
-          `${Math.max(...perEvent.map((p) => p.bytesPerEvent)).toFixed(1)} B (${perEvent.reduce((a, b) => (b.bytesPerEvent > a.bytesPerEvent ? b : a)).name})`,
+          "merge bytes per raw event of its window",
+          `${(secondStats.physicalInputBytes / windowEvents).toFixed(1)} B`,
+        ],
+        [
+          "full merge bytes per raw event",
+          `${(firstStats.physicalInputBytes / first.inserted).toFixed(1)} B`,
+        ],
+        ["curated bytes per event", `${(afterOptimize.bytes / curatedRows).toFixed(1)} B`],
+        [
+          `most curated bytes a saved query reads per event of its days (${heaviest.name})`,
+          `${heaviest.bytesPerEvent.toFixed(1)} B`,
         ],
       ],
     )}\n`,

@@ -56,9 +56,9 @@ export function trinoTime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", " UTC");
 }
 
-/** Trino's text for a `timestamp(6)` (events_curated's event_time, UTC): `2026-01-02 03:04:05.678000`. */
+/** Trino's text for events_curated's event_time (UTC, no zone, milliseconds): `2026-01-02 03:04:05.678`. */
 export function curatedTime(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "000");
+  return ms === null ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "");
 }
 
 /** `yyyy-MM-dd` `days` before the date `today` (also `yyyy-MM-dd`). */
