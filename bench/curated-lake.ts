@@ -1,5 +1,5 @@
-import { mkdirSync, utimesSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, renameSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { objectKey } from "../lambda/core/object-key";
 import { EventFactory } from "../lambda/simulator/event-factory";
@@ -18,43 +18,35 @@ export interface CaughtUpLake {
   readonly events: number;
   readonly days: number;
   readonly now: number;
-  /** Events ingested from this time on are returned, not written: the "new events" of a later merge. */
-  readonly holdBackFrom: number;
   readonly seed?: number;
 }
 
-export interface WrittenLake {
-  /** Objects and events written now. */
-  readonly objects: number;
-  readonly events: number;
-  /** Writes the held-back objects; returns their events. */
-  readonly writeHeldBack: () => number;
+export interface StagedLake {
+  /** Moves the objects of the runs that ended by `until` (epoch ms) into the lake; returns their events. */
+  readonly publishUntil: (until: number) => number;
 }
 
 const RUN_MS = 5 * 60_000;
 const STREAM = "demo";
 
-export function writeCaughtUpLake(lakeDir: string, spec: CaughtUpLake): WrittenLake {
+/**
+ * Writes every object under `stagingDir`, then publishes them into `lakeDir` run by run, in the order
+ * the ingester would have written them (a rename keeps the modification time), so that the curation
+ * can merge the lake as it grows instead of all at once.
+ */
+export function writeCaughtUpLake(stagingDir: string, lakeDir: string, spec: CaughtUpLake): StagedLake {
   const factory = new EventFactory(spec.seed ?? 7, true, "7f46f1ee-828e-41d4-9d85-755fa1814fd4");
   const span = spec.days * 86_400_000;
   const start = spec.now - span;
-  const heldBack: { key: string; body: Buffer; mtime: number; events: number }[] = [];
-  let objects = 0;
-  let written = 0;
+  const staged: { key: string; mtime: number; events: number }[] = [];
   let run = -1;
   let days = new Map<string, string[]>();
   const flush = (): void => {
     const end = start + (run + 1) * RUN_MS;
     for (const [day, lines] of days) {
       const key = objectKey(STREAM, `run-${run}`, run, day, 0);
-      const body = gzipSync(`${lines.join("\n")}\n`, { level: 6 });
-      if (end > spec.holdBackFrom) {
-        heldBack.push({ key, body, mtime: end, events: lines.length });
-        continue;
-      }
-      store(lakeDir, key, body, end);
-      objects++;
-      written += lines.length;
+      store(stagingDir, key, gzipSync(`${lines.join("\n")}\n`, { level: 6 }), end);
+      staged.push({ key, mtime: end, events: lines.length });
     }
     days = new Map();
   };
@@ -74,19 +66,24 @@ export function writeCaughtUpLake(lakeDir: string, spec: CaughtUpLake): WrittenL
     days.set(day, lines);
   }
   flush();
+  let published = 0;
   return {
-    objects,
-    events: written,
-    writeHeldBack: () => {
-      for (const o of heldBack) store(lakeDir, o.key, o.body, o.mtime);
-      return heldBack.reduce((n, o) => n + o.events, 0);
+    publishUntil: (until) => {
+      let events = 0;
+      for (; published < staged.length && (staged[published]?.mtime ?? 0) <= until; published++) {
+        const o = staged[published] as { key: string; events: number };
+        mkdirSync(dirname(join(lakeDir, o.key)), { recursive: true });
+        renameSync(join(stagingDir, o.key), join(lakeDir, o.key));
+        events += o.events;
+      }
+      return events;
     },
   };
 }
 
 function store(lakeDir: string, key: string, body: Buffer, mtimeMs: number): void {
   const path = join(lakeDir, key);
-  mkdirSync(join(path, ".."), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, body);
   utimesSync(path, mtimeMs / 1000, mtimeMs / 1000);
 }
