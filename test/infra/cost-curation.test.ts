@@ -55,7 +55,7 @@ describe("the curation's cost", () => {
   it("uses the bytes per event BENCHMARKS.md measured", () => {
     const section = benchmarks.slice(benchmarks.indexOf("## Curated table"));
     const figure = (label: string): number =>
-      Number(new RegExp(`${label}[^|]*\\| ([\\d.]+) B`).exec(section)?.[1]);
+      Number(new RegExp(`${label}[^|]*\\|\\s*([\\d.]+) B`).exec(section)?.[1]);
     expect(figure("merge bytes per raw event of its window")).toBe(
       CURATION_MEASURED.mergeBytesPerWindowEvent,
     );

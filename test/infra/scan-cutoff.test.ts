@@ -52,7 +52,7 @@ describe("the workgroup's scan cutoff", () => {
     expect(curated).toContain(
       `${CURATED_SCAN_BYTES_PER_EVENT} bytes per event × 10 million events a day × 365 days, rounded up: ${gib} GiB`,
     );
-    const measured = /most curated bytes a saved query reads per event of its days[^|]*\| ([\d.]+) B/.exec(
+    const measured = /most curated bytes a saved query reads per event of its days[^|]*\|\s*([\d.]+) B/.exec(
       benchmarks,
     );
     expect(measured?.[1]).toBeDefined();
