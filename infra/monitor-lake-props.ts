@@ -73,8 +73,8 @@ export interface MonitorLakeProps {
   /**
    * Lake Formation grants for analysts, for accounts where Lake Formation governs the Data Catalog:
    * IAM principal ARNs (roles or users) given DESCRIBE on the database and SELECT and DESCRIBE on
-   * `events`, `events_lines` and `events_dedup`. The deploying role must be a Lake Formation
-   * administrator. Attach the analysts' policy too (`grantQuery`, output `AnalystsPolicyArn`).
+   * `events`, `events_lines`, `events_dedup` and `events_curated`. The deploying role must be a Lake
+   * Formation administrator. Attach the analysts' policy too (`grantQuery`, output `AnalystsPolicyArn`).
    * @default no Lake Formation grants (IAM alone governs the catalog)
    */
   readonly analystLakeFormationPrincipals?: readonly string[];
