@@ -12,6 +12,8 @@ export interface AnalystsPolicyProps {
   readonly tableNames: readonly string[];
   readonly lake: s3.IBucket;
   readonly prefix: string;
+  /** The curated Iceberg table's data and metadata files (read only): `<prefix>curated/`. */
+  readonly curatedPrefix: string;
   readonly results: s3.IBucket;
   readonly encryptionKey?: kms.IKey;
   /**
@@ -25,7 +27,8 @@ export interface AnalystsPolicyProps {
 
 /**
  * The analysts' managed policy ("AnalystsPolicy"): exactly what running the saved queries in the
- * workgroup needs, and nothing on the ingester's state table or key secrets. AWS's managed Athena
+ * workgroup needs (reading the raw tables and view, and the curated Iceberg table's Glue entry and
+ * files; writing nothing in the lake), and nothing on the ingester's state table or key secrets. AWS's managed Athena
  * policies grant none of the lake's S3 objects, Glue tables or KMS key.
  */
 export function createAnalystsPolicy(scope: Construct, props: AnalystsPolicyProps): iam.ManagedPolicy {
@@ -78,13 +81,16 @@ export function createAnalystsPolicy(scope: Construct, props: AnalystsPolicyProp
     new iam.PolicyStatement({
       sid: "ReadTheEvents",
       actions: ["s3:GetObject"],
-      resources: [props.lake.arnForObjects(`${props.prefix}events/*`)],
+      resources: [
+        props.lake.arnForObjects(`${props.prefix}events/*`),
+        props.lake.arnForObjects(`${props.curatedPrefix}*`),
+      ],
     }),
     new iam.PolicyStatement({
       sid: "ListTheEvents",
       actions: ["s3:ListBucket"],
       resources: [props.lake.bucketArn],
-      conditions: { StringLike: { "s3:prefix": [`${props.prefix}events/*`] } },
+      conditions: { StringLike: { "s3:prefix": [`${props.prefix}events/*`, `${props.curatedPrefix}*`] } },
     }),
     new iam.PolicyStatement({
       sid: "WriteAndReadQueryResults",

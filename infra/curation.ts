@@ -22,6 +22,9 @@ import {
 } from "./curated-schema";
 import { curationDefinition, type ExportDefinition } from "./curation-definition";
 
+/** Where the curated table keeps its Iceberg data and metadata files, under the lake's key prefix. */
+export const CURATED_LOCATION = "curated/";
+
 /** Minutes between merges: a divisor of an hour, so that the day's first run falls on 00:00 UTC. */
 export const CURATION_PERIODS = [15, 20, 30, 60] as const;
 export type CurationPeriod = (typeof CURATION_PERIODS)[number];
@@ -147,7 +150,7 @@ export function createCuration(scope: Construct, props: CurationProps): Curation
 
 function createCuratedTable(scope: Construct, props: CurationProps): glue.CfnTable {
   const fieldId = (name: string): number => CURATED_COLUMNS.findIndex((c) => c.name === name) + 1;
-  const location = `s3://${props.bucket.bucketName}/${props.prefix}curated/`;
+  const location = `s3://${props.bucket.bucketName}/${props.prefix}${CURATED_LOCATION}`;
   const table = new glue.CfnTable(scope, "CuratedTable", {
     catalogId: Aws.ACCOUNT_ID,
     databaseName: props.databaseName,
@@ -229,7 +232,7 @@ function curationStatements(scope: Construct, props: CurationProps): iam.PolicyS
     new iam.PolicyStatement({
       actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
       resources: [
-        props.bucket.arnForObjects(`${props.prefix}curated/*`),
+        props.bucket.arnForObjects(`${props.prefix}${CURATED_LOCATION}*`),
         props.bucket.arnForObjects(`${props.prefix}athena-results/*`),
       ],
     }),

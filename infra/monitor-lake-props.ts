@@ -74,12 +74,16 @@ export interface MonitorLakeProps {
   /**
    * Lake Formation grants for analysts, for accounts where Lake Formation governs the Data Catalog:
    * IAM principal ARNs (roles or users) given DESCRIBE on the database and SELECT and DESCRIBE on
-   * `events`, `events_lines`, `events_lines_untimed` and `events_dedup`. The deploying role must be a
-   * Lake Formation administrator. Attach the analysts' policy too (`grantQuery`, output `AnalystsPolicyArn`).
+   * `events`, `events_lines`, `events_lines_untimed`, `events_dedup` and `events_curated`. The deploying
+   * role must be a Lake Formation administrator. Attach the analysts' policy too (`grantQuery`, output
+   * `AnalystsPolicyArn`).
    * @default no Lake Formation grants (IAM alone governs the catalog)
    */
   readonly analystLakeFormationPrincipals?: readonly string[];
-  /** Athena stops a query after scanning this many bytes. @default 10 GiB */
+  /**
+   * Athena stops a query after scanning this many bytes. The default lets a query read a year of
+   * `events_curated` at 10 million events a day (infra/scan-cutoff.ts). @default DEFAULT_BYTES_SCANNED_CUTOFF
+   */
   readonly bytesScannedCutoff?: number;
   /** @default one month */
   readonly logRetention?: logs.RetentionDays;

@@ -14,7 +14,8 @@ import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import { detectionLookbackMinutes, streamAlarmTiming } from "./alarm-timing";
 import { createAnalystsPolicy } from "./analysts-policy";
-import { createCuration } from "./curation";
+import { CURATED_TABLE } from "./curated-schema";
+import { CURATED_LOCATION, createCuration } from "./curation";
 import { createDashboard } from "./dashboard";
 import { DetectionAlarms } from "./detection-alarms";
 import { createIngestAlarms } from "./ingest-alarms";
@@ -25,6 +26,7 @@ import type { MonitorLakeProps } from "./monitor-lake-props";
 import { createOutputs, stableOutputIds } from "./outputs";
 import { projectionStart } from "./projection-start";
 import { createQuery, lakeDatabaseName } from "./query";
+import { DEFAULT_BYTES_SCANNED_CUTOFF } from "./scan-cutoff";
 import { runGapSeconds } from "./schedule-expression";
 import { createSchedules } from "./schedules";
 import {
@@ -113,27 +115,13 @@ export class MonitorLake extends Construct {
       bucket: this.bucket,
       prefix,
       projectionStart: projectionStart(props.projectionStart, streams),
-      bytesScannedCutoff: props.bytesScannedCutoff ?? 10 * 1024 ** 3,
+      bytesScannedCutoff: props.bytesScannedCutoff ?? DEFAULT_BYTES_SCANNED_CUTOFF,
       accessLogs: storage.accessLogs,
       ...(key ? { encryptionKey: key } : {}),
     });
     this.database = query.database;
     this.workgroup = query.workgroup;
     this.queryResults = query.results;
-    this.analystsPolicy = createAnalystsPolicy(this, {
-      workgroupName: this.workgroup.name,
-      databaseName: query.databaseName,
-      tableNames: query.tableNames,
-      catalog: query.catalog,
-      lake: this.bucket,
-      prefix,
-      results: query.results,
-      ...(key ? { encryptionKey: key } : {}),
-      ...(props.analystLakeFormationPrincipals
-        ? { lakeFormationPrincipals: props.analystLakeFormationPrincipals }
-        : {}),
-    });
-
     // With summary alarms the email goes to the summary topic only.
     const email = props.summaryAlarms ? undefined : props.alarmEmail;
     const health = createIngestAlarms(this, {
@@ -181,6 +169,22 @@ export class MonitorLake extends Construct {
     });
     this.curation = curation.stateMachine;
     this.alarms.push(...curation.alarms);
+    this.analystsPolicy = createAnalystsPolicy(this, {
+      workgroupName: this.workgroup.name,
+      databaseName: query.databaseName,
+      // The raw tables and view (evidence), and the curated table the saved queries read.
+      tableNames: [...query.tableNames, CURATED_TABLE],
+      catalog: [...query.catalog, curation.table],
+      lake: this.bucket,
+      prefix,
+      curatedPrefix: `${prefix}${CURATED_LOCATION}`,
+      results: query.results,
+      ...(key ? { encryptionKey: key } : {}),
+      ...(props.analystLakeFormationPrincipals
+        ? { lakeFormationPrincipals: props.analystLakeFormationPrincipals }
+        : {}),
+    });
+
     const dashboard = createDashboard(this, this.function, streams);
     const longestGap = Math.max(...streams.map((s) => runGapSeconds(s.schedule)));
     const detections = new DetectionAlarms(this, "Detections", {

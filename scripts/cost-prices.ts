@@ -38,4 +38,11 @@ export const PRICES = {
   /** https://aws.amazon.com/athena/pricing/ (10 MB minimum per query) */
   athenaPerTb: 5,
   athenaMinimumBytes: 10 * 1024 ** 2,
+  /**
+   * The curated table's upkeep (scripts/cost-curation.ts), list prices of the same date as the rest:
+   * https://aws.amazon.com/step-functions/pricing/ (Standard workflows, per state transition, beyond
+   * the free 4,000 a month) and https://aws.amazon.com/s3/pricing/ (S3 Standard GET requests).
+   */
+  stepFunctionsTransition: 0.025 / 1000,
+  s3Get: 0.0004 / 1000,
 } as const;

@@ -3,6 +3,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { buildApp } from "../infra/app";
 import { parseSchedule } from "../infra/schedule-expression";
 import { RUN_METRICS } from "../lambda/handler/run-metrics";
+import { type CurationDeployed, curationCostLines, curationFrom } from "./cost-curation";
 import { PRICES, PRICES_AS_OF } from "./cost-prices";
 
 /**
@@ -66,14 +67,16 @@ export interface Deployed {
   readonly customMetrics: number;
   readonly logRetentionDays: number;
   readonly tieringAfterDays: number;
+  /** The curated table's schedule (scripts/cost-curation.ts). */
+  readonly curation: CurationDeployed;
 }
 
 export function deployedFrom(template: TemplateJson): Deployed {
   const all = Object.values(template.Resources);
   const of = (type: string) => all.filter((r) => r.Type === type);
   const fn = of("AWS::Lambda::Function").find((r) => r.Properties?.Runtime?.toString().startsWith("nodejs"));
-  // The ingest schedules (payload: a stream id), not the curation's (infra/curation.ts), which starts
-  // a state machine: its Athena merges are not in this model (README, "What it costs").
+  // The ingest schedules (payload: a stream id); the curation's (infra/curation.ts) starts a state
+  // machine and is costed on its own (scripts/cost-curation.ts).
   const schedules = of("AWS::Scheduler::Schedule")
     .filter((r) => JSON.stringify(r.Properties?.Target ?? {}).includes('\\"stream\\"'))
     .map((r) => parseSchedule(String(r.Properties?.ScheduleExpression)));
@@ -110,6 +113,7 @@ export function deployedFrom(template: TemplateJson): Deployed {
     customMetrics: metrics.size,
     logRetentionDays: Number(logGroup?.Properties?.RetentionInDays ?? 30),
     tieringAfterDays: events.Transitions[0]?.TransitionInDays ?? 30,
+    curation: curationFrom(template),
   };
 }
 
@@ -186,6 +190,8 @@ export function costLines(d: Deployed, volumes: readonly number[] = VOLUMES): Co
         (v) => (Math.max(storedGbMonth(v) * GB, PRICES.athenaMinimumBytes) / 1024 ** 4) * PRICES.athenaPerTb,
       ),
     ],
+    // A run with events writes one object per day it holds: about one a day.
+    ...curationCostLines(d.curation, (v) => Math.min(d.runsPerDay, v), volumes),
   ];
 }
 

@@ -56,6 +56,11 @@ export function trinoTime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", " UTC");
 }
 
+/** Trino's text for events_curated's event_time (UTC, no zone, milliseconds): `2026-01-02 03:04:05.678`. */
+export function curatedTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
+
 /** `yyyy-MM-dd` `days` before the date `today` (also `yyyy-MM-dd`). */
 export function daysBefore(today: string, days: number): string {
   return new Date(Date.parse(`${today}T00:00:00Z`) - days * 86_400_000).toISOString().slice(0, 10);

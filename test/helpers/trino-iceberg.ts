@@ -44,6 +44,8 @@ export interface MergeResult {
   readonly inserted: number;
   /** Rows the merge read from its sources (raw lines and target). */
   readonly processedRows: number;
+  /** Trino's id of the MERGE statement. */
+  readonly queryId: string;
 }
 
 /** The next incremental merge's window, from the watermark query. */
@@ -59,7 +61,12 @@ export async function mergeWindow(trino: Trino, schema: string): Promise<MergeWi
 export async function runMerge(trino: Trino, schema: string, full = false): Promise<MergeResult> {
   const window = full ? FULL_WINDOW : await mergeWindow(trino, schema);
   const merged = await trino.query(mergeSql(schema, window), schema);
-  return { window, inserted: Number(merged.rows[0]?.[0]), processedRows: merged.processedRows };
+  return {
+    window,
+    inserted: Number(merged.rows[0]?.[0]),
+    processedRows: merged.processedRows,
+    queryId: merged.queryId,
+  };
 }
 
 /** Athena's `OPTIMIZE … REWRITE DATA USING BIN_PACK`, in Trino's syntax. */

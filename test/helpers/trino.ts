@@ -29,6 +29,8 @@ export interface QueryResult {
   readonly rows: unknown[][];
   /** Rows the query read from its sources (Trino's processedRows statistic). */
   readonly processedRows: number;
+  /** Trino's query id: its full statistics are at `<url>/v1/query/<id>`. */
+  readonly queryId: string;
 }
 
 export interface Trino {
@@ -144,8 +146,17 @@ export function trinoJava(): string {
   );
 }
 
+export interface TrinoOptions {
+  /**
+   * The JVM's heap, GiB; a query may use 70% of it. The benchmark's month of a million events needs more
+   * than the tests' lakes (the raw view's dedup window holds every line it reads). @default 3
+   */
+  readonly heapGiB?: number;
+}
+
 /** Starts a coordinator whose catalog `awsdatacatalog` keeps its metastore in `<root>/metastore`. */
-export async function startTrino(root: string): Promise<Trino> {
+export async function startTrino(root: string, options: TrinoOptions = {}): Promise<Trino> {
+  const heapGiB = options.heapGiB ?? 3;
   const home = trinoHome();
   const java = trinoJava();
   const port = await freePort();
@@ -163,6 +174,12 @@ export async function startTrino(root: string): Promise<Trino> {
       "http-server.log.enabled=false",
       `http-server.http.port=${port}`,
       `discovery.uri=${url}`,
+      ...(options.heapGiB === undefined
+        ? []
+        : [
+            `query.max-memory-per-node=${Math.floor(heapGiB * 0.7 * 1024)}MB`,
+            `query.max-memory=${Math.floor(heapGiB * 0.7 * 1024)}MB`,
+          ]),
       "",
     ].join("\n"),
   );
@@ -204,7 +221,7 @@ export async function startTrino(root: string): Promise<Trino> {
   const child: ChildProcess = spawn(
     java,
     [
-      "-Xmx3G",
+      `-Xmx${heapGiB}G`,
       "-Duser.timezone=UTC",
       "-XX:+UseG1GC",
       // Short-lived: C1 alone compiles faster, and this run is over before C2 would pay off.
@@ -250,6 +267,7 @@ export async function startTrino(root: string): Promise<Trino> {
 }
 
 interface StatementResponse {
+  id: string;
   nextUri?: string;
   columns?: { name: string }[];
   data?: unknown[][];
@@ -290,5 +308,5 @@ async function runOnce(url: string, sql: string, schema?: string): Promise<Query
     if (!response.nextUri) break;
     response = (await (await fetch(response.nextUri, { headers })).json()) as StatementResponse;
   }
-  return { columns, rows, processedRows: response.stats?.processedRows ?? 0 };
+  return { columns, rows, processedRows: response.stats?.processedRows ?? 0, queryId: response.id };
 }

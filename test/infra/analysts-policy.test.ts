@@ -45,7 +45,7 @@ const { account, region } = { account: PSEUDO["AWS::AccountId"], region: PSEUDO[
 const glueArn = (resource: string) => `arn:aws:glue:${region}:${account}:${resource}`;
 const workgroupArn = `arn:aws:athena:${region}:${account}:workgroup/monitor-lake-MonitorLake`;
 
-/** The tables a query reads, views expanded: the saved queries name events_dedup, which reads events_lines. */
+/** The tables a query reads, views expanded: events_dedup reads events_lines. */
 function tablesRead(sql: string, seen = new Set<string>()): Set<string> {
   for (const [, table] of sql.matchAll(new RegExp(`"${db}"\\."(\\w+)"`, "g"))) {
     if (!table || seen.has(table)) continue;
@@ -70,7 +70,12 @@ describe("the analysts' managed policy", () => {
   it("allows every read the saved queries make: the workgroup, the tables behind them, the events and the results", () => {
     const tables = new Set<string>();
     for (const q of SAVED_QUERIES) for (const t of tablesRead(q.sql(db))) tables.add(t);
-    expect([...tables].sort()).toEqual(["events_dedup", "events_lines", "events_lines_untimed"]);
+    expect([...tables].sort()).toEqual([
+      "events_curated",
+      "events_dedup",
+      "events_lines",
+      "events_lines_untimed",
+    ]);
     for (const action of ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"])
       expect(allows(statements, action, workgroupArn), action).toBe(true);
     expect(allows(statements, "athena:GetNamedQuery", workgroupArn)).toBe(true);
@@ -82,6 +87,16 @@ describe("the analysts' managed policy", () => {
     expect(
       allows(statements, "s3:ListBucket", `<${lake}.Arn>`, { "s3:prefix": "events/dt=2026-01-02/" }),
     ).toBe(true);
+    // The curated Iceberg table: its data and metadata files, and listing its prefix.
+    for (const key of [
+      "curated/data/event_time_day=2026-01-02/stream=default/00000-0-abc.parquet",
+      "curated/metadata/00003-abc.metadata.json",
+      "curated/metadata/snap-123-1-abc.avro",
+    ])
+      expect(allows(statements, "s3:GetObject", object(lake, key)), key).toBe(true);
+    expect(allows(statements, "s3:ListBucket", `<${lake}.Arn>`, { "s3:prefix": "curated/metadata/" })).toBe(
+      true,
+    );
     for (const action of ["s3:PutObject", "s3:GetObject"])
       expect(allows(statements, action, object(results, "abc-123.csv")), action).toBe(true);
     expect(allows(statements, "s3:GetBucketLocation", `<${results}.Arn>`)).toBe(true);
@@ -91,8 +106,15 @@ describe("the analysts' managed policy", () => {
     for (const key of ["state/default.json", ".meta/events/x.json", "athena-results/old.csv", "other/x"])
       expect(allows(statements, "s3:GetObject", object(lake, key)), key).toBe(false);
     expect(allows(statements, "s3:ListBucket", `<${lake}.Arn>`, { "s3:prefix": "" })).toBe(false);
-    for (const action of ["s3:PutObject", "s3:DeleteObject"])
+    for (const action of ["s3:PutObject", "s3:DeleteObject"]) {
       expect(allows(statements, action, object(lake, "events/dt=2026-01-02/x.json.gz")), action).toBe(false);
+      expect(allows(statements, action, object(lake, "curated/metadata/x.metadata.json")), action).toBe(
+        false,
+      );
+      expect(allows(statements, action, object(lake, "curated/data/x.parquet")), action).toBe(false);
+    }
+    for (const action of ["glue:UpdateTable", "glue:DeleteTable", "glue:CreateTable"])
+      expect(allows(statements, action, glueArn(`table/${db}/events_curated`)), action).toBe(false);
     expect(allows(statements, "s3:DeleteObject", object(results, "abc.csv"))).toBe(false);
     expect(allows(statements, "glue:GetTable", glueArn("table/other_db/events"))).toBe(false);
     expect(allows(statements, "glue:UpdateTable", glueArn(`table/${db}/events`))).toBe(false);
@@ -142,7 +164,7 @@ describe("the analysts' managed policy", () => {
     ]);
     expect(grants.map((g) => g.Properties.Resource)).toEqual([
       { Database: { CatalogId: { Ref: "AWS::AccountId" }, Name: db } },
-      ...["events", "events_lines", "events_lines_untimed", "events_dedup"].map((t) => ({
+      ...["events", "events_lines", "events_lines_untimed", "events_dedup", "events_curated"].map((t) => ({
         Table: { CatalogId: { Ref: "AWS::AccountId" }, DatabaseName: db, Name: t },
       })),
     ]);

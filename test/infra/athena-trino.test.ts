@@ -11,6 +11,7 @@ import { UNTIMED_DAY } from "../../lambda/core/event-time";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { PLANTED } from "../../lambda/simulator/planted-cases";
 import {
+  curatedTime,
   daysBefore,
   eventTimeMs,
   type LakeRow,
@@ -22,6 +23,7 @@ import {
 } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 import { startTrino, type Trino } from "../helpers/trino";
+import { createCuratedTable, runMerge } from "../helpers/trino-iceberg";
 import {
   BEFORE_START_DAY,
   FIXTURES_BEFORE,
@@ -86,9 +88,10 @@ async function ingestAheadTwice(root: string, lakeDir: string): Promise<void> {
 /**
  * The Glue tables, the events_dedup view and every saved query of the synthesized template, loaded
  * as they are into Trino 476 over a lake the CLI writes from the simulator's demo backlog (with its
- * planted cases) plus raw duplicates and the fixture days. This proves the SQL runs and returns the
- * right rows; what Trino cannot show (Athena's readers, the Glue shape of the view) is pinned by
- * stack.test.ts and athena-view.test.ts.
+ * planted cases) plus raw duplicates and the fixture days; the saved queries read events_curated
+ * (Trino's Iceberg connector) after one merge of that lake, as the curation runs it. This proves the
+ * SQL runs and returns the right rows; what Trino cannot show (Athena's readers, the Glue shape of
+ * the view) is pinned by stack.test.ts and athena-view.test.ts.
  */
 
 const cdkJson = JSON.parse(await readFile(new URL("../../cdk.json", import.meta.url), "utf8")) as {
@@ -175,6 +178,9 @@ beforeAll(async () => {
   schema = (await writeGlueCatalog(template, root, "lake"))[0] as string;
   trino = await trinoStarting;
   timings.startMs = trino.startMs;
+  // The saved queries read the curated table: one merge of the whole lake, as the first curation run.
+  await createCuratedTable(trino, schema, "lake");
+  await runMerge(trino, schema);
   today = String((await trino.query("SELECT CAST(current_date AS varchar)")).rows[0]?.[0]);
   timings.checksFrom = Date.now();
 });
@@ -415,22 +421,23 @@ describe("each saved query finds what it is for", () => {
     );
     expect(rows.slice(2).every((r) => r[3] === 1)).toBe(true);
     expect(rows).toHaveLength(Math.min(100, groups.size));
-    const all = new Set([...groups.values()].map((g) => JSON.stringify([...g.row, trinoTime(g.last)])));
+    const all = new Set([...groups.values()].map((g) => JSON.stringify([...g.row, curatedTime(g.last)])));
     for (const r of rows) expect(all.has(JSON.stringify(r)), JSON.stringify(r)).toBe(true);
   });
 
-  it("one-user-activity: the user's day and the admin adding them, newest first", async () => {
+  it.each([
+    ["one-user-activity", curatedTime],
+    ["one-user-activity-evidence", trinoTime],
+  ] as const)("%s: the user's day and the admin adding them, newest first", async (name, time) => {
     const user = PLANTED.oneDay.userId;
-    const rows = await saved("one-user-activity", (sql) =>
-      sql.replaceAll("00000000-0000-0000-0000-000000000000", user),
-    );
+    const rows = await saved(name, (sql) => sql.replaceAll("00000000-0000-0000-0000-000000000000", user));
     const expected = lake
       .filter(since(30))
       .map((r) => r.event)
       .filter((e) => e.userId === user || e.referencedUserId === user)
       .sort((a, b) => (timeOf(b) ?? 0) - (timeOf(a) ?? 0))
       .map((e) => [
-        trinoTime(timeOf(e)),
+        time(timeOf(e)),
         e.object,
         e.action,
         e.property,
@@ -443,6 +450,14 @@ describe("each saved query finds what it is for", () => {
     expect(rows.map((r) => [...r.slice(0, 8), JSON.parse(String(r[8]))])).toEqual(expected);
     expect(rows).toHaveLength(9);
     expect(rows.at(-1)?.slice(1, 3)).toEqual(["Account", "UserAdded"]);
+  });
+
+  it("reads events_curated for every saved query but the evidence one, which reads the raw view", () => {
+    const tables = [...savedQueries].map(([name, sql]) => [name, /FROM "[^"]+"\."(\w+)"/.exec(sql)?.[1]]);
+    expect(tables.filter(([, t]) => t !== "events_curated")).toEqual([
+      ["one-user-activity-evidence", "events_dedup"],
+    ]);
+    expect(tables.length).toBeGreaterThan(8);
   });
 
   it("permission-and-admin-changes: every administration change, the planted admin's and new webhooks, keys and domains included", async () => {
@@ -458,7 +473,7 @@ describe("each saved query finds what it is for", () => {
           adminObjects.includes(str(e.object)) ||
           (e.object === "User" && userChanges.some((verb) => str(e.action).includes(verb))),
       )
-      .map((e) => [trinoTime(timeOf(e)), e.userId, e.object, e.action, e.property, e.field, e.result]);
+      .map((e) => [curatedTime(timeOf(e)), e.userId, e.object, e.action, e.property, e.field, e.result]);
     expect(rowSet(rows.map((r) => r.slice(0, 7)))).toEqual(rowSet(expected));
     const kinds = new Set(rows.map((r) => `${r[2]}/${r[3]}`));
     for (const kind of [
@@ -494,7 +509,7 @@ describe("each saved query finds what it is for", () => {
       .map((e) => {
         const d = e.data as { Severity?: string; Count?: string; EventIds?: string[] };
         return [
-          trinoTime(timeOf(e)),
+          curatedTime(timeOf(e)),
           e.action,
           d.Severity ?? null,
           d.Count ?? null,
@@ -539,7 +554,7 @@ describe("each saved query finds what it is for", () => {
       fresh.set(key, f);
     }
     expect(rowSet(rows.map((r) => [r[0], r[1], r[2]]))).toEqual(
-      rowSet([...fresh].map(([k, f]) => [...k.split(" "), trinoTime(f.first)])),
+      rowSet([...fresh].map(([k, f]) => [...k.split(" "), curatedTime(f.first)])),
     );
     for (const r of rows) expect(fresh.get(`${r[0]} ${r[1]}`)?.ips.has(r[3])).toBe(true);
     const { userId, newCountry, newIpAddress, homeCountry } = PLANTED.traveller;
@@ -564,8 +579,8 @@ describe("each saved query finds what it is for", () => {
         events.length,
         new Set(events.map((e) => e.userId)).size,
         new Set(events.map((e) => e.ipAddress)).size,
-        trinoTime(Math.min(...times)),
-        trinoTime(Math.max(...times)),
+        curatedTime(Math.min(...times)),
+        curatedTime(Math.max(...times)),
       ];
     });
     expect(rowSet(rows)).toEqual(rowSet(expected));
@@ -594,12 +609,74 @@ describe("each saved query finds what it is for", () => {
     for (const { event: e } of lake.filter(since(2))) {
       const t = timeOf(e);
       const key = JSON.stringify([
-        t === null ? null : trinoTime(Math.floor(t / 3_600_000) * 3_600_000),
+        t === null ? null : curatedTime(Math.floor(t / 3_600_000) * 3_600_000),
         e.object,
       ]);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     expect(rowSet(rows)).toEqual(rowSet([...counts].map(([k, n]) => [...(JSON.parse(k) as unknown[]), n])));
     expect(rows.length).toBeGreaterThan(40);
+  });
+});
+
+describe("the README's worked investigation, on events_curated", () => {
+  const readme = readFile(new URL("../../README.md", import.meta.url), "utf8");
+  const investigation = async (): Promise<string[]> => {
+    const text = await readme;
+    const section = text.slice(text.indexOf("**A worked investigation.**"), text.indexOf("## OCSF"));
+    return [...section.matchAll(/```sql\n([\s\S]*?)```/g)].map((m) =>
+      (m[1] ?? "").replace(/^ {3}/gm, "").trim().replace(/;$/, ""),
+    );
+  };
+  const user = PLANTED.bruteForce.userId;
+  const weekAgo = () => Date.now() - 7 * 86_400_000;
+
+  it("reads the curated table in both queries", async () => {
+    const queries = await investigation();
+    expect(queries).toHaveLength(2);
+    for (const sql of queries) {
+      expect(sql).toContain("FROM events_curated");
+      expect(sql).not.toContain("events_dedup");
+    }
+  });
+
+  it("everything the alerted user did in the last 7 days, newest first", async () => {
+    const [sql] = await investigation();
+    const { rows } = await trino.query((sql ?? "").replaceAll("<userId>", user), schema);
+    const expected = lake
+      .map((r) => r.event)
+      .filter((e) => e.userId === user && (timeOf(e) ?? 0) >= weekAgo())
+      .map((e) => [
+        curatedTime(timeOf(e)),
+        e.object,
+        e.action,
+        e.result,
+        e.source,
+        e.ipAddress,
+        country(e),
+        e.userAgent,
+        e.integratorKey,
+      ]);
+    expect(expected.length).toBeGreaterThan(10);
+    expect(rowSet(rows)).toEqual(rowSet(expected));
+    const times = rows.map((r) => String(r[0]));
+    expect(times).toEqual([...times].sort().reverse());
+  });
+
+  it("the events that triggered the alert: its data.EventIds, each once", async () => {
+    const [, sql] = await investigation();
+    const alert = lake.find((r) => r.event.userId === user && r.event.action === "TooManyLoginFailures");
+    if (!alert) throw new Error("the simulator planted no TooManyLoginFailures alert");
+    const ids = (alert.event.data as { EventIds: string[] }).EventIds;
+    const { rows } = await trino.query(
+      (sql ?? "").replaceAll("<eventId>", String(alert.event.eventId)),
+      schema,
+    );
+    const expected = lake
+      .map((r) => r.event)
+      .filter((e) => ids.includes(String(e.eventId)))
+      .map((e) => [curatedTime(timeOf(e)), e.userId, e.object, e.action, e.result, e.ipAddress]);
+    expect(expected).toHaveLength(PLANTED.bruteForce.ips.reduce((n, ip) => n + ip.failures, 0));
+    expect(rowSet(rows)).toEqual(rowSet(expected));
   });
 });

@@ -9,6 +9,7 @@ import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
 import { SAVED_QUERIES } from "../../infra/athena-schema";
 import { MonitorLakeStack } from "../../infra/monitor-lake-stack";
+import { DEFAULT_BYTES_SCANNED_CUTOFF } from "../../infra/scan-cutoff";
 import { ENV } from "../../lambda/config";
 import { rateLimitItemKey, rateLimitScope } from "../../lambda/docusign/rate-limit-scope";
 import { RUN_METRICS } from "../../lambda/handler/run-metrics";
@@ -326,7 +327,7 @@ describe("MonitorLake stack", () => {
     template.hasResourceProperties("AWS::Athena::WorkGroup", {
       WorkGroupConfiguration: Match.objectLike({
         EnforceWorkGroupConfiguration: true,
-        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        BytesScannedCutoffPerQuery: DEFAULT_BYTES_SCANNED_CUTOFF,
         EngineVersion: { SelectedEngineVersion: "Athena engine version 3" },
         ResultConfiguration: Match.objectLike({ EncryptionConfiguration: { EncryptionOption: "SSE_S3" } }),
       }),
@@ -349,8 +350,7 @@ describe("MonitorLake stack", () => {
     expect(strings.some((s) => s.includes("awsdatacatalog"))).toBe(true);
     expect(strings.filter((s) => s.includes("${Token["))).toEqual([]);
     const queries = resources("AWS::Athena::NamedQuery").map((q) => q.Properties.QueryString);
-    for (const q of queries)
-      expect(q).toEqual(expect.stringContaining('"monitor_lake_monitorlake"."events_dedup"'));
+    for (const q of queries) expect(q).toMatch(/"monitor_lake_monitorlake"\."(events_curated|events_dedup)"/);
   });
 
   it("alarms on errors, throttles, duration, failed runs, no successful run, lag, auth failures, lease conflicts, not advancing and detection errors, to SNS", () => {
