@@ -157,10 +157,7 @@ describe("the analysts' managed policy", () => {
     );
     expect(grants.map((g) => g.Properties.Permissions)).toEqual([
       ["DESCRIBE"],
-      ["SELECT", "DESCRIBE"],
-      ["SELECT", "DESCRIBE"],
-      ["SELECT", "DESCRIBE"],
-      ["SELECT", "DESCRIBE"],
+      ...Array.from({ length: 5 }, () => ["SELECT", "DESCRIBE"]),
     ]);
     expect(grants.map((g) => g.Properties.Resource)).toEqual([
       { Database: { CatalogId: { Ref: "AWS::AccountId" }, Name: db } },
