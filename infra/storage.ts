@@ -51,6 +51,13 @@ export function createStorage(scope: Construct, props: StorageProps): Storage {
         ],
         ...(props.retentionDays ? { expiration: Duration.days(props.retentionDays) } : {}),
       },
+      // The curated Iceberg table's files: those OPTIMIZE rewrites and VACUUM removes stay as old
+      // versions in the versioned bucket; Iceberg never reads them again, so they expire.
+      {
+        id: "curated",
+        prefix: `${props.prefix}curated/`,
+        noncurrentVersionExpiration: Duration.days(7),
+      },
       // Where query results went before they had their own bucket (query-results.ts): they still expire.
       {
         id: "athena-results",

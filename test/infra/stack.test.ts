@@ -61,6 +61,8 @@ describe("MonitorLake stack", () => {
               NoncurrentVersionExpiration: { NoncurrentDays: 30 },
               Transitions: [{ StorageClass: "INTELLIGENT_TIERING", TransitionInDays: 30 }],
             }),
+            // The files OPTIMIZE and VACUUM replace are kept as old versions no longer than a week.
+            Match.objectLike({ Prefix: "curated/", NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
             Match.objectLike({ Prefix: "athena-results/", ExpirationInDays: 30 }),
           ]),
         },
