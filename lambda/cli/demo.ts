@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { ENV, type MonitorLakeConfig, parseConfig } from "../config";
+import { UNTIMED_DAY } from "../core/event-time";
 import { envForSimulator } from "../simulator/client-env";
 import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./output";
 import { type LocalRunSummary, runLocalIngest } from "./run";
@@ -119,7 +120,8 @@ function narrate(
     "What happened (detection rule matches; details: npm start -- detect --allowed-countries US,GB,DE,FR):",
   );
   for (const [rule, n] of Object.entries(summary.detections)) say(`  ${String(n).padStart(6)}  ${rule}`);
-  const firstDay = summary.days[0];
+  // A day of dated events: the untimed day (1970-01-01) sorts first but holds only the odd ones.
+  const firstDay = summary.days.find((day) => day !== UNTIMED_DAY) ?? summary.days[0];
   if (firstDay !== undefined) {
     say("");
     say("Look at the events:");

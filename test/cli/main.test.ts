@@ -353,5 +353,9 @@ describe("CLI end to end against the simulator", () => {
     expect(result.stdout).toContain("Caught up: 30000 events");
     expect(result.stdout).toContain("checked: all 30000 simulator events are in the lake exactly once");
     expect((await lakeEvents(out)).length).toBe(30000);
+    // The command it suggests shows a day of dated events, not the untimed day that sorts first.
+    const look = /zcat \S+\/events\/dt=(\d{4}-\d{2}-\d{2})\//.exec(result.stdout);
+    expect(look?.[1]).toBeDefined();
+    expect(look?.[1]).not.toBe("1970-01-01");
   }, 120_000);
 });
