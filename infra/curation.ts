@@ -1,7 +1,7 @@
 import { Aws, Duration, Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as cwActions from "aws-cdk-lib/aws-cloudwatch-actions";
-import * as glue from "aws-cdk-lib/aws-glue";
+import type * as glue from "aws-cdk-lib/aws-glue";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import type * as s3 from "aws-cdk-lib/aws-s3";
@@ -21,6 +21,7 @@ import {
   UNTIMED_LINES_TABLE,
 } from "./curated-schema";
 import { curationDefinition, type ExportDefinition } from "./curation-definition";
+import { icebergTable } from "./iceberg-table";
 
 /** Where the curated table keeps its Iceberg data and metadata files, under the lake's key prefix. */
 export const CURATED_LOCATION = "curated/";
@@ -149,51 +150,17 @@ export function createCuration(scope: Construct, props: CurationProps): Curation
 }
 
 function createCuratedTable(scope: Construct, props: CurationProps): glue.CfnTable {
-  const fieldId = (name: string): number => CURATED_COLUMNS.findIndex((c) => c.name === name) + 1;
-  const location = `s3://${props.bucket.bucketName}/${props.prefix}${CURATED_LOCATION}`;
-  const table = new glue.CfnTable(scope, "CuratedTable", {
-    catalogId: Aws.ACCOUNT_ID,
+  return icebergTable(scope, "CuratedTable", {
     databaseName: props.databaseName,
-    tableInput: {
-      name: CURATED_TABLE,
-      description:
-        "Each DocuSign Monitor event once, typed, with its exact line (Iceberg, kept by the curation)",
-      tableType: "EXTERNAL_TABLE",
-      storageDescriptor: { location },
-    },
-    openTableFormatInput: {
-      icebergInput: {
-        metadataOperation: "CREATE",
-        version: "2",
-        icebergTableInput: {
-          location,
-          schema: {
-            type: "struct",
-            schemaId: 0,
-            fields: CURATED_COLUMNS.map((c, i) => ({
-              id: i + 1,
-              name: c.name,
-              type: c.type,
-              required: false,
-              doc: c.doc,
-            })),
-          },
-          partitionSpec: {
-            specId: 0,
-            fields: CURATED_PARTITIONING.map((p, i) => ({
-              sourceId: fieldId(p.column),
-              transform: p.transform,
-              name: p.transform === "identity" ? p.column : `${p.column}_${p.transform}`,
-              fieldId: 1000 + i,
-            })),
-          },
-          properties: { ...CURATED_PROPERTIES },
-        },
-      },
-    },
+    database: props.database,
+    name: CURATED_TABLE,
+    description:
+      "Each DocuSign Monitor event once, typed, with its exact line (Iceberg, kept by the curation)",
+    location: `s3://${props.bucket.bucketName}/${props.prefix}${CURATED_LOCATION}`,
+    columns: CURATED_COLUMNS,
+    partitioning: CURATED_PARTITIONING,
+    properties: CURATED_PROPERTIES,
   });
-  table.node.addDependency(props.database);
-  return table;
 }
 
 /** Least privilege: this workgroup, these tables, the lake's raw objects (read) and curated/ (read, write). */

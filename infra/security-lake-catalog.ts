@@ -8,7 +8,9 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type { Construct } from "constructs";
 import { athenaViewTableInput } from "./athena-view";
+import { CURATED_PROPERTIES } from "./curated-schema";
 import type { ExportDefinition } from "./curation-definition";
+import { icebergTable } from "./iceberg-table";
 import { OCSF_CLASSES } from "./ocsf-rules";
 import { OCSF_VIEWS, ocsfEventsSql, viewColumns } from "./ocsf-schema";
 import type { SecurityLake, SecurityLakeProps } from "./security-lake";
@@ -49,49 +51,16 @@ export function createViews(scope: Construct, props: SecurityLakeProps): glue.Cf
 
 /** `security_lake_exports` (Iceberg): which batch claimed each event, and whether it was delivered. */
 export function createExportsTable(scope: Construct, props: SecurityLakeProps): glue.CfnTable {
-  const location = `s3://${props.lake.bucketName}/${props.prefix}security-lake-exports/`;
-  const table = new glue.CfnTable(scope, "SecurityLakeExportsTable", {
-    catalogId: Aws.ACCOUNT_ID,
+  return icebergTable(scope, "SecurityLakeExportsTable", {
     databaseName: props.databaseName,
-    tableInput: {
-      name: EXPORTS_TABLE,
-      description:
-        "Each event exported to Security Lake once: its batch, and whether the batch was delivered",
-      tableType: "EXTERNAL_TABLE",
-      storageDescriptor: { location },
-    },
-    openTableFormatInput: {
-      icebergInput: {
-        metadataOperation: "CREATE",
-        version: "2",
-        icebergTableInput: {
-          location,
-          schema: {
-            type: "struct",
-            schemaId: 0,
-            fields: EXPORTS_COLUMNS.map((c, i) => ({
-              id: i + 1,
-              name: c.name,
-              type: c.type,
-              required: false,
-              doc: c.doc,
-            })),
-          },
-          partitionSpec: {
-            specId: 0,
-            fields: [{ sourceId: 2, transform: "identity", name: "dt", fieldId: 1000 }],
-          },
-          properties: {
-            "write.format.default": "parquet",
-            "write.parquet.compression-codec": "zstd",
-            "format-version": "2",
-          },
-        },
-      },
-    },
+    database: props.database,
+    name: EXPORTS_TABLE,
+    description: "Each event exported to Security Lake once: its batch, and whether the batch was delivered",
+    location: `s3://${props.lake.bucketName}/${props.prefix}security-lake-exports/`,
+    columns: EXPORTS_COLUMNS,
+    partitioning: [{ column: "dt", transform: "identity" }],
+    properties: CURATED_PROPERTIES,
   });
-  table.node.addDependency(props.database);
-  return table;
 }
 
 /** The export's queries (claim, pending, UNLOAD, mark) and the delivery call, for the curation's role. */
