@@ -207,8 +207,16 @@ export function fieldSql(field: Field, parent = "$"): string {
 }
 
 /**
- * One row per event and stream: per `eventId` within a stream (the first stored), every event without
- * an `eventId`, every field read from the exact line (fieldSql), with `event_time` parsed from
+ * What makes two stored lines one event in `events_dedup`: its `eventId`, or for an event without one
+ * (absent or empty) the SHA-256 of its exact line. The same identity as the curated table's key
+ * (`line_sha256`) and the ingester's window (exact text): a line stored twice is one event whatever
+ * it carries, and two id-less events that differ in any byte are two.
+ */
+const EVENT_IDENTITY = `coalesce(nullif("eventid", ''), to_hex(sha256(to_utf8("line"))))`;
+
+/**
+ * One row per event and stream: per `eventId` within a stream (the first stored), per exact line for an
+ * event without an `eventId` (EVENT_IDENTITY), every field read from the exact line (fieldSql), with `event_time` parsed from
  * DocuSign's ISO timestamp (seven fractional digits are more than from_iso8601_timestamp takes, so it
  * is cut to milliseconds) and `stream`, the stream (organization) whose object holds it, read from the
  * object's name: several organizations share one table, and a query picks one with `WHERE stream = '<id>'`.
@@ -221,7 +229,7 @@ export function fieldSql(field: Field, parent = "$"): string {
  * the same organization, or a foreign feed reusing ids) is that stream's row, told apart by `stream`.
  * The ingester's recent-id window and the curated table's key (stream, eventId) are per stream too.
  *
- * The window is partitioned by `dt`, `stream` and `eventid`, not by the id alone: a filter on `dt` can
+ * The window is partitioned by `dt`, `stream` and the event's identity, not by the identity alone: a filter on `dt` can
  * only pass a window whose partition includes `dt`, and without it every query on the view reads the
  * whole lake. It changes no result, since every copy of one event has the same `dt`: the day is a
  * function of the event's text (lambda/core/event-time.ts, eventDay), never of when it was ingested.
@@ -237,9 +245,9 @@ export function dedupViewSql(database: string): string {
     `try(from_iso8601_timestamp(regexp_replace("timestamp", '(\\.\\d{3})\\d+', '$1'))) AS "event_time", ` +
     `"stream" ` +
     `FROM (SELECT *, ` +
-    `row_number() OVER (PARTITION BY "dt", "stream", "eventid" ORDER BY "timestamp", "source_path", "line") AS "rn" ` +
+    `row_number() OVER (PARTITION BY "dt", "stream", ${EVENT_IDENTITY} ORDER BY "timestamp", "source_path", "line") AS "rn" ` +
     `FROM (SELECT ${extracted}, "line", "dt", "source_path", ${STREAM_FROM_PATH} AS "stream" ` +
-    `FROM (${rawLinesSql(database)}))) WHERE "rn" = 1 OR coalesce("eventid", '') = ''`
+    `FROM (${rawLinesSql(database)}))) WHERE "rn" = 1`
   );
 }
 

@@ -55,7 +55,7 @@ const BATCH = 16;
 /**
  * Rebuilds a stream's state from the lake's objects (see `planRecovery`): holds the stream against runs,
  * refuses a valid state unless forced, fences the objects of attempts that never committed from the
- * resume cursor on, seeds the id window with the text hashes of the chunk before it and of any chunk read again,
+ * resume cursor on, seeds the id window with the text hashes of the chunks before it (a run's window of them) and of any chunk read again,
  * and writes a state of the current schema at that cursor. Nothing is ever skipped: what recovery cannot prove
  * stored is read again, and what is read again is dropped by the id window, else by `events_dedup`.
  */
@@ -71,7 +71,7 @@ export async function recoverStream(ports: RecoverPorts, options: RecoverOptions
       );
     }
     const chunks = await readChunks(ports.lake, stream);
-    const plan = planRecovery(chunks);
+    const plan = planRecovery(chunks, RECENT_EVENTS);
     if (plan.resumeCursor === undefined && plan.chunks > plan.unplaced) {
       throw new RecoveryRefusedError(
         `Stream "${stream}" has ${plan.chunks} chunks in the lake, but no cursor recorded in full to resume from ` +
@@ -117,7 +117,7 @@ async function readChunks(lake: LakeReader, stream: string): Promise<FoundChunk[
 
 /**
  * The `eventHash` of the id sources' last stored lines, oldest first, each once, at most a run's
- * `RECENT_EVENTS`: the lake's lines are the chunk's stored lines, hashed the same way.
+ * `RECENT_EVENTS`: the lake's lines are the chunks' stored lines, hashed the same way.
  */
 async function idWindow(lake: LakeReader, plan: RecoveryPlan): Promise<string[]> {
   const hashes: string[] = [];

@@ -40,7 +40,10 @@ export interface RecoveryPlan {
   readonly branches: number;
   /** Objects of attempts that never committed from the resume cursor on: fenced, their events read again. */
   readonly fence: readonly string[];
-  /** Objects whose ids seed the id window, oldest first: those before the resume cursor, then those read again. */
+  /**
+   * Objects whose lines seed the id window, oldest first: the chunks before the resume cursor, walked back
+   * along the chain until they hold a run's window of events (`windowEvents`), then those read again.
+   */
   readonly idSources: readonly string[];
   /** True when the resume cursor is before the newest cursor known to be stored (a chunk read again). */
   readonly rereads: boolean;
@@ -75,7 +78,7 @@ export function proofOf(chunk: FoundChunk): ChunkProof {
  * nearest safe one recorded in full: that re-reads, never skips. Any safe cursor loses nothing; a later
  * one only re-reads less. Wall-clock time (`ingestedAt`) only breaks a tie between separate chains.
  */
-export function planRecovery(chunks: readonly FoundChunk[]): RecoveryPlan {
+export function planRecovery(chunks: readonly FoundChunk[], windowEvents: number): RecoveryPlan {
   const placed = chunks.filter((c) => c.metadata !== undefined) as (FoundChunk & {
     metadata: RecordedMetadata;
   })[];
@@ -137,6 +140,7 @@ export function planRecovery(chunks: readonly FoundChunk[]): RecoveryPlan {
       proofOf(c) !== ChunkProof.Incomplete,
   );
   const reread = ahead.filter((c) => proofOf(c) !== ChunkProof.Incomplete);
+  const earlier = walkBack(placed, before, windowEvents, new Set([...fenced, ...reread]));
   const resumeChunk = before.find((c) => proofOf(c) === ChunkProof.Complete) ?? before[0] ?? ahead[0];
   return {
     ...totals,
@@ -144,7 +148,38 @@ export function planRecovery(chunks: readonly FoundChunk[]): RecoveryPlan {
     ...(resumeChunk === undefined ? {} : { resumeChunk: resumeChunk.id }),
     events: chunks.filter((c) => !fenced.some((f) => f.id === c.id)).reduce((n, c) => n + c.events, 0),
     fence,
-    idSources: [...before, ...reread].flatMap((c) => c.keys),
+    idSources: [...earlier, ...before, ...reread].flatMap((c) => c.keys),
     rereads: walked.length > 1 || reread.length > 0,
   };
+}
+
+/**
+ * The chunks that led to `before`, newest first back along the chain (a chunk leads to another when it
+ * ends where that one starts), until `before` and they hold `windowEvents` events or the chain ends;
+ * returned oldest first. A run's id window holds the last events it stored whichever chunks they came
+ * from, and DocuSign may repeat events from several pages back: a window seeded only from the last
+ * chunk would store such a repeat again after a recovery, and an event without an `eventId` twice in
+ * the view too.
+ */
+function walkBack(
+  placed: readonly (FoundChunk & { metadata: RecordedMetadata })[],
+  before: readonly FoundChunk[],
+  windowEvents: number,
+  excluded: ReadonlySet<FoundChunk>,
+): FoundChunk[] {
+  const taken = new Set<FoundChunk>([...before, ...excluded]);
+  let events = before.reduce((n, c) => n + c.events, 0);
+  let frontier = before.filter((c) => c.metadata !== undefined).map((c) => c.metadata?.start.link);
+  const found: FoundChunk[] = [];
+  while (events < windowEvents && frontier.length > 0) {
+    const links = new Set(frontier);
+    const previous = placed.filter((c) => !taken.has(c) && links.has(c.metadata.end.link));
+    for (const c of previous) {
+      taken.add(c);
+      found.push(c);
+      events += c.events;
+    }
+    frontier = previous.filter((c) => c.metadata.start.link !== c.metadata.end.link).map((c) => c.metadata.start.link);
+  }
+  return found.reverse();
 }

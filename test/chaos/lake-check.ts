@@ -20,7 +20,7 @@ export interface LakeCheck {
   readonly rawDuplicates: number;
   /**
    * Copies beyond the first that the documentation allows and `events_dedup` removes (same `dt`, same
-   * top-level `eventId`): DocuSign repeating an event more than RECENT_EVENTS distinct events after it
+   * top-level `eventId`, or the same line for an event without one): DocuSign repeating an event more than RECENT_EVENTS distinct events after it
    * served it before, or an event stored before a recovery and again by a run that started after it
    * (README "Recovering a corrupt or lost state": beyond the reseeded window, or a write that landed
    * after recover listed the lake). Bounded per event by the number of such repeats or recoveries.
@@ -82,7 +82,7 @@ export function checkLake(input: CheckInput): LakeCheck {
   let viewDuplicates = 0;
   for (const [text, copies] of final.copies) {
     if (copies.length < 2) continue;
-    const { hard, view } = judgeCopies(text, copies, allowed(text, copies));
+    const { hard, view } = judgeCopies(copies, allowed(text, copies));
     rawDuplicates += hard;
     viewDuplicates += view;
     if (hard > 0)
@@ -113,7 +113,7 @@ export function checkLake(input: CheckInput): LakeCheck {
     const seen = readLines(sample, input, expected, ids, () => undefined);
     let bad = seen.altered + seen.unknown;
     for (const [text, copies] of seen.copies) {
-      if (copies.length > 1) bad += judgeCopies(text, copies, allowed(text, copies)).hard;
+      if (copies.length > 1) bad += judgeCopies(copies, allowed(text, copies)).hard;
     }
     if (bad > 0) note(`a read mid-run saw ${bad} lines no reader may see (altered, unknown or copies)`);
     violations += bad;
@@ -191,17 +191,15 @@ function readLines(
 
 /**
  * Of an event's copies beyond the first, how many are allowed (`allowedExtra`) and removed by the view
- * (`events_dedup` keeps one row per dt and top-level eventId; an id-less event is never removed), and
- * how many are not (`hard`).
+ * (`events_dedup` keeps one row per dt and top-level eventId, or per dt and exact line for an event
+ * without one; copies of one text are one event either way), and how many are not (`hard`).
  */
 function judgeCopies(
-  text: string,
   copies: readonly Copy[],
   allowedExtra: number,
 ): { hard: number; view: number } {
   const extra = copies.length - 1;
-  const id = idOf(text);
-  const removable = id === "" ? 0 : copies.length - new Set(copies.map((c) => c.day)).size;
+  const removable = copies.length - new Set(copies.map((c) => c.day)).size;
   const view = Math.min(extra, allowedExtra, removable);
   return { hard: extra - view, view };
 }
@@ -217,9 +215,11 @@ function allowance(input: CheckInput): (text: string, copies: readonly Copy[]) =
 
 /**
  * The events DocuSign served (pages answered 200 and read whole), in order, by their parsed content
- * (`JSON.stringify` of the parsed event: the exact text is recovered from the source at the end), and
- * where a recovery happened: a repeat of an event is beyond the id window when more than
- * RECENT_EVENTS distinct events never served before its previous serving were served since.
+ * (`JSON.stringify` of the parsed event: the exact text is recovered from the source at the end). A
+ * repeat is beyond the id window when the documented window no longer holds it: the window is the last
+ * RECENT_EVENTS distinct events stored (README "Exactly once"), so the log replays the served events
+ * through such a window, oldest pushed out first, and every serving of an event the window did not
+ * hold is one stored copy. A repeat stored again pushes out older events like any new one.
  */
 export class ServedLog {
   private readonly served: string[] = [];
@@ -232,7 +232,7 @@ export class ServedLog {
     return this.served.length;
   }
 
-  /** Per source text: how many of its servings came RECENT_EVENTS distinct events or more after the previous one. */
+  /** Per source text: how many of its servings beyond the first the window did not hold (stored again). */
   beyondWindowRepeats(sourceTexts: readonly string[]): Map<string, number> {
     const textOf = new Map<string, string>();
     for (const text of sourceTexts) {
@@ -242,19 +242,21 @@ export class ServedLog {
         // not JSON: never served as an event
       }
     }
-    const last = new Map<string, number>();
+    const window: string[] = [];
+    let oldest = 0;
+    const held = new Set<string>();
+    const stored = new Map<string, number>();
+    for (const canonical of this.served) {
+      if (held.has(canonical)) continue;
+      held.add(canonical);
+      window.push(canonical);
+      stored.set(canonical, (stored.get(canonical) ?? 0) + 1);
+      while (window.length - oldest > RECENT_EVENTS) held.delete(window[oldest++] as string);
+    }
     const result = new Map<string, number>();
-    for (const [i, canonical] of this.served.entries()) {
-      const previous = last.get(canonical);
-      last.set(canonical, i);
-      if (previous === undefined || i - previous <= RECENT_EVENTS) continue;
-      // Only events new since then push an id out of the window: a repeat of one served before
-      // `previous` was dropped (or is itself counted), so it does not count towards the distance.
-      const before = new Set(this.served.slice(0, previous));
-      const fresh = new Set(this.served.slice(previous + 1, i).filter((c) => !before.has(c)));
-      if (fresh.size < RECENT_EVENTS) continue;
+    for (const [canonical, copies] of stored) {
       const text = textOf.get(canonical);
-      if (text !== undefined) result.set(text, (result.get(text) ?? 0) + 1);
+      if (copies > 1 && text !== undefined) result.set(text, copies - 1);
     }
     return result;
   }

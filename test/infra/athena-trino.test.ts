@@ -257,11 +257,13 @@ describe("the Glue tables and view of the template, on Trino 476", () => {
     expect((await saved("untimed-events")).map((r) => [r[0], r[1]])).toEqual(
       untimedIds.map((id) => ["demo", id]),
     );
-    // No filter: every stored event once per stream and day, the untimed ones included, and every
-    // event without an id. Ids are unique across the streams but one, "other"'s copy of shared-1.
+    // No filter: every stored event once per stream and day, the untimed ones included, and each
+    // event without an id once per exact line. Ids are unique across the streams but one, "other"'s
+    // copy of shared-1. (`raw` is `lines` parsed, in the same order.)
     const hasId = (r: LakeRow) => typeof r.event.eventId === "string" && r.event.eventId !== "";
     const keyed = new Set(raw.filter(hasId).map((r) => `${r.dt} ${String(r.event.eventId)}`));
-    expect(all.rows).toEqual([[keyed.size + raw.filter((r) => !hasId(r)).length + 1]]);
+    const idless = new Set(raw.flatMap((r, i) => (hasId(r) ? [] : [`${r.dt} ${lines[i]?.line}`])));
+    expect(all.rows).toEqual([[keyed.size + idless.size + 1]]);
   });
 
   it("returns each event once although the lake holds raw duplicates", async () => {
@@ -274,13 +276,18 @@ describe("the Glue tables and view of the template, on Trino 476", () => {
     expect(rows).toEqual([[ids.size, ids.size]]);
   });
 
-  it("keeps every event that has no eventId (or an empty one): there is nothing to deduplicate them by", async () => {
+  it("keeps an event that has no eventId (or an empty one) once per exact line: a line stored twice is one event", async () => {
     const { rows } = await trino.query(
       `SELECT action, userid FROM events_dedup WHERE dt = '${NO_ID_DAY}' ORDER BY userid`,
       schema,
     );
+    const raw = await trino.query(`SELECT count(*) FROM events_lines WHERE dt = '${NO_ID_DAY}'`, schema);
+    expect(raw.rows).toEqual([[6]]);
+    // u1 and u3 stored twice byte for byte: once each. u2's two lines differ (key order): two events,
+    // as the ingester's window and the curated table's line_sha256 count them.
     expect(rows).toEqual([
       ["NoId", "u1"],
+      ["NoId", "u2"],
       ["NoId", "u2"],
       ["EmptyId", "u3"],
     ]);

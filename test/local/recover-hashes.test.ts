@@ -30,7 +30,7 @@ const options: IngestOptions = {
 };
 
 describe("recover seeds the id window with the text hashes of the lake's lines", () => {
-  it("so that id-less events and an eventId reused with other text, read again after recover, are dropped once each and both texts kept", async () => {
+  it("so that id-less events and an eventId reused with other text, read again after recover (from the last chunk or chunks before it), are dropped once each and both texts kept", async () => {
     const root = join(dir, "lake");
     const clock = new FakeClock();
     const events = Array.from({ length: 30 }, (_, i) =>
@@ -57,14 +57,16 @@ describe("recover seeds the id window with the text hashes of the lake's lines",
       },
       { stream: "s1" },
     );
-    // DocuSign then serves the last page again from the recovered cursor (a cursor stepped back).
-    source.events.push(...events.slice(20, 30));
+    // DocuSign then serves the last page again from the recovered cursor (a cursor stepped back), and the
+    // first page too (a repeat from several pages back, which a run's window of 4,000 would drop).
+    source.events.push(...events.slice(20, 30), ...events.slice(0, 10));
     const after = await runIngest(ports(), { ...options, owner: "run-2" });
 
-    expect(summary).toMatchObject({ cursor: "c30", recentEventIds: 10 });
+    // Every chunk back along the chain, up to a run's window: here all three pages, oldest first.
+    expect(summary).toMatchObject({ cursor: "c30", recentEventIds: 30 });
     const state = JSON.parse(await readFile(join(root, "state", "s1.json"), "utf8"));
-    expect(state.recentEventHashes).toEqual(events.slice(20, 30).map((e) => eventHash(JSON.stringify(e))));
-    expect(after).toMatchObject({ events: 0, duplicatesDropped: 10 });
+    expect(state.recentEventHashes).toEqual(events.map((e) => eventHash(JSON.stringify(e))));
+    expect(after).toMatchObject({ events: 0, duplicatesDropped: 20 });
     const lines = (await readLines(root)).map((r) => r.line);
     expect(lines.sort()).toEqual(events.map((e) => JSON.stringify(e)).sort());
   });
