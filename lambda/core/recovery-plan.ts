@@ -179,7 +179,9 @@ function walkBack(
       found.push(c);
       events += c.events;
     }
-    frontier = previous.filter((c) => c.metadata.start.link !== c.metadata.end.link).map((c) => c.metadata.start.link);
+    frontier = previous
+      .filter((c) => c.metadata.start.link !== c.metadata.end.link)
+      .map((c) => c.metadata.start.link);
   }
   return found.reverse();
 }

@@ -194,10 +194,7 @@ function readLines(
  * (`events_dedup` keeps one row per dt and top-level eventId, or per dt and exact line for an event
  * without one; copies of one text are one event either way), and how many are not (`hard`).
  */
-function judgeCopies(
-  copies: readonly Copy[],
-  allowedExtra: number,
-): { hard: number; view: number } {
+function judgeCopies(copies: readonly Copy[], allowedExtra: number): { hard: number; view: number } {
   const extra = copies.length - 1;
   const removable = copies.length - new Set(copies.map((c) => c.day)).size;
   const view = Math.min(extra, allowedExtra, removable);

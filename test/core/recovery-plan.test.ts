@@ -28,12 +28,15 @@ const WINDOW = 1000;
 
 describe("planRecovery: where a stream resumes after its state is lost", () => {
   it("resumes at the end of the newest complete chunk, not at a partial attempt's end, and fences that attempt", () => {
-    const plan = planRecovery([
-      chunk("c3", "e2", "e3", { found: 2 }),
-      chunk("c1", "s0", "e1", { found: 3 }),
-      chunk("x", "e3", "e9", { found: 1, declared: 3 }), // crashed after one of its three objects
-      chunk("c2", "e1", "e2"),
-    ], WINDOW);
+    const plan = planRecovery(
+      [
+        chunk("c3", "e2", "e3", { found: 2 }),
+        chunk("c1", "s0", "e1", { found: 3 }),
+        chunk("x", "e3", "e9", { found: 1, declared: 3 }), // crashed after one of its three objects
+        chunk("c2", "e1", "e2"),
+      ],
+      WINDOW,
+    );
     expect(plan.resumeCursor).toBe("e3");
     expect(plan.resumeChunk).toBe("s1-c3");
     expect(plan.fence).toEqual(["events/dt=2026-01-01/s1-x-000.json.gz"]);
@@ -80,25 +83,31 @@ describe("planRecovery: where a stream resumes after its state is lost", () => {
   });
 
   it("walks back from a cursor recorded only as a hash to one it can resume from", () => {
-    const plan = planRecovery([chunk("a", "s0", "e1"), chunk("b", "e1", "long", { endHashed: true })], WINDOW);
+    const plan = planRecovery(
+      [chunk("a", "s0", "e1"), chunk("b", "e1", "long", { endHashed: true })],
+      WINDOW,
+    );
     expect(plan.resumeCursor).toBe("e1");
     expect(plan.rereads).toBe(true);
   });
 
   it("follows the newest written of two chains that end apart (a state reset), and says so", () => {
-    const plan = planRecovery([
-      chunk("a", "2020-01-01T00:00:00Z", "e1", { at: "2026-01-01T00:00:00.000Z" }),
-      chunk("b", "2026-02-01T00:00:00Z", "f1", { at: "2026-02-01T00:00:00.000Z" }),
-    ], WINDOW);
+    const plan = planRecovery(
+      [
+        chunk("a", "2020-01-01T00:00:00Z", "e1", { at: "2026-01-01T00:00:00.000Z" }),
+        chunk("b", "2026-02-01T00:00:00Z", "f1", { at: "2026-02-01T00:00:00.000Z" }),
+      ],
+      WINDOW,
+    );
     expect(plan.branches).toBe(2);
     expect(plan.resumeCursor).toBe("f1");
   });
 
   it("ends on a cursor cycle (A -> B -> A) at a cursor of the cycle, without looping", () => {
-    const plan = planRecovery([
-      chunk("a", "A", "B"),
-      chunk("b", "B", "A", { at: "2026-01-02T00:00:00.000Z" }),
-    ], WINDOW);
+    const plan = planRecovery(
+      [chunk("a", "A", "B"), chunk("b", "B", "A", { at: "2026-01-02T00:00:00.000Z" })],
+      WINDOW,
+    );
     expect(["A", "B"]).toContain(plan.resumeCursor);
   });
 
