@@ -318,8 +318,10 @@ describe("MonitorLake stack", () => {
     expect(presto.originalSql).toContain(`FROM "${database}"."events_lines"`);
     expect(presto.originalSql).toContain(`FROM "${database}"."events_lines_untimed"`);
     // dt in the window's partition lets a dt filter on the view prune (athena-trino.test.ts measures it);
-    // stream in it deduplicates within a stream, as the curated table does.
-    expect(presto.originalSql).toMatch(/row_number\(\) OVER \(PARTITION BY "dt", "stream", "eventid"/);
+    // stream in it deduplicates within a stream, as the curated table does, by eventId or else the line.
+    expect(presto.originalSql).toContain(
+      `row_number() OVER (PARTITION BY "dt", "stream", coalesce(nullif("eventid", ''), to_hex(sha256(to_utf8("line")))) `,
+    );
     expect(presto.columns.map((c) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c) => c.Name));
     expect(presto.columns).toContainEqual({ name: "event_time", type: "timestamp(3) with time zone" });
     expect(view.StorageDescriptor.Columns).toContainEqual({
