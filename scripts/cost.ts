@@ -26,7 +26,7 @@ export const MEASURED = {
   pageEvents: 2000,
   /** Import time of the deployed bundle on a cold start, 77 ms ("Cold start"), rounded up with the token grant. */
   runBaseSeconds: 0.5,
-  /** State writes per run: lease acquire and release, then intent and commit per object (lambda/core/run-ingest.ts). */
+  /** State writes per run: lease acquire and release, then intent and commit per object (lambda/core/run-ingest.ts, lambda/core/ingest-steps.ts). */
   stateWritesPerRun: 2,
   stateWritesPerObject: 2,
   /** Log bytes per run: START/END/REPORT, "run finished" and the EMF line; per object "chunk committed" (estimated from the lines the handler writes, not measured). */
