@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { link, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { link, lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, parse, resolve } from "node:path";
 import { ConfigError } from "../errors";
+import { makeDir } from "../local/make-dir";
 
 /**
  * Checks the CLI's `--out` before anything is written there. Accepted: a directory that does not exist
@@ -108,7 +109,7 @@ export async function claimLake(
           "planted alerts). Give real runs their own directory, e.g. --out ./data.",
     ]);
   }
-  await mkdir(root, { recursive: true });
+  await makeLakeDir(root, out);
   // Written whole under a temporary name, then linked to the marker's name: a run that starts at the
   // same moment sees no marker or a complete one, never an empty file, and `link` refuses to replace one.
   const temp = join(root, `.lake.json.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
@@ -123,6 +124,31 @@ export async function claimLake(
     await rm(temp, { force: true });
   }
 }
+
+/** Makes the lake's directory, or says why it cannot be made and what to do (ConfigError). */
+async function makeLakeDir(root: string, out: string): Promise<void> {
+  try {
+    await makeDir(root);
+  } catch (error) {
+    const { code, path } = error as NodeJS.ErrnoException;
+    const why = code === undefined ? undefined : MAKE_DIR_FAILURES[code];
+    if (why === undefined) throw error;
+    throw new ConfigError([
+      `--out "${out}" cannot be created (${code} at ${path ?? root}: ${why}): choose a directory this user ` +
+        "can create or write for the lake.",
+    ]);
+  }
+}
+
+const MAKE_DIR_FAILURES: Readonly<Record<string, string>> = {
+  ENOENT:
+    "a folder on its path is a link to nothing, or on a filesystem that holds no new folders, such as /proc",
+  ENOTDIR: "a part of its path is a file",
+  EEXIST: "a file is in its place",
+  EACCES: "this user may not create it",
+  EPERM: "this user may not create it",
+  EROFS: "the filesystem is read-only",
+};
 
 /**
  * What the lake at `root` holds, read without writing: its `.lake.json` kind, else (a lake from before

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { link, mkdir, open, readFile, rm } from "node:fs/promises";
+import { link, open, readFile, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { gzipSync } from "node:zlib";
 import type { LakeObject, ObjectSink } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
+import { makeDir } from "./make-dir";
 
 export interface DirectorySinkOptions {
   /** The lake's root: objects go to `<root>/events/dt=.../...json.gz`, exactly the S3 layout. */
@@ -73,7 +74,7 @@ export function createDirectorySink({ root }: DirectorySinkOptions): ObjectSink 
 /** Writes `data` to `path` whole, unless `path` exists: false then, and nothing is changed. */
 async function createOnly(path: string, data: Uint8Array): Promise<boolean> {
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  await makeDir(dir);
   const temp = join(dir, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
     const handle = await open(temp, "wx", 0o600);

@@ -1,10 +1,11 @@
-import { mkdir, readFile, realpath } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { RateLimitStore } from "../core/ports";
 import { RATE_LIMIT_WINDOW_MS } from "../core/rate-limit-window";
 import { describeError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
+import { makeDir } from "./make-dir";
 import { type ProcessLock, tryLock } from "./process-lock";
 
 export interface FileRateLimitStoreOptions {
@@ -69,7 +70,7 @@ export function createFileRateLimitStore({ root }: FileRateLimitStoreOptions): R
 async function lockScope(dir: string, path: string): Promise<ProcessLock> {
   let resource: string;
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     resource = join(await realpath(dir), path.slice(dir.length + 1));
   } catch (error) {
     throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });

@@ -1,10 +1,11 @@
-import { mkdir, readFile, realpath } from "node:fs/promises";
+import { readFile, realpath } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { AcquireRequest, CommitRequest, IntentRequest, StateStore, StreamState } from "../core/ports";
 import { STATE_SCHEMA, stateProblems, toStreamState } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StateInvalidError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
+import { makeDir } from "./make-dir";
 import { type ProcessLock, tryLock } from "./process-lock";
 
 interface StateFile extends StreamState {
@@ -179,7 +180,7 @@ class FileStore {
 export async function stateLockResource(root: string, stream: string): Promise<string> {
   const dir = join(root, "state");
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDir(dir);
     return join(await realpath(dir), `${stream}.json`);
   } catch (error) {
     throw new StorageError(`Could not create ${dir}: ${describeError(error)}.`, { cause: error });

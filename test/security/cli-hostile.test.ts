@@ -49,6 +49,27 @@ describe("hostile command lines", () => {
     }
   });
 
+  it("--out under /proc or through a link to nothing ends at once with what failed (exit 2), never a loop", async () => {
+    // Node's own recursive mkdir retried /proc/<name> for ever at full CPU (it never ended).
+    await symlink(join(dir, "nowhere"), join(dir, "dangling"));
+    const cases: [string, string][] = [
+      [
+        "/proc/monitor-lake-test/lake",
+        "ENOENT at /proc/monitor-lake-test: a folder on its path is a link to nothing",
+      ],
+      [
+        join(dir, "dangling", "lake"),
+        `ENOENT at ${join(dir, "dangling")}: a folder on its path is a link to nothing`,
+      ],
+    ];
+    for (const [out, why] of cases) {
+      const result = await runCli(["--out", out]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`--out "${out}" cannot be created (${why}`);
+      expect(result.stderr).not.toMatch(/Node\.js v|\n\s+at /);
+    }
+  }, 20_000);
+
   it("--out naming a non-empty directory that is not a lake is refused, its files untouched", async () => {
     const home = join(dir, "home");
     await mkdir(home);
