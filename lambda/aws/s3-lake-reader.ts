@@ -1,12 +1,23 @@
-import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
-import { createGunzip, gunzipSync } from "node:zlib";
+import type { Readable } from "node:stream";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { eventHashesOfLines } from "../core/event-text";
-import { streamOfObjectName } from "../core/object-key";
+import { BACKFILL_READS_LAKE } from "../core/backfill";
+import { eventHashesOfLines, objectLines } from "../core/event-text";
+import { streamOfObjectKey } from "../core/object-key";
 import type { CursorRecord, LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY, type S3SinkOptions } from "./s3-sink";
+
+/** The S3 calls a lake reader makes, with the permission each needs. */
+const PERMISSION = {
+  ListObjectsV2: "s3:ListBucket",
+  HeadObject: "s3:GetObject",
+  GetObject: "s3:GetObject",
+} as const;
+
+type Call = keyof typeof PERMISSION;
+
+/** What a read is for, and so what its error asks the operator to do. */
+type Purpose = "recover" | "backfill";
 
 /**
  * The lake in S3 read back, for `recover`: one listing of `<prefix>events/` (a fence is told by its
@@ -14,44 +25,66 @@ import { FENCE_BODY, type S3SinkOptions } from "./s3-sink";
  * for a backfill: the lines of a stream's objects in one day partition, one object at a time.
  */
 export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeReader {
-  const failed = (what: string, key: string, error: unknown): never => {
+  /** The error of `call` on `key` (relative to the prefix), worded for what the read was for. */
+  const failed = (call: Call, key: string, purpose: Purpose, error: unknown): StorageError => {
     const name = (error as Error).name;
-    const fix =
-      name === "AccessDenied"
-        ? `The role needs s3:ListBucket on arn:aws:s3:::${bucket} (prefix ${prefix}events/) and s3:GetObject on its objects.`
-        : "Nothing was changed; run recover again.";
-    throw new StorageError(
-      `S3 ${what} s3://${bucket}/${prefix}${key} failed: ${name}: ${describeError(error)}. ${fix}`,
-      {
-        cause: error,
-      },
-    );
+    const at = `s3://${bucket}/${prefix}${key}`;
+    const [what, fix] =
+      purpose === "backfill"
+        ? [`Reading ${at}`, `${BACKFILL_READS_LAKE} The credentials need ${PERMISSION[call]} on the lake.`]
+        : [
+            `S3 ${call} ${at}`,
+            name === "AccessDenied"
+              ? `The role needs s3:ListBucket on arn:aws:s3:::${bucket} (prefix ${prefix}events/) and s3:GetObject on its objects.`
+              : "Nothing was changed; run recover again.",
+          ];
+    return new StorageError(`${what} failed: ${name}: ${describeError(error)}. ${fix}`, { cause: error });
   };
+
+  /**
+   * The stream's objects in key order: under `events/`, or directly in `events/dt=<day>/` when a day is
+   * asked (the delimiter leaves out any folder below it).
+   */
+  const objects = async (stream: string, day: string | undefined, purpose: Purpose): Promise<LakeEntry[]> => {
+    const listed = day === undefined ? "events/" : `events/dt=${day}/`;
+    const entries: LakeEntry[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: `${prefix}${listed}`,
+            ContinuationToken: token,
+            ...(day === undefined ? {} : { Delimiter: "/" }),
+          }),
+        );
+        for (const item of page.Contents ?? []) {
+          const key = (item.Key ?? "").slice(prefix.length);
+          if (streamOfObjectKey(key) !== stream) continue;
+          entries.push({ key, fenced: (item.Size ?? 0) <= FENCE_BODY.length });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    } catch (error) {
+      throw failed("ListObjectsV2", listed, purpose, error);
+    }
+    return entries;
+  };
+
+  /** The lines of the object at `key`, read as its body streams in; an object of no bytes holds none. */
+  async function* objectAt(key: string, purpose: Purpose): AsyncGenerator<string> {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${key}` }));
+      if (object.Body === undefined || object.ContentLength === 0) return;
+      yield* objectLines(object.Body as Readable);
+    } catch (error) {
+      throw failed("GetObject", key, purpose, error);
+    }
+  }
+
   return {
-    async list(stream: string): Promise<LakeEntry[]> {
-      const entries: LakeEntry[] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const page = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: `${prefix}events/`,
-              ContinuationToken: token,
-            }),
-          );
-          for (const item of page.Contents ?? []) {
-            const key = (item.Key ?? "").slice(prefix.length);
-            if (streamOfObjectName(key.slice(key.lastIndexOf("/") + 1)) !== stream) continue;
-            entries.push({ key, fenced: (item.Size ?? 0) <= FENCE_BODY.length });
-          }
-          token = page.NextContinuationToken;
-        } while (token !== undefined);
-      } catch (error) {
-        failed("ListObjectsV2", "events/", error);
-      }
-      return entries;
-    },
+    list: (stream: string): Promise<LakeEntry[]> => objects(stream, undefined, "recover"),
 
     async metadata(key: string): Promise<RecordedMetadata | undefined> {
       try {
@@ -61,54 +94,14 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
         if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
           return undefined;
         }
-        return failed("HeadObject", key, error);
+        throw failed("HeadObject", key, "recover", error);
       }
     },
 
-    async eventHashes(key: string): Promise<string[]> {
-      try {
-        const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${prefix}${key}` }));
-        const body = object.Body as Readable | undefined;
-        if (body === undefined) return [];
-        const input = (body instanceof Readable ? body : Readable.from(body)).pipe(createGunzip());
-        return await eventHashesOfLines(createInterface({ input, crlfDelay: Infinity }));
-      } catch (error) {
-        return failed("GetObject", key, error);
-      }
-    },
+    eventHashes: (key: string): Promise<string[]> => eventHashesOfLines(objectAt(key, "recover")),
 
     async *lines(stream: string, day: string): AsyncIterable<string> {
-      const dayPrefix = `${prefix}events/dt=${day}/`;
-      let token: string | undefined;
-      do {
-        const page = await send(
-          () =>
-            s3.send(
-              new ListObjectsV2Command({
-                Bucket: bucket,
-                Prefix: dayPrefix,
-                ...(token ? { ContinuationToken: token } : {}),
-              }),
-            ),
-          `s3://${bucket}/${dayPrefix}`,
-          "s3:ListBucket",
-        );
-        for (const { Key: key } of page.Contents ?? []) {
-          if (key === undefined || streamOfObjectName(key.slice(dayPrefix.length)) !== stream) continue;
-          const text = await send(
-            async () => {
-              const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-              const bytes =
-                object.Body === undefined ? new Uint8Array() : await object.Body.transformToByteArray();
-              return bytes.byteLength === 0 ? "" : gunzipSync(bytes).toString("utf8");
-            },
-            `s3://${bucket}/${key}`,
-            "s3:GetObject",
-          );
-          for (const line of text.split("\n")) if (line !== "") yield line;
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token !== undefined);
+      for (const { key } of await objects(stream, day, "backfill")) yield* objectAt(key, "backfill");
     },
   };
 }
@@ -141,17 +134,5 @@ function cursorRecord(value: string | undefined): CursorRecord | undefined {
     return { link: value, cursor: decodeURIComponent(value) };
   } catch {
     return { link: value };
-  }
-}
-
-async function send<T>(call: () => Promise<T>, what: string, permission: string): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw new StorageError(
-      `Reading ${what} failed: ${(error as Error).name}: ${describeError(error)}. A backfill reads the objects of ` +
-        `the days it covers to store only the events missing from them; nothing was stored. The credentials need ${permission} on the lake.`,
-      { cause: error },
-    );
   }
 }

@@ -27,6 +27,10 @@ export const WINDOW_END_MARGIN_MS = 60 * 60_000;
 
 const DAY_MS = 24 * 3600 * 1000;
 
+/** What a lake reader's error says about a backfill's reads of the lake (each adapter adds its own fix). */
+export const BACKFILL_READS_LAKE =
+  "A backfill reads the objects of the days it covers to store only the events missing from them; nothing was stored.";
+
 /** What a backfill reports beside the run summary. */
 export interface BackfillReport {
   /** The window, ISO-8601 UTC: events with `from <= timestamp < to`. */

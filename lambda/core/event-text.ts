@@ -1,4 +1,7 @@
 import { createHash } from "node:crypto";
+import { createInterface } from "node:readline";
+import { pipeline } from "node:stream";
+import { createGunzip } from "node:zlib";
 
 /**
  * Hex characters kept of an event text's SHA-256: 96 bits, so that two different texts share one only by
@@ -32,4 +35,19 @@ export async function eventHashesOfLines(lines: AsyncIterable<string>): Promise<
   const hashes: string[] = [];
   for await (const line of lines) if (line !== "") hashes.push(eventHash(line));
   return hashes;
+}
+
+/**
+ * The non-empty lines of a stored object, gunzipped as its bytes stream in (so that an object of tens of
+ * MB is never held whole); a fence holds none. A read or gzip error rejects the iteration.
+ */
+export async function* objectLines(gzipped: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+  // pipeline, not pipe: an error of the source (a missing file, a connection reset) reaches the reader.
+  const text = pipeline(gzipped, createGunzip(), () => {});
+  try {
+    for await (const line of createInterface({ input: text, crlfDelay: Infinity }))
+      if (line !== "") yield line;
+  } finally {
+    text.destroy();
+  }
 }

@@ -45,8 +45,18 @@ export function streamOfObjectName(name: string): string | undefined {
   return OBJECT_NAME.exec(name)?.[1];
 }
 
+/** The stream an object key belongs to, by its file name; undefined for other names. */
+export function streamOfObjectKey(key: string): string | undefined {
+  return streamOfObjectName(nameOf(key));
+}
+
 /** The chunk an object key belongs to (`<stream>-<chunk>`, the same for all its days and parts); undefined for other names. */
 export function chunkOfObjectKey(key: string): string | undefined {
-  const name = key.slice(key.lastIndexOf("/") + 1);
+  const name = nameOf(key);
   return OBJECT_NAME.test(name) ? name.replace(/-\d{3}\.json\.gz$/, "") : undefined;
+}
+
+/** The file name of a key: what follows its last `/`. */
+function nameOf(key: string): string {
+  return key.slice(key.lastIndexOf("/") + 1);
 }

@@ -1,48 +1,71 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { createGunzip, gunzipSync } from "node:zlib";
-import { eventHashesOfLines } from "../core/event-text";
+import { BACKFILL_READS_LAKE } from "../core/backfill";
+import { eventHashesOfLines, objectLines } from "../core/event-text";
 import { streamOfObjectName } from "../core/object-key";
 import type { LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY } from "./directory-sink";
+
+/** What a read is for (`recover`, a backfill), and so what its error asks the operator to check. */
+const CHECK = {
+  recover: "Check that --out names the lake and is readable.",
+  backfill: `${BACKFILL_READS_LAKE} Check the file (a gzip of NDJSON) and its permissions.`,
+} as const;
+
+type Purpose = keyof typeof CHECK;
 
 /**
  * The local lake read back, for `recover`: `<root>/events/` and the provenance in `<root>/.meta/`; for
  * a backfill: the lines of a stream's objects in `<root>/events/dt=<day>/`, one object at a time.
  */
 export function createDirectoryLakeReader({ root }: { readonly root: string }): LakeReader {
-  const failed = (what: string, error: unknown): never => {
-    throw new StorageError(
-      `Could not read ${what}: ${describeError(error)}. Check that --out names the lake and is readable.`,
-      { cause: error },
-    );
-  };
-  return {
-    async list(stream: string): Promise<LakeEntry[]> {
-      const events = join(root, "events");
-      const entries: LakeEntry[] = [];
-      try {
-        const days = await readdir(events).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === "ENOENT") return [] as string[];
-          throw error;
-        });
-        for (const day of days.filter((d) => /^dt=/.test(d)).sort()) {
-          for (const name of (await readdir(join(events, day))).sort()) {
-            if (streamOfObjectName(name) !== stream) continue;
-            const path = join(events, day, name);
-            const small = (await stat(path)).size <= FENCE_BODY.length;
-            const fenced = small && FENCE_BODY.equals(await readFile(path));
-            entries.push({ key: `events/${day}/${name}`, fenced });
-          }
-        }
-      } catch (error) {
-        failed(events, error);
+  const events = join(root, "events");
+
+  /**
+   * The stream's objects in key order: of every `dt=` folder of `events/`, or of `dt=<day>/` when a day
+   * is asked. The folder listed holds none when it does not exist; a fence is told by its content.
+   */
+  const objects = async (stream: string, day: string | undefined, purpose: Purpose): Promise<LakeEntry[]> => {
+    const listed = day === undefined ? events : join(events, `dt=${day}`);
+    const entries: LakeEntry[] = [];
+    const add = async (folder: string, names: string[]): Promise<void> => {
+      for (const name of names.sort()) {
+        if (streamOfObjectName(name) !== stream) continue;
+        const path = join(events, folder, name);
+        const small = (await stat(path)).size <= FENCE_BODY.length;
+        const fenced = small && FENCE_BODY.equals(await readFile(path));
+        entries.push({ key: `events/${folder}/${name}`, fenced });
       }
-      return entries;
-    },
+    };
+    try {
+      const names = await readdir(listed).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT") return [] as string[];
+        throw error;
+      });
+      if (day !== undefined) await add(`dt=${day}`, names);
+      else
+        for (const folder of names.filter((d) => /^dt=/.test(d)).sort())
+          await add(folder, await readdir(join(events, folder)));
+    } catch (error) {
+      throw unreadable(listed, purpose, error);
+    }
+    return entries;
+  };
+
+  /** The lines of the object at `key`, read as the file streams in. */
+  async function* objectAt(key: string, purpose: Purpose): AsyncGenerator<string> {
+    const path = join(root, key);
+    try {
+      yield* objectLines(createReadStream(path));
+    } catch (error) {
+      throw unreadable(path, purpose, error);
+    }
+  }
+
+  return {
+    list: (stream: string): Promise<LakeEntry[]> => objects(stream, undefined, "recover"),
 
     async metadata(key: string): Promise<RecordedMetadata | undefined> {
       const path = join(root, ".meta", `${key}.json`);
@@ -51,44 +74,15 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
         text = await readFile(path, "utf8");
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-        return failed(path, error);
+        throw unreadable(path, "recover", error);
       }
       return recorded(text);
     },
 
-    async eventHashes(key: string): Promise<string[]> {
-      const path = join(root, key);
-      try {
-        const lines = createInterface({
-          input: createReadStream(path).pipe(createGunzip()),
-          crlfDelay: Infinity,
-        });
-        return await eventHashesOfLines(lines);
-      } catch (error) {
-        return failed(path, error);
-      }
-    },
+    eventHashes: (key: string): Promise<string[]> => eventHashesOfLines(objectAt(key, "recover")),
 
     async *lines(stream: string, day: string): AsyncIterable<string> {
-      const dir = join(root, "events", `dt=${day}`);
-      let names: string[];
-      try {
-        names = await readdir(dir);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-        throw readError(dir, error);
-      }
-      for (const name of names.sort()) {
-        if (streamOfObjectName(name) !== stream) continue;
-        const path = join(dir, name);
-        let text: string;
-        try {
-          text = gunzipSync(await readFile(path)).toString("utf8");
-        } catch (error) {
-          throw readError(path, error);
-        }
-        for (const line of text.split("\n")) if (line !== "") yield line;
-      }
+      for (const { key } of await objects(stream, day, "backfill")) yield* objectAt(key, "backfill");
     },
   };
 }
@@ -121,10 +115,8 @@ function recorded(text: string): RecordedMetadata | undefined {
   };
 }
 
-function readError(path: string, error: unknown): StorageError {
-  return new StorageError(
-    `Could not read ${path}: ${describeError(error)}. A backfill reads the objects of the days it covers to ` +
-      "store only the events missing from them; nothing was stored. Check the file (a gzip of NDJSON) and its permissions.",
-    { cause: error },
-  );
+function unreadable(path: string, purpose: Purpose, error: unknown): StorageError {
+  return new StorageError(`Could not read ${path}: ${describeError(error)}. ${CHECK[purpose]}`, {
+    cause: error,
+  });
 }
