@@ -15,7 +15,10 @@ export interface DatasetOptions {
   readonly lateShare?: number;
   /** Share of events with a timestamp that is not a date. @default 0 */
   readonly untimedShare?: number;
-  /** Plant the cases the saved Athena queries look for (planted-cases.ts), within `count`. @default false */
+  /**
+   * Plant the cases the saved Athena queries look for (planted-cases.ts) and the intruder's steps
+   * (intruder-plants.ts), within `count`. @default false
+   */
   readonly plantCases?: boolean;
 }
 

@@ -1,4 +1,6 @@
 import type { EventFactory, StoredEvent } from "./event-factory";
+import { intruderPlants } from "./intruder-plants";
+import { type Country, type Plant, toEvent, WEB_INTEGRATOR_KEY } from "./plant";
 
 /**
  * The cases each saved Athena query exists to find, planted among the simulator's background events
@@ -24,15 +26,6 @@ export const PLANTED = {
   },
   /** An administrator who adds the `oneDay` user and changes permissions. */
   admin: { userId: "5eed0000-0000-4000-8000-0000000000a3" },
-  /**
-   * A takeover's administrative steps, three hours back: a new administrator, an identity provider
-   * changed, an integration key with a new secret, a Connect endpoint, a permission set, a domain
-   * claimed and another released (the detection rules of admin-change-rules.ts; strings ILLUSTRATIVE).
-   */
-  intruder: {
-    userId: "5eed0000-0000-4000-8000-0000000000a9",
-    newAdmin: "5eed0000-0000-4000-8000-0000000000aa",
-  },
   /** Downloads 40 envelopes within 40 minutes on one day. */
   bulkDownloader: { userId: "5eed0000-0000-4000-8000-0000000000d4", downloads: 40 },
   /** A new integration key used from two IPs. */
@@ -49,35 +42,14 @@ export const PLANTED = {
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
 
-const LOCATION = {
-  US: { country: "US", state: "California", city: "San Francisco", latitude: 37.7749, longitude: -122.4194 },
-  RU: { country: "RU", state: "Moscow", city: "Moscow", latitude: 55.7558, longitude: 37.6173 },
-  NG: { country: "NG", state: "Lagos", city: "Lagos", latitude: 6.5244, longitude: 3.3792 },
-} as const;
-type Country = keyof typeof LOCATION;
-
-interface Plant {
-  readonly at: number;
-  readonly userId: string;
-  readonly object: string;
-  readonly action: string;
-  readonly result?: string;
-  readonly property?: string;
-  readonly source?: "API" | "Web" | "Other";
-  readonly ipAddress: string;
-  readonly country: Country;
-  readonly integratorKey?: string;
-  readonly referencedUserId?: string;
-  readonly data?: Record<string, unknown>;
-  /** The timestamp text, when not DocuSign's usual seven fractional digits. */
-  readonly timestamp?: string;
-}
-
-/** Every planted event, in time order, each ingested 20 s after its own time. */
+/**
+ * Every planted event (the saved queries' cases and the intruder's steps, intruder-plants.ts), in time
+ * order, each ingested 20 s after its own time.
+ */
 export function plantedEvents(now: number, factory: EventFactory): StoredEvent[] {
   const plants: Plant[] = [];
-  const web = "##DOCUSIGN_INTERNAL_NOT_USED##";
-  const { bruteForce, traveller, admin, intruder, bulkDownloader, integration, oneDay } = PLANTED;
+  const web = WEB_INTEGRATOR_KEY;
+  const { bruteForce, traveller, admin, bulkDownloader, integration, oneDay } = PLANTED;
 
   // failed-logins-by-user-and-ip, and the alert that follows.
   const attempts = bruteForce.ips.flatMap((ip) => Array.from({ length: ip.failures }, () => ip));
@@ -154,34 +126,7 @@ export function plantedEvents(now: number, factory: EventFactory): StoredEvent[]
   });
   change("PermissionSet", "Updated", "Permissions", { PermissionSetId: "7" });
   change("Connect", "Updated", "ConnectConfiguration", { ConnectId: "3" });
-  const takeover: [string, string, string, Record<string, unknown>][] = [
-    ["Organization", "AdminAdded", "OrganizationAdministrator", { AffectedUserId: intruder.newAdmin }],
-    ["IdentityProvider", "Updated", "SAML2Configuration", { IdentityProviderId: "idp-7" }],
-    ["IntegrationKey", "Created", "", { IntegrationKeyId: "5eed0000-0000-4000-8000-0000000000ab" }],
-    [
-      "IntegrationKey",
-      "SecretAdded",
-      "ClientSecret",
-      { IntegrationKeyId: "5eed0000-0000-4000-8000-0000000000ab" },
-    ],
-    ["Connect", "Created", "ConnectConfiguration", { ConnectId: "9", Url: "https://203.0.113.50/hook" }],
-    ["PermissionSet", "Created", "Permissions", { PermissionSetId: "8" }],
-    ["Domain", "Claimed", "", { Domain: "example.net" }],
-    ["Domain", "Released", "", { Domain: "example.com" }],
-  ];
-  takeover.forEach(([object, action, property, data], i) => {
-    plants.push({
-      at: now - 3 * HOUR + i * 60_000,
-      userId: intruder.userId,
-      object,
-      action,
-      property,
-      ipAddress: "203.0.113.50",
-      country: "RU",
-      integratorKey: web,
-      data,
-    });
-  });
+  plants.push(...intruderPlants(now));
   // one-user-activity: the new user's first day, ten hours after being added.
   const dayStart = now - 26 * HOUR;
   const forms = [
@@ -296,37 +241,4 @@ export function plantedEvents(now: number, factory: EventFactory): StoredEvent[]
     });
   });
   return events;
-}
-
-/** A background-shaped event (every field, both generations) carrying the plant's values. */
-function toEvent(p: Plant, factory: EventFactory): Record<string, unknown> {
-  const event = factory.make(p.at);
-  const location = LOCATION[p.country];
-  Object.assign(event, {
-    ...(p.timestamp === undefined ? {} : { timestamp: p.timestamp }),
-    userId: p.userId,
-    object: p.object,
-    action: p.action,
-    property: p.property ?? "",
-    field: "",
-    result: p.result ?? "Success",
-    source: p.source ?? (p.object === "Alert" ? "Other" : "Web"),
-    ipAddress: p.ipAddress,
-    ipAddressLocation: { ...location },
-    integratorKey: p.integratorKey ?? "",
-    referencedUserId: p.referencedUserId ?? "",
-    data: p.data ?? {},
-  });
-  if (p.object === "Alert") Object.assign(event, { accountId: "", userAgent: "" });
-  if ("country" in event) {
-    Object.assign(event, {
-      latitude: location.latitude,
-      longitude: location.longitude,
-      city: location.city,
-      state: location.state,
-      country: location.country,
-      application: event.source === "API" ? "eSignature API" : "eSignature",
-    });
-  }
-  return event;
 }

@@ -4,54 +4,28 @@ import type { AddressInfo } from "node:net";
 import { jwtVerify } from "jose";
 import { generateDataset } from "./dataset";
 import { EventFactory, type StoredEvent } from "./event-factory";
+import {
+  alteredBody,
+  cursorPathology,
+  endPositionOf,
+  type SimulatorFaults,
+  type StreamRefusal,
+  slowDownMs,
+  streamRefusal,
+  tokenLifetimeSeconds,
+  tokenOutage,
+  withDuplicate,
+} from "./faults";
 import { userInfoBody } from "./user-info";
 
 /**
  * A local stand-in for DocuSign: the OAuth JWT grant (verifying the RS256 assertion) and both
  * Monitor stream generations, behaving as docs/monitor-api.md describes, with switchable faults.
- * Deterministic from its seed; one server answers for both the OAuth and the Monitor host.
+ * Deterministic from its seed; one server answers for both the OAuth and the Monitor host. The faults
+ * and how each alters an answer are in faults.ts.
  */
 
-export interface SimulatorFaults {
-  /** Every Nth stream request answers 429 (with Retry-After when `retryAfterSeconds` is set). */
-  rateLimitEvery?: number;
-  retryAfterSeconds?: number;
-  /** Every Nth stream request answers 503 with an HTML body. */
-  serverErrorEvery?: number;
-  /** Every Nth stream request is answered after `slowMs`. */
-  slowEvery?: number;
-  slowMs?: number;
-  /** Every Nth stream request gets a 200 whose JSON body is cut in half. */
-  truncateEvery?: number;
-  /** Every Nth token request answers 503 (OAuth host hiccup). */
-  tokenErrorEvery?: number;
-  /** Lifetime of issued access tokens. @default 3600 */
-  tokenLifetimeSeconds?: number;
-  /** The token endpoint answers 400 consent_required. */
-  consentRequired?: boolean;
-  /** The stream answers 403 like an organization without the Monitor entitlement. */
-  noEntitlement?: boolean;
-  /**
-   * The user holds no admin role Monitor accepts (neither Organization Administrator nor Security
-   * Reports Administrator): userinfo still names the organization, the stream answers 403. DocuSign's
-   * exact answer for such a user is not documented; the body here is illustrative.
-   */
-  notAdministrator?: boolean;
-  /** Every Nth page contains one of its events twice. */
-  duplicateEvery?: number;
-  /** Every Nth page's endCursor points a few events back, so the next page repeats them. */
-  repeatEvery?: number;
-  /** New live events appended before each stream request is answered. */
-  liveEventsPerPage?: number;
-  /** Every Nth stream request gets a 200 whose JSON is not a page (`data` is not a list, no cursor). */
-  malformedEvery?: number;
-  /** Every Nth page hands back the cursor it was sent although it holds events (a stuck cursor). */
-  sameCursorEvery?: number;
-  /** Every Nth page's endCursor is the cursor sent on the page before: A -> B -> A, a cycle. */
-  cycleEvery?: number;
-  /** Every Nth page's endCursor is the empty string. */
-  emptyCursorEvery?: number;
-}
+export type { SimulatorFaults } from "./faults";
 
 export interface SimulatorOptions {
   /** The public half of the integration's key pair: assertions must verify with it. */
@@ -72,7 +46,10 @@ export interface SimulatorOptions {
   readonly days?: number;
   readonly lateShare?: number;
   readonly untimedShare?: number;
-  /** Plant the cases the saved Athena queries look for (planted-cases.ts). @default false */
+  /**
+   * Plant the cases the saved Athena queries look for (planted-cases.ts) and the intruder's steps
+   * (intruder-plants.ts). @default false
+   */
   readonly plantCases?: boolean;
   /** The simulator's clock. @default Date.now */
   readonly now?: () => number;
@@ -247,7 +224,7 @@ export class DocuSignSimulator {
   private async token(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.stats.tokenRequests++;
     const form = new URLSearchParams(await readBody(req));
-    if (this.every(this.faults.tokenErrorEvery, this.stats.tokenRequests)) {
+    if (tokenOutage(this.faults, this.stats.tokenRequests)) {
       return this.sendHtml(res, 503, "Service Unavailable");
     }
     if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:jwt-bearer") {
@@ -280,7 +257,7 @@ export class DocuSignSimulator {
       return this.send(res, 400, { error: "invalid_grant", error_description: (error as Error).message });
     }
     if (this.faults.consentRequired) return this.send(res, 400, { error: "consent_required" });
-    const lifetime = this.faults.tokenLifetimeSeconds ?? 3600;
+    const lifetime = tokenLifetimeSeconds(this.faults);
     const token = randomBytes(24).toString("base64url");
     this.tokens.set(token, this.now() + lifetime * 1000);
     this.stats.tokensIssued++;
@@ -323,20 +300,10 @@ export class DocuSignSimulator {
       return this.send(res, 429, { error: "rate_limit_exceeded" });
     }
     const f = this.faults;
-    if (this.every(f.slowEvery, n)) await new Promise((r) => setTimeout(r, f.slowMs ?? 1000));
-    if (this.every(f.rateLimitEvery, n)) {
-      this.stats.faultsServed++;
-      if (f.retryAfterSeconds !== undefined) res.setHeader("Retry-After", String(f.retryAfterSeconds));
-      return this.send(res, 429, { error: "Too many requests" });
-    }
-    if (this.every(f.serverErrorEvery, n)) {
-      this.stats.faultsServed++;
-      return this.sendHtml(res, 503, "Service Unavailable");
-    }
-    if (f.noEntitlement)
-      return this.send(res, 403, { error: "Organization does not have Monitor entitlement" });
-    if (f.notAdministrator)
-      return this.send(res, 403, { error: "User is not an administrator of this organization" });
+    const delay = slowDownMs(f, n);
+    if (delay !== undefined) await new Promise((r) => setTimeout(r, delay));
+    const refusal = streamRefusal(f, n);
+    if (refusal !== undefined) return this.refuse(res, refusal);
     if (f.liveEventsPerPage) this.appendLive(f.liveEventsPerPage);
 
     const cursorParam = url.searchParams.get("cursor") ?? "";
@@ -350,17 +317,18 @@ export class DocuSignSimulator {
     let end = position;
     while (end < this.stored.length && end - position < size && (this.stored[end]?.ingestedAt ?? 0) <= now)
       end++;
-    const events = this.stored.slice(position, end).map((s) => s.raw ?? JSON.stringify(s.event));
-    this.stats.pagesServed++;
-    if (events.length > 1 && this.every(f.duplicateEvery, this.stats.pagesServed)) {
-      events.splice(1, 0, events[0] as string);
-    }
-    let endPosition = end;
-    if (end - position > 3 && this.every(f.repeatEvery, this.stats.pagesServed)) endPosition = end - 3;
+    const page = ++this.stats.pagesServed;
+    const events = withDuplicate(
+      f,
+      page,
+      this.stored.slice(position, end).map((s) => s.raw ?? JSON.stringify(s.event)),
+    );
+    const endPosition = endPositionOf(f, page, position, end);
     // Nothing new: DocuSign hands back the cursor it was sent (a date cursor becomes an opaque one).
     let endCursor =
       events.length === 0 && this.isOpaque(cursorParam) ? cursorParam : encodeCursor(endPosition);
-    const pathology = events.length > 0 ? this.cursorPathology(cursorParam) : undefined;
+    const pathology =
+      events.length > 0 ? cursorPathology(f, page, cursorParam, this.previousCursor) : undefined;
     if (pathology !== undefined) {
       this.stats.faultsServed++;
       endCursor = pathology;
@@ -368,25 +336,26 @@ export class DocuSignSimulator {
     this.previousCursor = cursorParam;
     // Built from each event's text, so events given as text are served exactly as given.
     const body = `{"endCursor":${JSON.stringify(endCursor)},${JSON.stringify(field)}:[${events.join(",")}]}`;
-    if (this.every(f.malformedEvery, n)) {
-      this.stats.faultsServed++;
-      return this.sendRaw(res, 200, "application/json", JSON.stringify({ [field]: "unavailable" }));
-    }
-    if (this.every(f.truncateEvery, n)) {
-      this.stats.faultsServed++;
-      return this.sendRaw(res, 200, "application/json", body.slice(0, Math.floor(body.length / 2)));
-    }
-    return this.sendRaw(res, 200, "application/json", body);
+    const altered = alteredBody(f, n, field, body);
+    if (altered !== undefined) this.stats.faultsServed++;
+    return this.sendRaw(res, 200, "application/json", altered ?? body);
   }
 
-  /** The endCursor of a cursor fault due on this page, if any (opt-in, see `SimulatorFaults`). */
-  private cursorPathology(sent: string): string | undefined {
-    const f = this.faults;
-    const page = this.stats.pagesServed;
-    if (this.every(f.emptyCursorEvery, page)) return "";
-    if (this.every(f.sameCursorEvery, page)) return sent;
-    if (this.every(f.cycleEvery, page) && this.previousCursor !== undefined) return this.previousCursor;
-    return undefined;
+  /** Answers a stream request with the refusal a fault decided on instead of a page. */
+  private refuse(res: ServerResponse, refusal: StreamRefusal): void {
+    if (refusal.kind === "forbidden") {
+      this.send(res, 403, { error: refusal.error });
+      return;
+    }
+    this.stats.faultsServed++;
+    if (refusal.kind === "unavailable") {
+      // sendHtml counts it too: a stream 503 counts twice in `faultsServed`.
+      this.sendHtml(res, 503, "Service Unavailable");
+      return;
+    }
+    if (refusal.retryAfterSeconds !== undefined)
+      res.setHeader("Retry-After", String(refusal.retryAfterSeconds));
+    this.send(res, 429, { error: "Too many requests" });
   }
 
   /** Position in the stream of a cursor: opaque, ISO-8601 date-time, or empty (seven days back). */
@@ -404,10 +373,6 @@ export class DocuSignSimulator {
   private firstIngestedFrom(time: number): number {
     const index = this.stored.findIndex((s) => s.ingestedAt >= time);
     return index === -1 ? this.stored.length : index;
-  }
-
-  private every(n: number | undefined, count: number): boolean {
-    return n !== undefined && n > 0 && count % n === 0;
   }
 
   /** Counts a request against the hourly limit; false when none is left. */
