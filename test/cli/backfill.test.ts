@@ -1,53 +1,23 @@
-import { mkdtemp, readdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rawLinesOf } from "../../dev/fakes";
 import { parseEventTime } from "../../lambda/core/event-time";
+import type { SimulatorOptions } from "../../lambda/simulator/simulator";
+import { type CliSimulator, cliFixture, docusignFlags } from "../helpers/cli-fixture";
 import { lastJsonLine, runCli, spawnCli } from "../helpers/run-cli";
-import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
+import type { SimulatorFixture } from "../helpers/simulator-fixture";
 
 const HOUR = 3600_000;
-let dir: string;
-let keyFile: string;
-let fixture: SimulatorFixture | undefined;
+const cli = cliFixture("monitor-lake-backfill-");
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "monitor-lake-backfill-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await fixture?.simulator.stop();
-  fixture = undefined;
-});
-
-async function start(options: Parameters<typeof startSimulator>[0]): Promise<SimulatorFixture> {
+function start(options: Partial<SimulatorOptions>): Promise<CliSimulator> {
   // DocuSign ingests an event up to about five minutes after its timestamp (monitor-api.md): no hours-late events.
-  fixture = await startSimulator({ lateShare: 0, ...options });
-  keyFile = join(dir, `key-${Date.now()}.pem`);
-  await writeFile(keyFile, fixture.keys.pkcs1Pem, { mode: 0o600 });
-  return fixture;
+  return cli.start({ lateShare: 0, ...options });
 }
 
-function args(command: string, f: SimulatorFixture, out: string, extra: string[]): string[] {
-  return [
-    command,
-    "--oauth-url",
-    f.url,
-    "--monitor-url",
-    f.url,
-    "--integration-key",
-    f.integrationKey,
-    "--user-id",
-    f.userId,
-    "--key-file",
-    keyFile,
-    "--out",
-    out,
-    ...extra,
-  ];
+function args(command: string, f: CliSimulator, out: string, extra: string[]): string[] {
+  return [command, ...docusignFlags(f, f.keyFile), "--out", out, ...extra];
 }
 
 /** Every line of the lake's objects, with the file each is in. */
@@ -86,7 +56,7 @@ async function expectExact(out: string, before: readonly string[], window: reado
 describe("backfill (built CLI against the simulator)", () => {
   it("stores exactly the window's events missing from the lake, a lost object's included; a re-run stores nothing", async () => {
     const f = await start({ events: 3000, days: 3 });
-    const out = join(dir, "lake-overlap");
+    const out = cli.path("lake-overlap");
     const now = Date.now();
     const streamStart = new Date(now - 2 * 24 * HOUR).toISOString();
     const ingest = await runCli(args("run", f, out, ["--start", streamStart, "--json"]));
@@ -142,7 +112,7 @@ describe("backfill (built CLI against the simulator)", () => {
 
   it("resumes after being killed mid-backfill and still stores each missing event once", async () => {
     const f = await start({ events: 3000, days: 3, faults: { slowEvery: 1, slowMs: 60 } });
-    const out = join(dir, "lake-kill");
+    const out = cli.path("lake-kill");
     const now = Date.now();
     const ingest = await runCli(
       args("run", f, out, ["--start", new Date(now - 1.5 * 24 * HOUR).toISOString(), "--limit", "2000"]),
@@ -154,12 +124,12 @@ describe("backfill (built CLI against the simulator)", () => {
     const window = ["--from", new Date(fromMs).toISOString(), "--to", new Date(toMs).toISOString()];
     const small = ["--limit", "50", "--chunk-max-bytes", "4000", "--json"];
 
-    const cli = spawnCli(args("backfill", f, out, [...window, ...small]));
-    while ((cli.stderr().match(/cursor committed/g) ?? []).length < 3) {
+    const running = spawnCli(args("backfill", f, out, [...window, ...small]));
+    while ((running.stderr().match(/cursor committed/g) ?? []).length < 3) {
       await new Promise((r) => setTimeout(r, 10));
     }
-    cli.child.kill("SIGKILL");
-    const killed = await cli.result;
+    running.child.kill("SIGKILL");
+    const killed = await running.result;
     expect(killed.code).toBeNull();
     const partial = await lakeLines(out);
     expect(partial.length).toBeGreaterThan(before.length);
@@ -178,7 +148,7 @@ describe("backfill (built CLI against the simulator)", () => {
 
   it("refuses --start on a stream that has a cursor, naming backfill (exit 2)", async () => {
     const f = await start({ events: 200, days: 1 });
-    const out = join(dir, "lake-start");
+    const out = cli.path("lake-start");
     const first = await runCli(args("run", f, out, ["--start", "2000-01-01T00:00:00Z"]));
     expect(first.code, first.stderr).toBe(0);
 
@@ -192,7 +162,7 @@ describe("backfill (built CLI against the simulator)", () => {
 
   it("checks the window before anything runs", async () => {
     const f = await start({ events: 10, days: 1 });
-    const out = join(dir, "lake-usage");
+    const out = cli.path("lake-usage");
     const cases: [string[], string][] = [
       [["--to", "2024-05-02"], "backfill needs --from"],
       [["--from", "2024-05-02", "--to", "2024-05-01"], "must be before --to"],

@@ -1,7 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -10,53 +9,40 @@ import {
   PutBucketVersioningCommand,
   PutObjectLockConfigurationCommand,
 } from "@aws-sdk/client-s3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  awsClients,
-  createBucket,
-  createSecret,
-  createStateTable,
-  motoEnv,
-  uniqueName,
-} from "../helpers/aws";
-import { lastJsonLine, runCli } from "../helpers/run-cli";
-import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
+import { describe, expect, it } from "vitest";
+import { awsClients, createStorage, type MotoStorage, motoEnv, uniqueName } from "../helpers/aws";
+import { cliFixture, docusignFlags } from "../helpers/cli-fixture";
+import { type CliResult, lastJsonLine, runCli } from "../helpers/run-cli";
+import type { SimulatorFixture } from "../helpers/simulator-fixture";
 
 const ORG = "7f46f1ee-828e-41d4-9d85-755fa1814fd4";
 const CHECKS = ["key", "token", "userinfo", "state", "stream", "rate-limit", "lake"];
+const REDIRECT = ["--redirect-uri", "https://example.com/callback"];
 
-let dir: string;
-let fixture: SimulatorFixture | undefined;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "monitor-lake-doctor-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await fixture?.simulator.stop();
-  fixture = undefined;
-});
+const cli = cliFixture("monitor-lake-doctor-");
 
 /** The DocuSign flags of a run against the simulator, with its key in a file (or `pem`). */
 async function docusignArgs(f: SimulatorFixture, pem = f.keys.pkcs8Pem): Promise<string[]> {
-  const keyFile = join(dir, `key-${Math.random().toString(36).slice(2)}.pem`);
-  await writeFile(keyFile, pem, { mode: 0o600 });
-  return [
-    "--oauth-url",
-    f.url,
-    "--monitor-url",
-    f.url,
-    "--integration-key",
-    f.integrationKey,
-    "--user-id",
-    f.userId,
-    "--key-file",
-    keyFile,
-    "--redirect-uri",
-    "https://example.com/callback",
-  ];
+  return [...docusignFlags(f, await cli.keyFile(pem)), ...REDIRECT];
+}
+
+/** Doctor for a deployed stream on moto: the simulator's DocuSign flags, its key read from `storage`'s secret. */
+function deployedDoctor(f: SimulatorFixture, storage: MotoStorage, extra: string[] = []): Promise<CliResult> {
+  return runCli(
+    [
+      "doctor",
+      ...docusignFlags(f),
+      ...REDIRECT,
+      "--bucket",
+      storage.bucket,
+      "--state-table",
+      storage.table,
+      "--secret-arn",
+      storage.secretId,
+      ...extra,
+    ],
+    motoEnv(),
+  );
 }
 
 /** The report's lines as [status, check] pairs. */
@@ -76,9 +62,9 @@ function only(stdout: string, check: string): string {
 
 describe("monitor-lake doctor against the simulator", () => {
   it("reports every check ok on one line each, exits 0, and stores nothing nor moves the cursor", async () => {
-    fixture = await startSimulator({ events: 40, organizationId: ORG });
+    const fixture = await cli.startSimulator({ events: 40, organizationId: ORG });
     const args = await docusignArgs(fixture);
-    const out = join(dir, "lake-ok");
+    const out = cli.path("lake-ok");
     const run = await runCli(["run", ...args, "--out", out, "--start", "2000-01-01T00:00:00Z"]);
     expect(run.code).toBe(0);
     const statePath = join(out, "state", "default.json");
@@ -108,8 +94,8 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("prints the consent URL, with the redirect URI rule, when consent is missing, and exits 1", async () => {
-    fixture = await startSimulator({ events: 5, faults: { consentRequired: true } });
-    const out = join(dir, "lake-consent");
+    const fixture = await cli.startSimulator({ events: 5, faults: { consentRequired: true } });
+    const out = cli.path("lake-consent");
 
     const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", out]);
 
@@ -134,11 +120,11 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the token check when the key is not the integration's (the signature does not verify)", async () => {
-    fixture = await startSimulator({ events: 5 });
+    const fixture = await cli.startSimulator({ events: 5 });
     const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
     const pem = other.export({ type: "pkcs1", format: "pem" }).toString();
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture, pem)), "--out", join(dir, "x")]);
+    const result = await runCli(["doctor", ...(await docusignArgs(fixture, pem)), "--out", cli.path("x")]);
 
     expect(result.code).toBe(1);
     expect(only(result.stdout, "key")).toMatch(/^ok {3}key: RSA 2048 PKCS#1 from /);
@@ -152,11 +138,11 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the key check for an RSA key under 2048 bits and skips what needs it", async () => {
-    fixture = await startSimulator({ events: 5 });
+    const fixture = await cli.startSimulator({ events: 5 });
     const small = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey;
     const pem = small.export({ type: "pkcs8", format: "pem" }).toString();
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture, pem)), "--out", join(dir, "x")]);
+    const result = await runCli(["doctor", ...(await docusignArgs(fixture, pem)), "--out", cli.path("x")]);
 
     expect(result.code).toBe(1);
     expect(statuses(result.stdout).slice(0, 3)).toEqual([
@@ -171,12 +157,12 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("warns, exit 0, when others can read the key file, with the chmod that fixes it", async () => {
-    fixture = await startSimulator({ events: 5 });
+    const fixture = await cli.startSimulator({ events: 5 });
     const args = await docusignArgs(fixture);
     const keyFile = args[args.indexOf("--key-file") + 1] as string;
     await chmod(keyFile, 0o644);
 
-    const result = await runCli(["doctor", ...args, "--out", join(dir, "x")]);
+    const result = await runCli(["doctor", ...args, "--out", cli.path("x")]);
 
     expect(result.code).toBe(0);
     expect(only(result.stdout, "key")).toMatch(/^warn key: RSA 2048 PKCS#8 from /);
@@ -186,8 +172,8 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the lake check when the lake cannot be written, the DocuSign checks still ok", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const file = join(dir, "a-file");
+    const fixture = await cli.startSimulator({ events: 5 });
+    const file = cli.path("a-file");
     await writeFile(file, "not a directory\n");
 
     const args = [...(await docusignArgs(fixture)), "--out", join(file, "lake")];
@@ -207,8 +193,8 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the lake check for a non-empty directory that is no lake, with checkLakeRoot's words", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const out = join(dir, "not-a-lake");
+    const fixture = await cli.startSimulator({ events: 5 });
+    const out = cli.path("not-a-lake");
     await mkdir(out);
     await writeFile(join(out, "notes.txt"), "mine\n");
 
@@ -229,8 +215,8 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the lake check for a demo lake, which a run refuses", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const out = join(dir, "lake-demo");
+    const fixture = await cli.startSimulator({ events: 5 });
+    const out = cli.path("lake-demo");
     await mkdir(out);
     await writeFile(join(out, ".lake.json"), '{"kind":"demo"}\n');
 
@@ -241,9 +227,13 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the stream check with the roles Monitor needs when the user holds no admin role", async () => {
-    fixture = await startSimulator({ events: 5, organizationId: ORG, faults: { notAdministrator: true } });
+    const fixture = await cli.startSimulator({
+      events: 5,
+      organizationId: ORG,
+      faults: { notAdministrator: true },
+    });
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", join(dir, "x")]);
+    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", cli.path("x")]);
 
     expect(result.code).toBe(1);
     expect(statuses(result.stdout).slice(2, 6)).toEqual([
@@ -259,7 +249,7 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("warns when the configured organization is not one userinfo names; the stream then refuses it", async () => {
-    fixture = await startSimulator({ events: 5, organizationId: ORG });
+    const fixture = await cli.startSimulator({ events: 5, organizationId: ORG });
     const other = "11111111-2222-4333-8444-555555555555";
 
     const result = await runCli([
@@ -268,7 +258,7 @@ describe("monitor-lake doctor against the simulator", () => {
       "--organization-id",
       other,
       "--out",
-      join(dir, "x"),
+      cli.path("x"),
     ]);
 
     expect(result.code).toBe(1);
@@ -283,9 +273,13 @@ describe("monitor-lake doctor against the simulator", () => {
 
   it("fails the userinfo check, listing them, for an admin of several organizations", async () => {
     const second = "11111111-2222-4333-8444-555555555555";
-    fixture = await startSimulator({ events: 5, organizationId: ORG, userInfoOrganizations: [ORG, second] });
+    const fixture = await cli.startSimulator({
+      events: 5,
+      organizationId: ORG,
+      userInfoOrganizations: [ORG, second],
+    });
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", join(dir, "x")]);
+    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", cli.path("x")]);
 
     expect(result.code).toBe(1);
     expect(only(result.stdout, "userinfo")).toMatch(/^FAIL userinfo: /);
@@ -295,9 +289,9 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("fails the rate-limit check when the account's hourly limit is below the reserve", async () => {
-    fixture = await startSimulator({ events: 5, rateLimit: 1000, rateLimitUsed: 900 });
+    const fixture = await cli.startSimulator({ events: 5, rateLimit: 1000, rateLimitUsed: 900 });
 
-    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", join(dir, "x")]);
+    const result = await runCli(["doctor", ...(await docusignArgs(fixture)), "--out", cli.path("x")]);
 
     expect(result.code).toBe(1);
     expect(only(result.stdout, "rate-limit")).toMatch(
@@ -308,8 +302,8 @@ describe("monitor-lake doctor against the simulator", () => {
   });
 
   it("checks a stream table entry (--streams FILE --stream ID), key file relative to the table", async () => {
-    fixture = await startSimulator({ events: 5, organizationId: ORG });
-    const tableDir = join(dir, "table");
+    const fixture = await cli.startSimulator({ events: 5, organizationId: ORG });
+    const tableDir = cli.path("table");
     await mkdir(tableDir, { recursive: true });
     await writeFile(join(tableDir, "acme.pem"), fixture.keys.pkcs1Pem, { mode: 0o600 });
     const entry = {
@@ -323,7 +317,7 @@ describe("monitor-lake doctor against the simulator", () => {
       { id: "acme", userId: fixture.userId, organizationId: ORG, ...entry },
     ];
     await writeFile(join(tableDir, "streams.json"), JSON.stringify(table));
-    const args = ["doctor", "--streams", join(tableDir, "streams.json"), "--out", join(dir, "lake-table")];
+    const args = ["doctor", "--streams", join(tableDir, "streams.json"), "--out", cli.path("lake-table")];
 
     const result = await runCli([...args, "--stream", "acme", "--json"]);
     const ambiguous = await runCli(args);
@@ -360,34 +354,19 @@ describe("monitor-lake doctor against the simulator", () => {
 });
 
 describe("monitor-lake doctor for a deployed stream (moto)", () => {
+  const clients = awsClients();
+
   it("reads the secret and the state item, writes and deletes a probe outside events/, and exits 0", async () => {
-    fixture = await startSimulator({ events: 5, organizationId: ORG });
-    const { s3, dynamo, secrets } = awsClients();
-    const bucket = await createBucket(s3);
-    await s3.send(
+    const fixture = await cli.startSimulator({ events: 5, organizationId: ORG });
+    const storage = await createStorage(clients, {
+      secret: JSON.stringify({ privateKey: fixture.keys.pkcs1Pem }),
+    });
+    const { bucket, table, secretId: secret } = storage;
+    await clients.s3.send(
       new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }),
     );
-    const table = await createStateTable(dynamo);
-    const secret = await createSecret(secrets, JSON.stringify({ privateKey: fixture.keys.pkcs1Pem }));
-    const flags = (await docusignArgs(fixture)).filter(
-      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
-    );
 
-    const result = await runCli(
-      [
-        "doctor",
-        ...flags,
-        "--bucket",
-        bucket,
-        "--state-table",
-        table,
-        "--secret-arn",
-        secret,
-        "--stream",
-        "acme",
-      ],
-      motoEnv(),
-    );
+    const result = await deployedDoctor(fixture, storage, ["--stream", "acme"]);
 
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
@@ -399,21 +378,22 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
         `^ok   lake: s3://${bucket}/ is writable \\(the probe s3://${bucket}/doctor/acme-[0-9a-f]+\\.probe was written and removed\\)`,
       ),
     );
-    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+    const versions = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
     expect([...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])]).toEqual([]);
-    const item = await dynamo.send(
+    const item = await clients.dynamo.send(
       new GetItemCommand({ TableName: table, Key: { streamId: { S: "acme" } } }),
     );
     expect(item.Item).toBeUndefined();
   });
 
   it("takes a stream table entry's keySecretName as its secret when --secret-arn is not given", async () => {
-    fixture = await startSimulator({ events: 5, organizationId: ORG });
-    const { s3, dynamo, secrets } = awsClients();
-    const bucket = await createBucket(s3);
-    const table = await createStateTable(dynamo);
-    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
-    const streams = join(dir, "deploy-streams.json");
+    const fixture = await cli.startSimulator({ events: 5, organizationId: ORG });
+    const {
+      bucket,
+      table,
+      secretId: secret,
+    } = await createStorage(clients, { secret: fixture.keys.pkcs8Pem });
+    const streams = cli.path("deploy-streams.json");
     const entry = { userId: fixture.userId, integrationKey: fixture.integrationKey, oauthUrl: fixture.url };
     await writeFile(
       streams,
@@ -445,11 +425,10 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
   });
 
   it("warns, naming the probe, when Object Lock keeps the probe's version (the check still passes)", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const { s3, dynamo, secrets } = awsClients();
+    const fixture = await cli.startSimulator({ events: 5 });
     const bucket = uniqueName("locked");
-    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
-    await s3.send(
+    await clients.s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+    await clients.s3.send(
       new PutObjectLockConfigurationCommand({
         Bucket: bucket,
         ObjectLockConfiguration: {
@@ -458,16 +437,9 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
         },
       }),
     );
-    const table = await createStateTable(dynamo);
-    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
-    const flags = (await docusignArgs(fixture)).filter(
-      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
-    );
+    const storage = await createStorage(clients, { secret: fixture.keys.pkcs8Pem, bucket });
 
-    const result = await runCli(
-      ["doctor", ...flags, "--bucket", bucket, "--state-table", table, "--secret-arn", secret],
-      motoEnv(),
-    );
+    const result = await deployedDoctor(fixture, storage);
 
     expect(result.code).toBe(0);
     expect(only(result.stdout, "lake")).toMatch(
@@ -480,12 +452,11 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
   });
 
   it("warns when another run holds the stream's lease in the state table", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const { s3, dynamo, secrets } = awsClients();
-    const bucket = await createBucket(s3);
-    const table = await createStateTable(dynamo);
+    const fixture = await cli.startSimulator({ events: 5 });
+    const storage = await createStorage(clients, { secret: fixture.keys.pkcs8Pem });
+    const { table } = storage;
     const until = Date.now() + 600_000;
-    await dynamo.send(
+    await clients.dynamo.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -498,41 +469,25 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
         },
       }),
     );
-    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
-    const flags = (await docusignArgs(fixture)).filter(
-      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
-    );
 
-    const result = await runCli(
-      ["doctor", ...flags, "--bucket", bucket, "--state-table", table, "--secret-arn", secret],
-      motoEnv(),
-    );
+    const result = await deployedDoctor(fixture, storage);
 
     expect(only(result.stdout, "state")).toBe(
       `warn state: stream "default" in DynamoDB table ${table}: 120 events stored; a run resumes from its committed ` +
         `cursor; lease held by lambda-run-1 until ${new Date(until).toISOString()}`,
     );
     expect(result.stderr).toContain("a run started now finds it held and does nothing");
-    const item = await dynamo.send(
+    const item = await clients.dynamo.send(
       new GetItemCommand({ TableName: table, Key: { streamId: { S: "default" } } }),
     );
     expect(item.Item?.version?.N).toBe("4");
   });
 
   it("fails the key check of an empty secret with the command that stores the key", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const { s3, dynamo, secrets } = awsClients();
-    const bucket = await createBucket(s3);
-    const table = await createStateTable(dynamo);
-    const secret = await createSecret(secrets);
-    const flags = (await docusignArgs(fixture)).filter(
-      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
-    );
+    const fixture = await cli.startSimulator({ events: 5 });
+    const storage = await createStorage(clients);
 
-    const result = await runCli(
-      ["doctor", ...flags, "--bucket", bucket, "--state-table", table, "--secret-arn", secret],
-      motoEnv(),
-    );
+    const result = await deployedDoctor(fixture, storage);
 
     expect(result.code).toBe(1);
     expect(statuses(result.stdout)).toEqual([
@@ -545,32 +500,18 @@ describe("monitor-lake doctor for a deployed stream (moto)", () => {
       ["ok", "lake"],
     ]);
     expect(result.stderr).toContain(
-      `aws secretsmanager put-secret-value --secret-id ${secret} --secret-string file://private.pem`,
+      `aws secretsmanager put-secret-value --secret-id ${storage.secretId} --secret-string file://private.pem`,
     );
   });
 
   it("fails the lake check for a bucket that does not exist, naming the stack output", async () => {
-    fixture = await startSimulator({ events: 5 });
-    const { dynamo, secrets } = awsClients();
-    const table = await createStateTable(dynamo);
-    const secret = await createSecret(secrets, fixture.keys.pkcs8Pem);
-    const flags = (await docusignArgs(fixture)).filter(
-      (_, i, all) => all[i] !== "--key-file" && all[i - 1] !== "--key-file",
-    );
+    const fixture = await cli.startSimulator({ events: 5 });
+    const storage = await createStorage(clients, {
+      secret: fixture.keys.pkcs8Pem,
+      bucket: "no-such-bucket-doctor",
+    });
 
-    const result = await runCli(
-      [
-        "doctor",
-        ...flags,
-        "--bucket",
-        "no-such-bucket-doctor",
-        "--state-table",
-        table,
-        "--secret-arn",
-        secret,
-      ],
-      motoEnv(),
-    );
+    const result = await deployedDoctor(fixture, storage);
 
     expect(result.code).toBe(1);
     expect(only(result.stdout, "lake")).toMatch(

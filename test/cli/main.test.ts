@@ -1,48 +1,18 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { linesOf } from "../../dev/fakes";
 import { parseBudget } from "../../lambda/cli/run-command";
+import { type CliSimulator, cliFixture, docusignFlags } from "../helpers/cli-fixture";
 import { lastJsonLine, runCli, spawnCli } from "../helpers/run-cli";
-import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
-let dir: string;
-let keyFile: string;
-let fixture: SimulatorFixture | undefined;
+const cli = cliFixture("monitor-lake-cli-");
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "monitor-lake-cli-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  await fixture?.simulator.stop();
-  fixture = undefined;
-});
-
-async function start(options: Parameters<typeof startSimulator>[0]): Promise<SimulatorFixture> {
-  fixture = await startSimulator(options);
-  keyFile = join(dir, `key-${Date.now()}.pem`);
-  await writeFile(keyFile, fixture.keys.pkcs1Pem, { mode: 0o600 });
-  return fixture;
-}
-
-function runArgs(f: SimulatorFixture, out: string, extra: string[] = []): string[] {
+function runArgs(f: CliSimulator, out: string, extra: string[] = []): string[] {
   return [
     "run",
-    "--oauth-url",
-    f.url,
-    "--monitor-url",
-    f.url,
-    "--integration-key",
-    f.integrationKey,
-    "--user-id",
-    f.userId,
-    "--key-file",
-    keyFile,
+    ...docusignFlags(f, f.keyFile),
     "--out",
     out,
     // --start only for a new stream: on one with a cursor it is refused (test/cli/backfill.test.ts).
@@ -61,7 +31,7 @@ async function lakeEvents(out: string): Promise<Record<string, unknown>[]> {
 
 describe("CLI end to end against the simulator", () => {
   it("drains a backlog over several --budget runs with faults on, every event stored exactly once", async () => {
-    const f = await start({
+    const f = await cli.start({
       events: 12_000,
       days: 4,
       lateShare: 0.02,
@@ -79,7 +49,7 @@ describe("CLI end to end against the simulator", () => {
         tokenLifetimeSeconds: 3,
       },
     });
-    const out = join(dir, "lake-faults");
+    const out = cli.path("lake-faults");
     const summaries: Record<string, unknown>[] = [];
     // Live events arrive with every request, so these runs never see an empty page: each ends on its budget.
     for (let run = 0; run < 6; run++) {
@@ -114,13 +84,13 @@ describe("CLI end to end against the simulator", () => {
   });
 
   it("stops cleanly on SIGTERM like Ctrl-C: commits what was stored and releases the lease", async () => {
-    const f = await start({ events: 4000, faults: { slowEvery: 1, slowMs: 150 } });
-    const out = join(dir, "lake-sigterm");
-    const cli = spawnCli(runArgs(f, out, ["--limit", "200", "--chunk-max-bytes", "20000", "--json"]));
-    while (!/stored \d+ events/.test(cli.stderr())) await new Promise((r) => setTimeout(r, 20));
+    const f = await cli.start({ events: 4000, faults: { slowEvery: 1, slowMs: 150 } });
+    const out = cli.path("lake-sigterm");
+    const running = spawnCli(runArgs(f, out, ["--limit", "200", "--chunk-max-bytes", "20000", "--json"]));
+    while (!/stored \d+ events/.test(running.stderr())) await new Promise((r) => setTimeout(r, 20));
 
-    cli.child.kill("SIGTERM");
-    const result = await cli.result;
+    running.child.kill("SIGTERM");
+    const result = await running.result;
 
     expect(result.code, result.stderr).toBe(143);
     expect(result.stderr).toContain("stopping on SIGTERM: committing what was stored");
@@ -146,8 +116,8 @@ describe("CLI end to end against the simulator", () => {
   });
 
   it("says when a held lease expires and how to take over", async () => {
-    const f = await start({ events: 10 });
-    const out = join(dir, "lake-held");
+    const f = await cli.start({ events: 10 });
+    const out = cli.path("lake-held");
     await mkdir(join(out, "state"), { recursive: true });
     const until = Date.now() + 10 * 60_000;
     await writeFile(
@@ -182,9 +152,9 @@ describe("CLI end to end against the simulator", () => {
   });
 
   it("prints progress per page and a human summary", async () => {
-    const f = await start({ events: 3000 });
+    const f = await cli.start({ events: 3000 });
 
-    const result = await runCli(runArgs(f, join(dir, "lake-human")));
+    const result = await runCli(runArgs(f, cli.path("lake-human")));
 
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/page 1: \+2000 events \(2000 this run\), newest event .* behind now/);
@@ -192,18 +162,18 @@ describe("CLI end to end against the simulator", () => {
   });
 
   it("stops with rate-limit and exit 0 when the account's rate limit runs low", async () => {
-    const f = await start({ events: 3000, rateLimit: 100, rateLimitUsed: 75 });
+    const f = await cli.start({ events: 3000, rateLimit: 100, rateLimitUsed: 75 });
 
-    const result = await runCli(runArgs(f, join(dir, "lake-rate"), ["--limit", "500", "--json"]));
+    const result = await runCli(runArgs(f, cli.path("lake-rate"), ["--limit", "500", "--json"]));
 
     expect(result.code, result.stderr).toBe(0);
     expect(lastJsonLine(result.stdout)).toMatchObject({ stoppedBy: "rate-limit", caughtUp: false, pages: 5 });
   });
 
   it("exits 1 with the consent URL when consent is missing", async () => {
-    const f = await start({ events: 10, faults: { consentRequired: true } });
+    const f = await cli.start({ events: 10, faults: { consentRequired: true } });
 
-    const result = await runCli(runArgs(f, join(dir, "lake-consent")));
+    const result = await runCli(runArgs(f, cli.path("lake-consent")));
 
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
@@ -236,7 +206,7 @@ describe("CLI end to end against the simulator", () => {
   });
 
   it("reads settings from the environment variables", async () => {
-    const f = await start({ events: 100 });
+    const f = await cli.start({ events: 100 });
 
     const result = await runCli(
       ["run", "--json"],
@@ -245,12 +215,12 @@ describe("CLI end to end against the simulator", () => {
         DOCUSIGN_MONITOR_URL: f.url,
         DOCUSIGN_INTEGRATION_KEY: f.integrationKey,
         DOCUSIGN_USER_ID: f.userId,
-        DOCUSIGN_PRIVATE_KEY_FILE: keyFile,
+        DOCUSIGN_PRIVATE_KEY_FILE: f.keyFile,
         STREAM_ID: "from-env",
         START_CURSOR: "2000-01-01T00:00:00Z",
         PAGE_LIMIT: "30",
       },
-      dir,
+      cli.dir,
     );
 
     expect(result.code, result.stderr).toBe(0);
@@ -283,8 +253,8 @@ describe("CLI end to end against the simulator", () => {
 
   it("--streams with --stream runs one stream of a stream table with that stream's settings", async () => {
     const organizationId = "0c0c0c0c-2222-4000-8000-00000000000c";
-    const f = await start({ events: 400, organizationId });
-    const table = join(dir, "tables");
+    const f = await cli.start({ events: 400, organizationId });
+    const table = cli.path("tables");
     await mkdir(table, { recursive: true });
     await writeFile(join(table, "org-a.pem"), f.keys.pkcs1Pem, { mode: 0o600 });
     const file = join(table, "streams.json");
@@ -311,7 +281,7 @@ describe("CLI end to end against the simulator", () => {
         },
       ]),
     );
-    const out = join(dir, "lake-streams");
+    const out = cli.path("lake-streams");
 
     const result = await runCli(["run", "--streams", file, "--stream", "org-a", "--out", out, "--json"]);
 
@@ -345,7 +315,7 @@ describe("CLI end to end against the simulator", () => {
   });
 
   it("npm start's demo ingests the simulated backlog and checks it event by event", async () => {
-    const out = join(dir, "demo");
+    const out = cli.path("demo");
 
     const result = await runCli(["--out", out]);
 

@@ -1,6 +1,6 @@
 import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { rawLinesOf } from "../../dev/fakes";
 import { createDynamoStateStore } from "../../lambda/aws/dynamo-state-store";
 import { createS3Sink } from "../../lambda/aws/s3-sink";
@@ -9,37 +9,20 @@ import { runIngest } from "../../lambda/core/run-ingest";
 import { STATE_SCHEMA } from "../../lambda/core/state-validation";
 import { ErrorCode, type MonitorLakeError } from "../../lambda/errors";
 import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
-import { envForSimulator } from "../../lambda/simulator/client-env";
-import { awsClients, createBucket, createSecret, createStateTable } from "../helpers/aws";
+import { awsClients } from "../helpers/aws";
+import { handlerFixtures } from "../helpers/handler-fixture";
 import { lambdaContext as context } from "../helpers/lambda-context";
 import { crashMidChunk } from "../helpers/partial-attempt";
-import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 const clients = awsClients();
-let fixture: SimulatorFixture | undefined;
-afterEach(async () => {
-  await fixture?.simulator.stop();
-  fixture = undefined;
-});
+const startFixture = handlerFixtures(clients);
 
 async function setup(events: number) {
-  fixture = await startSimulator({ events, days: 4, lateShare: 0.3 });
-  const f = fixture;
-  const bucket = await createBucket(clients.s3);
-  const table = await createStateTable(clients.dynamo);
-  const secretId = await createSecret(clients.secrets, f.keys.pkcs1Pem);
-  const env = envForSimulator(f, {
-    [ENV.privateKeySecret]: secretId,
-    [ENV.bucket]: bucket,
-    [ENV.keyPrefix]: "monitor/",
-    [ENV.stateTable]: table,
-    [ENV.startCursor]: "2000-01-01T00:00:00Z",
-    [ENV.pageLimit]: "40",
-    [ENV.chunkMaxBytes]: "8000",
-    [ENV.stream]: "org1",
-  });
-  const handler = createHandler({ env, ...clients });
-  return { f, bucket, table, handler };
+  const s = await startFixture(
+    { events, days: 4, lateShare: 0.3 },
+    { [ENV.pageLimit]: "40", [ENV.chunkMaxBytes]: "8000" },
+  );
+  return { ...s, handler: createHandler({ env: s.env, ...clients }) };
 }
 
 /** Every line of every object under the prefix, as exact text. */

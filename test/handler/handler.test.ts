@@ -1,48 +1,20 @@
 import { generateKeyPairSync } from "node:crypto";
 import { type DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { PutSecretValueCommand, type SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ENV } from "../../lambda/config";
 import { ErrorCode, StorageError } from "../../lambda/errors";
 import { createHandler, type HandlerResult } from "../../lambda/handler/handler";
-import { envForSimulator } from "../../lambda/simulator/client-env";
-import { awsClients, createBucket, createSecret, createStateTable, readLake } from "../helpers/aws";
+import type { SimulatorOptions } from "../../lambda/simulator/simulator";
+import { awsClients, readLake } from "../helpers/aws";
+import { type HandlerFixture, handlerFixtures } from "../helpers/handler-fixture";
 import { lambdaContext as context } from "../helpers/lambda-context";
-import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 const clients = awsClients();
-let fixture: SimulatorFixture | undefined;
-afterEach(async () => {
-  await fixture?.simulator.stop();
-  fixture = undefined;
-});
+const startFixture = handlerFixtures(clients);
 
-/** A Lambda context with `ms` of time left. */
-interface Setup {
-  readonly f: SimulatorFixture;
-  readonly env: Record<string, string>;
-  readonly bucket: string;
-  readonly table: string;
-  readonly secretId: string;
-}
-
-async function setup(simulator: Parameters<typeof startSimulator>[0]): Promise<Setup> {
-  fixture = await startSimulator(simulator);
-  const f = fixture;
-  const bucket = await createBucket(clients.s3);
-  const table = await createStateTable(clients.dynamo);
-  const secretId = await createSecret(clients.secrets, f.keys.pkcs1Pem);
-  const env = envForSimulator(f, {
-    [ENV.privateKeySecret]: secretId,
-    [ENV.bucket]: bucket,
-    [ENV.keyPrefix]: "monitor/",
-    [ENV.stateTable]: table,
-    [ENV.startCursor]: "2000-01-01T00:00:00Z",
-    [ENV.pageLimit]: "500",
-    [ENV.chunkMaxBytes]: "400000",
-    [ENV.stream]: "org1",
-  });
-  return { f, env, bucket, table, secretId };
+function setup(simulator: Partial<SimulatorOptions>): Promise<HandlerFixture> {
+  return startFixture(simulator, { [ENV.pageLimit]: "500", [ENV.chunkMaxBytes]: "400000" });
 }
 
 async function stateItem(table: string, stream = "org1") {
@@ -51,7 +23,7 @@ async function stateItem(table: string, stream = "org1") {
   ).Item;
 }
 
-async function expectExactlyOnce(s: Setup, prefix = "monitor/events/"): Promise<void> {
+async function expectExactlyOnce(s: HandlerFixture, prefix = "monitor/events/"): Promise<void> {
   const lake = await readLake(clients.s3, s.bucket, prefix);
   const ids = lake.flatMap((o) => o.events.map((e) => e.eventId));
   const source = s.f.simulator.events();

@@ -21,7 +21,13 @@ const clientConfig = () => ({
   credentials: { accessKeyId: "test", secretAccessKey: "test" },
 });
 
-export function awsClients(): { s3: S3Client; dynamo: DynamoDBClient; secrets: SecretsManagerClient } {
+export interface AwsClients {
+  readonly s3: S3Client;
+  readonly dynamo: DynamoDBClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+export function awsClients(): AwsClients {
   return {
     s3: new S3Client({ ...clientConfig(), forcePathStyle: true }),
     dynamo: new DynamoDBClient(clientConfig()),
@@ -58,6 +64,28 @@ export async function createSecret(secrets: SecretsManagerClient, value?: string
     new CreateSecretCommand({ Name: name, ...(value === undefined ? {} : { SecretString: value }) }),
   );
   return name;
+}
+
+/** A deployed stream's storage on moto, as the stack makes it: the lake bucket, the state table, the key's secret. */
+export interface MotoStorage {
+  readonly bucket: string;
+  readonly table: string;
+  readonly secretId: string;
+}
+
+/**
+ * Creates a state table and a secret holding `secret` (without it, a secret with no value yet), and a
+ * new bucket unless `bucket` names the one to use (made by the test, or one that does not exist).
+ */
+export async function createStorage(
+  clients: AwsClients,
+  { secret, bucket }: { readonly secret?: string; readonly bucket?: string } = {},
+): Promise<MotoStorage> {
+  return {
+    bucket: bucket ?? (await createBucket(clients.s3)),
+    table: await createStateTable(clients.dynamo),
+    secretId: await createSecret(clients.secrets, secret),
+  };
 }
 
 /** Every object under the prefix: key, metadata and parsed events. */
