@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTrino, type Trino } from "../../dev/trino";
+import { createCuratedTable, runMerge } from "../../dev/trino-iceberg";
+import { type TemplateJson, writeGlueCatalog } from "../../dev/trino-metastore";
 import { buildApp } from "../../infra/app";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
@@ -22,8 +25,6 @@ import {
   unique,
 } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
-import { startTrino, type Trino } from "../helpers/trino";
-import { createCuratedTable, runMerge } from "../helpers/trino-iceberg";
 import {
   BEFORE_START_DAY,
   FIXTURES_BEFORE,
@@ -34,7 +35,6 @@ import {
   STREAMS_DAY,
   writeFixtureDays,
 } from "../helpers/trino-lake-fixtures";
-import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /** The simulator's days only (its untimed events' too): the fixture days are checked on their own. */
 const SIMULATED = `(dt >= '${FIXTURES_BEFORE}' OR dt = '${UNTIMED_DAY}')`;

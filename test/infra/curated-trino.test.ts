@@ -5,6 +5,15 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTrino, type Trino } from "../../dev/trino";
+import {
+  createCuratedTable,
+  killMergeMidWay,
+  mergeWindow,
+  optimizeCurated,
+  runMerge,
+} from "../../dev/trino-iceberg";
+import { type TemplateJson, writeGlueCatalog } from "../../dev/trino-metastore";
 import { buildApp } from "../../infra/app";
 import { CURATED_TABLE, DEFAULT_LOOKBACK_DAYS, FULL_WINDOW, mergeSql } from "../../infra/curated-schema";
 import { runLocalIngest } from "../../lambda/cli/run";
@@ -13,15 +22,6 @@ import { parseEventTime, UNTIMED_DAY } from "../../lambda/core/event-time";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { daysBefore } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
-import { startTrino, type Trino } from "../helpers/trino";
-import {
-  createCuratedTable,
-  killMergeMidWay,
-  mergeWindow,
-  optimizeCurated,
-  runMerge,
-} from "../helpers/trino-iceberg";
-import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /**
  * The curation's SQL (infra/curated-schema.ts) on Trino 476's Iceberg connector, over a lake the CLI

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { ICEBERG_CATALOG, type Trino } from "../../dev/trino";
 import { OCSF_CLASSES, type OcsfClassName } from "../../infra/ocsf-rules";
 import {
   claimSql,
@@ -14,7 +15,6 @@ import {
   unitUnloadSql,
 } from "../../infra/security-lake-export";
 import { deliver } from "../../lambda/security-lake/deliver";
-import { ICEBERG_CATALOG, type Trino } from "../helpers/trino";
 
 /**
  * The curation's export steps as the state machine runs them (infra/curation-definition.ts), on

@@ -3,19 +3,19 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import type { Trino } from "../../dev/trino";
+import { createCuratedTable, runMerge } from "../../dev/trino-iceberg";
+import { type TemplateJson, writeGlueCatalog } from "../../dev/trino-metastore";
 import { buildApp } from "../../infra/app";
 import { OCSF_EVENTS_VIEW, OCSF_VIEWS, ocsfEventsSql } from "../../infra/ocsf-schema";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
 import { envForSimulator } from "../../lambda/simulator/client-env";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
-import type { Trino } from "../helpers/trino";
-import { createCuratedTable, runMerge } from "../helpers/trino-iceberg";
-import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /**
  * A demo lake in Trino with issue 22's `events_curated` (Iceberg, filled by its full MERGE exactly as
- * the curation runs it: test/helpers/trino-iceberg.ts) and the OCSF views of infra/ocsf-schema.ts on
+ * the curation runs it: dev/trino-iceberg.ts) and the OCSF views of infra/ocsf-schema.ts on
  * top, created as defined. The Glue database is the template's.
  */
 

@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { Trino } from "../../dev/trino";
 import type { OcsfView } from "../../infra/ocsf-schema";
 import { prestoTypeOf } from "../../infra/ocsf-types";
-import type { Trino } from "../helpers/trino";
 
 export type OcsfRecord = Record<string, unknown> & {
   readonly metadata: { readonly uid: string; readonly event_code?: string };

@@ -7,7 +7,7 @@ import {
   type MergeWindow,
   mergeSql,
   watermarkSql,
-} from "../../infra/curated-schema";
+} from "../infra/curated-schema";
 import { ICEBERG_CATALOG, type Trino } from "./trino";
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync }
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../dev/free-port";
+import { freePort } from "./free-port";
 
 /**
  * A real Trino 476 (the engine of Athena engine version 3) for the Athena tests: one coordinator on

@@ -84,7 +84,7 @@ export async function writeGlueCatalog(
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type !== "AWS::Glue::Table") continue;
     // An Iceberg table: Glue writes its metadata at deploy; on Trino it is made through the Iceberg
-    // catalog (test/helpers/trino-iceberg.ts).
+    // catalog (dev/trino-iceberg.ts).
     if (resource.Properties.OpenTableFormatInput !== undefined) continue;
     const database = resolve(resource.Properties.DatabaseName, template);
     const input = resource.Properties.TableInput as TableInput;
