@@ -67,7 +67,8 @@ export class MonitorStream implements EventSource {
         });
         continue;
       }
-      if (answer.status !== 200) throw streamError(label, answer, this.grant.current());
+      if (answer.status !== 200)
+        throw streamError(label, answer, this.grant.current(), organizationId !== undefined);
       const page = answer.page;
       if (page === undefined)
         throw notAPageError(label, answer, organizationId !== undefined, this.grant.current());

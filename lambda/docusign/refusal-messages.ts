@@ -115,11 +115,15 @@ export function notAPageError(
   );
 }
 
-/** The stream refused the page: 401 after re-authenticating, 403, 404, anything else. */
+/**
+ * The stream refused the page: 401 after re-authenticating, 403, 404, anything else. `organizationStream`:
+ * the page was asked of the organization stream, where a cursor kept from the lens stream is refused.
+ */
 export function streamError(
   label: string,
   answer: QuotedAnswer,
   accessToken: string | undefined,
+  organizationStream: boolean,
 ): DocuSignError {
   const facts = details(label, answer, false, accessToken);
   const first = head(label, answer, accessToken);
@@ -158,7 +162,12 @@ export function streamError(
       return new DocuSignError(
         ErrorCode.BadRequest,
         `${first} DocuSign refused the request. If the cursor is the problem, check START_CURSOR (an ISO-8601 ` +
-          "date-time such as 2024-01-01T00:00:00Z, or a cursor DocuSign returned).",
+          "date-time such as 2024-01-01T00:00:00Z, or a cursor DocuSign returned)." +
+          (organizationStream
+            ? " This is the organization stream: a stream whose state holds a cursor of the legacy lens " +
+              "stream (ingested before the organization stream came first) must keep reading lens: set " +
+              "DOCUSIGN_STREAM_API=lens (--stream-api lens)."
+            : ""),
         facts,
       );
   }

@@ -71,6 +71,25 @@ describe("choosing the Monitor stream", () => {
     });
   });
 
+  it("names --stream-api lens when the organization stream refuses a cursor (a lens cursor kept from before)", async () => {
+    fixture = await startSimulator({ events: 20, organizationId: ORG_A });
+    const organization = fixture.client({ organizationId: undefined, limit: 10 });
+    const lens = fixture.client({ organizationId: undefined, streamApi: "lens", limit: 10 });
+
+    const fromOrganization = await rejection(
+      organization.fetchPage({ cursor: "a-cursor-of-another-stream" }),
+    );
+    const fromLens = await rejection(lens.fetchPage({ cursor: "a-cursor-of-another-stream" }));
+
+    expect(fromOrganization.message).toContain("400");
+    expect(fromOrganization.message).toContain(
+      "This is the organization stream: a stream whose state holds a cursor of the legacy lens stream",
+    );
+    expect(fromOrganization.message).toContain("set DOCUSIGN_STREAM_API=lens (--stream-api lens)");
+    expect(fromLens.message).toContain("check START_CURSOR");
+    expect(fromLens.message).not.toContain("This is the organization stream");
+  });
+
   it("falls back to the legacy lens stream, and says so, when userinfo names no organization", async () => {
     fixture = await startSimulator({ events: 120 });
     const client = fixture.client();
