@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, parse, resolve } from "node:path";
+import { dirname, join, parse, resolve } from "node:path";
 import { ConfigError } from "../errors";
 
 /**
@@ -88,7 +88,7 @@ export type LakeKind = (typeof LakeKind)[keyof typeof LakeKind];
  * Claims the lake at `root` for `kind`, or refuses (ConfigError) when it holds the other kind: the
  * demo's planted alerts must never sit beside real ones for `detect` to report. The kind is kept in
  * `<root>/.lake.json`; a lake from before the marker is told apart by its state files (the demo's
- * stream is `demo`).
+ * stream is `demo`). A `--out` that cannot be created or written is a ConfigError too (unwritableOut).
  */
 export async function claimLake(
   root: string,
@@ -108,20 +108,65 @@ export async function claimLake(
           "planted alerts). Give real runs their own directory, e.g. --out ./data.",
     ]);
   }
-  await mkdir(root, { recursive: true });
   // Written whole under a temporary name, then linked to the marker's name: a run that starts at the
   // same moment sees no marker or a complete one, never an empty file, and `link` refuses to replace one.
   const temp = join(root, `.lake.json.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
   try {
+    await createDirectory(root);
     await writeFile(temp, `${JSON.stringify({ kind })}\n`, { flag: "wx", mode: 0o644 });
     await link(temp, marker);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw unwritableOut(out, error);
     // Another process claimed it first: its claim decides.
     await claimLake(root, kind, out, demoStream);
   } finally {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's recursive mkdir never returns where mkdir answers ENOENT
+ * under a parent that exists (procfs: `--out /proc/x/lake` spun forever at full CPU); here the second
+ * ENOENT is the answer. A directory another run creates meanwhile counts as created.
+ */
+async function createDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") return;
+    if (code !== "ENOENT" || dirname(dir) === dir) throw error;
+    await createDirectory(dirname(dir));
+    await mkdir(dir).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== "EEXIST") throw again;
+    });
+  }
+}
+
+/** Why a directory or file cannot be created, for the errors a user can fix by choosing another `--out`. */
+const UNWRITABLE: Readonly<Record<string, string>> = {
+  EACCES: "this user may not write there",
+  EPERM: "this user may not write there",
+  EROFS: "the filesystem is read-only",
+  ENOSPC: "the disk is full",
+  EDQUOT: "this user's disk quota is used up",
+  ENOTDIR: "a part of its path is a file",
+  ENOENT: "it vanished, or this filesystem does not let a directory be created there (as /proc does)",
+};
+
+/**
+ * The claim's failure to create `--out` or write its marker, as a ConfigError that says what failed
+ * (the call and its path), why, and what to do; any other error is returned as it is.
+ */
+function unwritableOut(out: string, error: unknown): unknown {
+  const { code, syscall, path } = error as NodeJS.ErrnoException;
+  const why = code === undefined ? undefined : UNWRITABLE[code];
+  if (why === undefined) return error;
+  const call = syscall === undefined ? "" : `${syscall} ${path ?? ""}`.trim();
+  return new ConfigError([
+    `--out "${out}" cannot be written (${call ? `${call}: ` : ""}${code}: ${why}): choose a directory this ` +
+      "user can create or write for the lake, or give this user write access to it.",
+  ]);
 }
 
 /**
