@@ -1,7 +1,9 @@
 import { describeError } from "../errors";
+import { installLastResort } from "./last-resort";
 import { main } from "./main";
 
 /** The `monitor-lake` program (package.json `bin`, built to dist/cli.mjs by `npm run build`). */
+installLastResort();
 main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;

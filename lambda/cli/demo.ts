@@ -4,6 +4,7 @@ import { join, relative, resolve } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { ENV, type MonitorLakeConfig, parseConfig } from "../config";
 import { UNTIMED_DAY } from "../core/event-time";
+import { ConfigError, describeError } from "../errors";
 import { envForSimulator } from "../simulator/client-env";
 import { clientEventLine, formatBytes, progressReporter, summaryLines } from "./output";
 import { type LocalRunSummary, runLocalIngest } from "./run";
@@ -43,7 +44,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     days: 5,
     faults: { serverErrorEvery: 7, rateLimitEvery: 11, retryAfterSeconds: 1, duplicateEvery: 3 },
   });
-  const keyDir = await mkdtemp(join(tmpdir(), "monitor-lake-demo-"));
+  const keyDir = await mkdtemp(join(tmpdir(), "monitor-lake-demo-")).catch(async (error: unknown) => {
+    // The simulator listens already: left running, it would keep the process alive after the message.
+    await setup.simulator.stop();
+    throw new ConfigError([
+      `the demo writes its simulated account's key to a new directory in ${tmpdir()}, and that failed ` +
+        `(${describeError(error)}): set TMPDIR to a directory this user can write.`,
+    ]);
+  });
   const stop = listenForStop({ stderr, watchParent: launchedByNpm(options.env ?? {}) });
   try {
     const keyFile = join(keyDir, "private-key.pem");

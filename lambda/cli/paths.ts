@@ -89,7 +89,7 @@ export type LakeKind = (typeof LakeKind)[keyof typeof LakeKind];
  * Claims the lake at `root` for `kind`, or refuses (ConfigError) when it holds the other kind: the
  * demo's planted alerts must never sit beside real ones for `detect` to report. The kind is kept in
  * `<root>/.lake.json`; a lake from before the marker is told apart by its state files (the demo's
- * stream is `demo`).
+ * stream is `demo`). A `--out` that cannot be created or written is a ConfigError too (unwritableOut).
  */
 export async function claimLake(
   root: string,
@@ -109,7 +109,11 @@ export async function claimLake(
           "planted alerts). Give real runs their own directory, e.g. --out ./data.",
     ]);
   }
-  await makeLakeDir(root, out);
+  try {
+    await makeDir(root);
+  } catch (error) {
+    throw unwritableOut(out, error);
+  }
   // Written whole under a temporary name, then linked to the marker's name: a run that starts at the
   // same moment sees no marker or a complete one, never an empty file, and `link` refuses to replace one.
   const temp = join(root, `.lake.json.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
@@ -117,38 +121,42 @@ export async function claimLake(
     await writeFile(temp, `${JSON.stringify({ kind })}\n`, { flag: "wx", mode: 0o644 });
     await link(temp, marker);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw unwritableOut(out, error);
     // Another process claimed it first: its claim decides.
     await claimLake(root, kind, out, demoStream);
   } finally {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
   }
 }
 
-/** Makes the lake's directory, or says why it cannot be made and what to do (ConfigError). */
-async function makeLakeDir(root: string, out: string): Promise<void> {
-  try {
-    await makeDir(root);
-  } catch (error) {
-    const { code, path } = error as NodeJS.ErrnoException;
-    const why = code === undefined ? undefined : MAKE_DIR_FAILURES[code];
-    if (why === undefined) throw error;
-    throw new ConfigError([
-      `--out "${out}" cannot be created (${code} at ${path ?? root}: ${why}): choose a directory this user ` +
-        "can create or write for the lake.",
-    ]);
-  }
-}
-
-const MAKE_DIR_FAILURES: Readonly<Record<string, string>> = {
-  ENOENT:
-    "a folder on its path is a link to nothing, or on a filesystem that holds no new folders, such as /proc",
-  ENOTDIR: "a part of its path is a file",
-  EEXIST: "a file is in its place",
-  EACCES: "this user may not create it",
-  EPERM: "this user may not create it",
+/** Why a directory or file cannot be created, for the errors a user can fix by choosing another `--out`. */
+const UNWRITABLE: Readonly<Record<string, string>> = {
+  EACCES: "this user may not write there",
+  EPERM: "this user may not write there",
   EROFS: "the filesystem is read-only",
+  ENOSPC: "the disk is full",
+  EDQUOT: "this user's disk quota is used up",
+  ENOTDIR: "a part of its path is a file",
+  ENOENT:
+    "it vanished, a folder on its path is a link to nothing, or this filesystem does not let a directory be " +
+    "created there (as /proc does)",
+  EEXIST: "a file is in its place",
 };
+
+/**
+ * The claim's failure to create `--out` or write its marker, as a ConfigError that says what failed
+ * (the call and its path), why, and what to do; any other error is returned as it is.
+ */
+function unwritableOut(out: string, error: unknown): unknown {
+  const { code, syscall, path } = error as NodeJS.ErrnoException;
+  const why = code === undefined ? undefined : UNWRITABLE[code];
+  if (why === undefined) return error;
+  const call = syscall === undefined ? "" : `${syscall} ${path ?? ""}`.trim();
+  return new ConfigError([
+    `--out "${out}" cannot be written (${call ? `${call}: ` : ""}${code}: ${why}): choose a directory this ` +
+      "user can create or write for the lake, or give this user write access to it.",
+  ]);
+}
 
 /**
  * What the lake at `root` holds, read without writing: its `.lake.json` kind, else (a lake from before

@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkLakeRoot } from "../../lambda/cli/paths";
 import { ConfigError } from "../../lambda/errors";
-import { BUILT_CLI, runCli } from "../helpers/run-cli";
+import { BUILT_CLI, type CliResult, runCli, spawnCli } from "../helpers/run-cli";
 
 // Rows of the README's "Hostile input" table that come in through the command line.
 
@@ -27,6 +27,23 @@ const identity = [
   "--start",
   "2024-01-01T00:00:00Z",
 ];
+
+/** `runCli`, killed after `ms`: a command that hangs fails its test with what it printed. */
+async function runCliWithin(
+  args: readonly string[],
+  env: Record<string, string>,
+  ms: number,
+): Promise<CliResult> {
+  const cli = spawnCli(args, env);
+  const timer = setTimeout(() => cli.child.kill("SIGKILL"), ms);
+  try {
+    const result = await cli.result;
+    expect(result.code, `killed after ${ms} ms, still running; stderr: ${result.stderr}`).not.toBeNull();
+    return result;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -55,17 +72,17 @@ describe("hostile command lines", () => {
     const cases: [string, string][] = [
       [
         "/proc/monitor-lake-test/lake",
-        "ENOENT at /proc/monitor-lake-test: a folder on its path is a link to nothing",
+        "mkdir /proc/monitor-lake-test: ENOENT: it vanished, a folder on its path is a link to nothing",
       ],
       [
         join(dir, "dangling", "lake"),
-        `ENOENT at ${join(dir, "dangling")}: a folder on its path is a link to nothing`,
+        `stat ${join(dir, "dangling")}: ENOENT: it vanished, a folder on its path is a link to nothing`,
       ],
     ];
     for (const [out, why] of cases) {
       const result = await runCli(["--out", out]);
       expect(result.code, result.stderr).toBe(2);
-      expect(result.stderr).toContain(`--out "${out}" cannot be created (${why}`);
+      expect(result.stderr).toContain(`--out "${out}" cannot be written (${why}`);
       expect(result.stderr).not.toMatch(/Node\.js v|\n\s+at /);
     }
   }, 20_000);
@@ -122,6 +139,48 @@ describe("hostile command lines", () => {
       expect(await readdir(outside)).toEqual([]);
     },
   );
+
+  // Any user: procfs answers mkdir with ENOENT under a parent that exists, where Node's recursive mkdir
+  // spun forever at full CPU and printed nothing; sysfs refuses it (EPERM, EACCES or EROFS).
+  it.each([
+    ["under /proc (mkdir answers ENOENT)", `/proc/monitor-lake-${process.pid}/lake`, /ENOENT/],
+    ["under /sys (mkdir refused)", `/sys/monitor-lake-${process.pid}`, /EPERM|EACCES|EROFS/],
+  ])(
+    "an --out that cannot be created, %s, is a configuration error naming the call, why and the fix",
+    async (_, out, code) => {
+      for (const args of [
+        ["demo", "--out", out],
+        ["run", "--out", out, ...identity, "--key-file", join(dir, "none.pem")],
+      ]) {
+        const result = await runCliWithin(args, {}, 20_000);
+
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(
+          new RegExp(
+            `--out "${out}" cannot be written \\(mkdir /(proc|sys)/monitor-lake-${process.pid}: (${code.source}): `,
+          ),
+        );
+        expect(result.stderr).toContain(
+          "choose a directory this user can create or write for the lake, or give this user write access to it.",
+        );
+        expect(result.stderr).not.toContain("unexpected error");
+      }
+    },
+  );
+
+  it("an unusable TMPDIR ends the demo with what to set (exit 2) instead of leaving it running", async () => {
+    const file = join(dir, "tmp-is-a-file");
+    await writeFile(file, "x");
+
+    const result = await runCliWithin(["demo", "--out", join(dir, "lake-tmpdir")], { TMPDIR: file }, 30_000);
+
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(
+      `the demo writes its simulated account's key to a new directory in ${file}`,
+    );
+    expect(result.stderr).toContain("ENOTDIR");
+    expect(result.stderr).toContain("set TMPDIR to a directory this user can write.");
+  });
 
   it("credentials in --monitor-url and --oauth-url are refused and not echoed", async () => {
     const result = await runCli([
