@@ -6,7 +6,8 @@ import { App } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../infra/app";
-import { CURATED_TABLE, DEFAULT_LOOKBACK_DAYS, FULL_WINDOW, mergeSql } from "../../infra/curated-schema";
+import { CURATED_TABLE } from "../../infra/curated-schema";
+import { DEFAULT_LOOKBACK_DAYS, FULL_WINDOW, mergeSql } from "../../infra/curated-sql";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
 import { parseEventTime, UNTIMED_DAY } from "../../lambda/core/event-time";
@@ -24,7 +25,7 @@ import {
 import { type TemplateJson, writeGlueCatalog } from "../helpers/trino-metastore";
 
 /**
- * The curation's SQL (infra/curated-schema.ts) on Trino 476's Iceberg connector, over a lake the CLI
+ * The curation's SQL (infra/curated-sql.ts) on Trino 476's Iceberg connector, over a lake the CLI
  * wrote from the simulator: what the table holds is compared with an oracle computed from the lake's
  * files, line by line.
  */
