@@ -2,12 +2,9 @@ import {
   CURATED_COLUMNS,
   CURATED_PARTITIONING,
   CURATED_TABLE,
-  FULL_WINDOW,
   type IcebergType,
-  type MergeWindow,
-  mergeSql,
-  watermarkSql,
 } from "../infra/curated-schema";
+import { FULL_WINDOW, type MergeWindow, mergeSql, watermarkSql } from "../infra/curated-sql";
 import { ICEBERG_CATALOG, type Trino } from "./trino";
 
 /**

@@ -170,7 +170,7 @@ export const EVENTS_LINES = {
  * (1970-01-01, lambda/core/event-time.ts), where every event without a usable timestamp is filed.
  * The same columns, reader and location as `events_lines`, with a projection of that one day (an
  * enum of one value): no table has to list the days from 1970 on. `events_dedup` and the curated
- * merge read both (rawLinesSql; curated-schema.ts), so every stored event reaches them.
+ * merge read both (rawLinesSql; curated-sql.ts), so every stored event reaches them.
  */
 export const EVENTS_UNTIMED_LINES = { table: "events_lines_untimed", day: UNTIMED_DAY } as const;
 

@@ -5,7 +5,7 @@ import {
   optimizeSql,
   vacuumSql,
   watermarkSql,
-} from "./curated-schema";
+} from "./curated-sql";
 import { EXPORT_PLACEHOLDERS as P } from "./security-lake-export";
 
 export interface CurationDefinitionProps {

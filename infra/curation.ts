@@ -16,10 +16,10 @@ import {
   CURATED_PARTITIONING,
   CURATED_PROPERTIES,
   CURATED_TABLE,
-  DEFAULT_LOOKBACK_DAYS,
   LINES_TABLE,
   UNTIMED_LINES_TABLE,
 } from "./curated-schema";
+import { DEFAULT_LOOKBACK_DAYS } from "./curated-sql";
 import { curationDefinition, type ExportDefinition } from "./curation-definition";
 import { icebergTable } from "./iceberg-table";
 

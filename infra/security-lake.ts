@@ -3,18 +3,16 @@
  * per OCSF class, registered by a custom resource (CloudFormation has no resource for it) that lists
  * before it creates and deletes on removal (lambda/security-lake/); the Glue crawler role Security
  * Lake runs each source's crawler with, and its Lake Formation grants; the OCSF views in the Glue
- * catalog; the exports table and the delivery function of the export the curation runs after each
- * merge (infra/security-lake-export.ts: each event once).
+ * catalog; the exports table and the delivery function (infra/security-lake-delivery.ts) of the
+ * export the curation runs after each merge (infra/security-lake-export.ts: each event once).
  */
-import { fileURLToPath } from "node:url";
-import { Aws, CustomResource, Duration, Fn, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Aws, CustomResource, Fn, Stack } from "aws-cdk-lib";
 import type * as glue from "aws-cdk-lib/aws-glue";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as kms from "aws-cdk-lib/aws-kms";
 import * as lakeformation from "aws-cdk-lib/aws-lakeformation";
-import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
-import * as logs from "aws-cdk-lib/aws-logs";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import type * as s3 from "aws-cdk-lib/aws-s3";
 import * as cr from "aws-cdk-lib/custom-resources";
 import { NagSuppressions } from "cdk-nag";
@@ -23,12 +21,12 @@ import type { SourceSpec } from "../lambda/security-lake/custom-sources";
 import type { OcsfClassName } from "./ocsf-rules";
 import { OCSF_VIEWS } from "./ocsf-schema";
 import { createExportsTable, createViews, curationExportStatements } from "./security-lake-catalog";
+import { createDelivery, logGroup, securityLakeFunction, sourceObjectsArn } from "./security-lake-delivery";
 import { EVENT_CLASS_NAMES, sourceName } from "./security-lake-export";
 import {
   DEFAULT_EXTERNAL_ID,
   DEFAULT_SOURCE_PREFIX,
   type SecurityLakeOptions,
-  STAGING_PREFIX,
 } from "./security-lake-options";
 
 export interface SecurityLakeProps {
@@ -79,7 +77,7 @@ export function createSecurityLake(scope: Construct, props: SecurityLakeProps): 
     managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName("service-role/AWSGlueServiceRole")],
   });
 
-  const onEvent = lambdaFunction(
+  const onEvent = securityLakeFunction(
     scope,
     "SecurityLakeSources",
     "onEvent",
@@ -170,58 +168,18 @@ export function createSecurityLake(scope: Construct, props: SecurityLakeProps): 
   }));
   // Every source is in the one Security Lake bucket: its name from the first location.
   const bucket = Fn.select(2, Fn.split("/", sources[0]?.location as string));
-  const objects = (s: ExportSource) => `arn:${Aws.PARTITION}:s3:::${bucket}/ext/${s.sourceName}/*`;
   new iam.Policy(scope, "SecurityLakeCrawlerAccess", {
     roles: [crawlerRole],
     statements: [
-      new iam.PolicyStatement({ actions: ["s3:GetObject", "s3:PutObject"], resources: sources.map(objects) }),
+      new iam.PolicyStatement({
+        actions: ["s3:GetObject", "s3:PutObject"],
+        resources: sources.map((s) => sourceObjectsArn(bucket, s)),
+      }),
     ],
   });
   grantCrawlerLakeFormation(scope, crawlerRole, customResource);
 
-  const deliverFunction = lambdaFunction(
-    scope,
-    "SecurityLakeDeliver",
-    "deliverUnit",
-    "delivers exported OCSF objects to Security Lake",
-    props,
-  );
-  const stagingUrl = `s3://${props.results.bucketName}/${STAGING_PREFIX}`;
-  deliverFunction.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ["s3:ListBucket"],
-      resources: [props.results.bucketArn],
-      conditions: { StringLike: { "s3:prefix": [`${STAGING_PREFIX}*`] } },
-    }),
-  );
-  deliverFunction.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ["s3:GetObject"],
-      resources: [props.results.arnForObjects(`${STAGING_PREFIX}*`)],
-    }),
-  );
-  deliverFunction.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ["s3:ListBucket"],
-      resources: [`arn:${Aws.PARTITION}:s3:::${bucket}`],
-      conditions: { StringLike: { "s3:prefix": sources.map((s) => `ext/${s.sourceName}/*`) } },
-    }),
-  );
-  // Write only under each source's own prefix: puts and the deletes of a repeated unit's own objects.
-  deliverFunction.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ["s3:PutObject", "s3:DeleteObject"],
-      resources: sources.map(objects),
-    }),
-  );
-  props.encryptionKey?.grantDecrypt(deliverFunction);
-  if (props.options.kmsKeyArn)
-    deliverFunction.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ["kms:GenerateDataKey", "kms:Decrypt"],
-        resources: [props.options.kmsKeyArn],
-      }),
-    );
+  const { deliverFunction, stagingUrl } = createDelivery(scope, props, sources, bucket);
   const exportStatements = curationExportStatements(scope, props, deliverFunction);
   suppressNag([onEvent, deliverFunction, crawlerRole], provider);
   const framework = provider.node.findChild("framework-onEvent").node.defaultChild as lambda.CfnFunction;
@@ -243,39 +201,6 @@ export function createSecurityLake(scope: Construct, props: SecurityLakeProps): 
     },
   );
   return { sources, customResource, deliverFunction, tables, exportStatements, stagingUrl };
-}
-
-function lambdaFunction(
-  scope: Construct,
-  id: string,
-  handler: string,
-  what: string,
-  props: SecurityLakeProps,
-): nodejs.NodejsFunction {
-  const key = props.encryptionKey;
-  return new nodejs.NodejsFunction(scope, id, {
-    entry: fileURLToPath(new URL("../lambda/security-lake/handler.ts", import.meta.url)),
-    handler,
-    runtime: lambda.Runtime.NODEJS_24_X,
-    architecture: lambda.Architecture.ARM_64,
-    memorySize: 256,
-    timeout: Duration.minutes(5),
-    loggingFormat: lambda.LoggingFormat.JSON,
-    logGroup: logGroup(scope, `${id}Logs`, key),
-    ...(key ? { environmentEncryption: key } : {}),
-    // One at a time: one custom resource; the export's Map delivers one unit at a time.
-    ...(props.reservedConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
-    description: `monitor-lake: ${what}`,
-    bundling: { minify: true, keepNames: true, sourceMap: true, target: "node24" },
-  });
-}
-
-function logGroup(scope: Construct, id: string, key: kms.IKey | undefined): logs.LogGroup {
-  return new logs.LogGroup(scope, id, {
-    retention: logs.RetentionDays.ONE_MONTH,
-    ...(key ? { encryptionKey: key } : {}),
-    removalPolicy: RemovalPolicy.DESTROY,
-  });
 }
 
 /**

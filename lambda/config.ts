@@ -6,8 +6,14 @@ import {
   defaultMonitorUrl,
   defaultOAuthUrl,
   defaultOrganizationMonitorUrl,
-  StreamApi,
 } from "./docusign/docusign-endpoints";
+import {
+  credentialsProblem,
+  type DocuSignConfig,
+  hasUserInfo,
+  streamApiSetting,
+  urlSetting,
+} from "./docusign-config";
 import { ConfigError } from "./errors";
 
 /**
@@ -42,32 +48,6 @@ export const ENV = {
 
 /** Where the run is configured for: a laptop (key file) or AWS (secret, bucket, table). */
 export type ConfigTarget = "local" | "aws";
-
-export interface DocuSignConfig {
-  /** @default "demo" */
-  readonly environment: DocuSignEnvironment;
-  /**
-   * Set: the organization stream API; unset: the one organization `GET /oauth/userinfo` names, else
-   * the legacy lens stream.
-   */
-  readonly organizationId?: string;
-  /** `lens`: the legacy lens stream, no userinfo lookup; `organization`: no lens fallback. @default unset */
-  readonly streamApi?: StreamApi;
-  /** @default the environment's Monitor host for the selected API generation */
-  readonly monitorUrl: string;
-  /** Where a looked-up organization's stream is read. @default DOCUSIGN_MONITOR_URL, else the organization host */
-  readonly organizationMonitorUrl: string;
-  /** @default the environment's account server */
-  readonly oauthUrl: string;
-  readonly integrationKey: string;
-  readonly userId: string;
-  /** Only used to print consent URLs. @default DocuSign's consent walkthrough page */
-  readonly redirectUri: string;
-  /** Page size asked for. @default 2000 */
-  readonly pageLimit: number;
-  /** Largest decoded response body read from DocuSign. @default 32 MiB */
-  readonly maxResponseBytes: number;
-}
 
 export interface MonitorLakeConfig {
   readonly docusign: DocuSignConfig;
@@ -118,13 +98,7 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
   else problems.push(`${ENV.docusignEnv} is "${envName}": use "demo" or "production".`);
 
   const organizationId = get(ENV.organizationId);
-  const streamApi = get(ENV.streamApi);
-  if (streamApi !== undefined && streamApi !== StreamApi.Lens && streamApi !== StreamApi.Organization) {
-    problems.push(
-      `${ENV.streamApi} is "${streamApi}": use "organization" or "lens" (--stream-api), or leave it unset to ` +
-        "read the organization userinfo names (else the lens stream).",
-    );
-  }
+  const streamApi = streamApiSetting(get(ENV.streamApi), ENV.streamApi, problems);
   const integrationKey = required(
     ENV.integrationKey,
     "set it to the integration key (a GUID) from DocuSign Apps and Keys (--integration-key)",
@@ -138,8 +112,8 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
       `${ENV.userId} looks like an email address: use the user's GUID ('API Username' in Apps and Keys).`,
     );
   }
-  const oauthUrl = url(get(ENV.oauthUrl) ?? defaultOAuthUrl(environment), ENV.oauthUrl, problems);
-  const monitorUrl = url(
+  const oauthUrl = urlSetting(get(ENV.oauthUrl) ?? defaultOAuthUrl(environment), ENV.oauthUrl, problems);
+  const monitorUrl = urlSetting(
     get(ENV.monitorUrl) ?? defaultMonitorUrl(environment, organizationId),
     ENV.monitorUrl,
     problems,
@@ -232,7 +206,7 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     docusign: Object.freeze({
       environment,
       ...(organizationId === undefined ? {} : { organizationId }),
-      ...(streamApi === StreamApi.Lens || streamApi === StreamApi.Organization ? { streamApi } : {}),
+      ...(streamApi === undefined ? {} : { streamApi }),
       monitorUrl,
       organizationMonitorUrl,
       oauthUrl,
@@ -250,45 +224,6 @@ export function parseConfig(env: Env, target: ConfigTarget): MonitorLakeConfig {
     privateKey: Object.freeze(privateKey),
     ...(aws === undefined ? {} : { aws: Object.freeze(aws) }),
   });
-}
-
-function url(value: string, name: string, problems: string[]): string {
-  // Credentials in a URL would be sent to the host and echoed in messages: refused, never quoted.
-  if (hasUserInfo(value)) {
-    problems.push(credentialsProblem(name));
-    return value;
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    problems.push(`${name} is "${value}", which is not a URL: use e.g. https://account-d.docusign.com.`);
-    return value;
-  }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
-  if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) {
-    problems.push(`${name} is "${value}": use https (plain http is accepted only for a local simulator).`);
-  }
-  return value.replace(/\/+$/, "");
-}
-
-/** A `user@` or `user:password@` before the host, with or without a scheme. */
-export function hasUserInfo(value: string): boolean {
-  try {
-    const parsed = new URL(value);
-    if (parsed.username !== "" || parsed.password !== "") return true;
-  } catch {
-    // Not a URL: still look for an authority with userinfo below.
-  }
-  return /^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?[^/?#\s]*@/i.test(value);
-}
-
-/** The problem to report for credentials in the URL setting `name`; the URL itself is never quoted. */
-export function credentialsProblem(name: string): string {
-  return (
-    `${name} contains a user name or password (user:password@host); it is not shown here. Remove it: ` +
-    "DocuSign authenticates with the JWT grant, and credentials in a URL would be sent to that host."
-  );
 }
 
 function integer(

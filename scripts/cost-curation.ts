@@ -1,4 +1,4 @@
-import { DEFAULT_LOOKBACK_DAYS } from "../infra/curated-schema";
+import { DEFAULT_LOOKBACK_DAYS } from "../infra/curated-sql";
 import { curationDefinition } from "../infra/curation-definition";
 import { parseSchedule } from "../infra/schedule-expression";
 import { PRICES } from "./cost-prices";

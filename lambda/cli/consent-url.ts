@@ -1,10 +1,11 @@
-import { credentialsProblem, ENV, hasUserInfo } from "../config";
+import { ENV } from "../config";
 import {
   consentUrl,
   DEFAULT_REDIRECT_URI,
   DocuSignEnvironment,
   defaultOAuthUrl,
 } from "../docusign/docusign-endpoints";
+import { credentialsProblem, hasUserInfo } from "../docusign-config";
 import { ConfigError } from "../errors";
 import { UsageError } from "./cli-errors";
 

@@ -21,7 +21,7 @@ import {
   Setting,
   type Severity,
 } from "../detections/rules";
-import { sanitizeUntrusted } from "../docusign/untrusted-text";
+import { type DetectReport, printable, printableFields, reportLines } from "./detect-report";
 
 const gunzipAsync = promisify(gunzip);
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { High: 0, Medium: 1, Low: 2 };
@@ -47,36 +47,6 @@ export interface DetectOptions {
   readonly examples?: number;
   /** The matcher to run. @default the active rules of `settings` */
   readonly matcher?: Matcher;
-}
-
-export interface RuleReport {
-  readonly id: string;
-  readonly title: string;
-  readonly severity: Severity;
-  readonly matches: number;
-  readonly threshold: number;
-  readonly periodMinutes: number;
-  /** The newest matches, newest first; event values with control characters removed. */
-  readonly newest: readonly MatchFields[];
-}
-
-export interface DetectReport {
-  readonly out: string;
-  readonly since: string;
-  readonly files: number;
-  /** Distinct events read since `since`. */
-  readonly events: number;
-  readonly duplicatesSkipped: number;
-  /** Lines that are not JSON objects; they are reported, not matched. */
-  readonly unreadableLines: number;
-  /** Events the rules failed on (counted, skipped; the report goes on). */
-  readonly detectionErrors: number;
-  /** The first such failure, if any. */
-  readonly firstDetectionError?: { readonly eventId: string; readonly message: string };
-  /** Every active rule, High severity first, then most matches first. */
-  readonly rules: readonly RuleReport[];
-  /** Rules that did not run, and why. */
-  readonly off: readonly { readonly id: string; readonly reason: string }[];
 }
 
 /** Runs the active rules over the lake. Throws ENOENT when `<root>/events` does not exist. */
@@ -194,50 +164,12 @@ export async function detectLake(options: DetectOptions): Promise<DetectReport> 
   };
 }
 
-/** Event text made safe for a terminal: escape sequences removed, other controls (newlines too) a space. */
-function printable(text: string): string {
-  return sanitizeUntrusted(text);
-}
-
-function printableFields(fields: MatchFields): MatchFields {
-  return Object.fromEntries(
-    Object.entries(fields).map(([k, v]) => [k, printable(v)]),
-  ) as unknown as MatchFields;
-}
-
 /** `7d`, `24h`, `30m`, or an ISO date / date-time: the epoch ms it stands for, or undefined. */
 export function parseSince(text: string, now: number): number | undefined {
   const m = /^(\d+)([dhm])$/.exec(text.trim());
   if (m) return now - Number(m[1]) * { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as "d" | "h" | "m"];
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return Date.parse(`${text}T00:00:00Z`) || undefined;
   return parseEventTime(text);
-}
-
-/** The human report. */
-export function reportLines(r: DetectReport): string[] {
-  const lines = [
-    `Detections in ${r.out} since ${r.since}: ${r.events} events in ${r.files} file(s)` +
-      (r.duplicatesSkipped > 0 ? `, ${r.duplicatesSkipped} repeated events counted once` : "") +
-      (r.unreadableLines > 0 ? `, ${r.unreadableLines} lines that are not JSON events (skipped)` : ""),
-  ];
-  if (r.detectionErrors > 0)
-    lines.push(
-      `  ${r.detectionErrors} event(s) the rules failed on were skipped (first: event "${r.firstDetectionError?.eventId ?? ""}": ${r.firstDetectionError?.message ?? ""})`,
-    );
-  for (const rule of r.rules.filter((x) => x.matches > 0)) {
-    lines.push(
-      `  ${rule.severity.padEnd(6)} ${rule.id.padEnd(36)} ${String(rule.matches).padStart(6)} match(es)` +
-        `  (alarm: ${rule.threshold} in ${rule.periodMinutes} min)`,
-    );
-    for (const e of rule.newest)
-      lines.push(
-        `           ${e.eventTime}  user ${e.userId || "-"}  ip ${e.ipAddress || "-"} ${e.country}  ${e.object}/${e.action}  ${e.eventId}`,
-      );
-  }
-  const quiet = r.rules.filter((x) => x.matches === 0).map((x) => x.id);
-  if (quiet.length > 0) lines.push(`  no matches: ${quiet.join(", ")}`);
-  for (const o of r.off) lines.push(`  off: ${o.id} (${o.reason})`);
-  return lines;
 }
 
 /** The `detect` command; returns the exit code (0 done, 1 the lake could not be read, 2 bad usage). */

@@ -1,5 +1,4 @@
 import type { KeyObject } from "node:crypto";
-import type { DocuSignConfig } from "../config";
 import type { Clock, FetchPageRequest, RateLimitStatus } from "../core/ports";
 import { abortableSleep } from "../docusign/docusign-client";
 import { StreamApi } from "../docusign/docusign-endpoints";
@@ -8,6 +7,7 @@ import { JwtGrant } from "../docusign/jwt-grant";
 import { MonitorStream } from "../docusign/monitor-stream";
 import { chooseStream, type StreamChoice } from "../docusign/stream-choice";
 import { userInfo } from "../docusign/user-info";
+import type { DocuSignConfig } from "../docusign-config";
 import { describeError } from "../errors";
 import { type CheckResult, fail, ok, warn } from "./doctor-check";
 

@@ -1,4 +1,5 @@
-import type { Admitted, Chunk } from "./chunk";
+import type { Admitted } from "./admission";
+import type { Chunk } from "./chunk";
 import type { MonitorEvent, ReceivedEvent } from "./ports";
 
 /**

@@ -1,9 +1,8 @@
 import { createGzip, type Gzip } from "node:zlib";
-import { eventHash, storedLine } from "./event-text";
-import { MAX_FUTURE_SKEW_MS, timedEventMs, UNTIMED_DAY, utcDay } from "./event-time";
+import { Admission, type Admitted } from "./admission";
 import { encodeParts } from "./intent-parts";
 import { objectKey } from "./object-key";
-import type { LakeObject, MonitorEvent, ReceivedEvent } from "./ports";
+import type { LakeObject, ReceivedEvent } from "./ports";
 
 /**
  * Gzip streams open at once. Each holds about 256 KB of zlib state, so a page whose events span many
@@ -11,17 +10,6 @@ import type { LakeObject, MonitorEvent, ReceivedEvent } from "./ports";
  * continues in a new part if more of its events come).
  */
 export const MAX_OPEN_PARTS = 32;
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/** An event `admit` took: its day and its one-line text, to be `place`d in its day's part. */
-export interface Admitted {
-  readonly event: MonitorEvent;
-  readonly day: string;
-  readonly line: string;
-  /** UTF-8 bytes of `line`. */
-  readonly size: number;
-}
 
 /** One object being built: a gzip stream fed as pages arrive, so only its compressed bytes are held. */
 interface Part {
@@ -61,22 +49,12 @@ export class Chunk {
   private readonly streams = new Map<Part, Gzip>();
   /** Parts sealed whose gzip stream has not ended yet: each still holds its zlib state. */
   private readonly closing = new Set<Part>();
-  private readonly seen: Set<string>;
-  /** Text hashes in arrival order: the previous chunk's recent ones, then this chunk's. */
-  private readonly hashes: string[];
+  /** Repeats dropped and days found before an event reaches its part (admission.ts). */
+  private readonly admission: Admission;
   private failure: Error | undefined;
-  private lastDay = "";
-  private lastDayStartMs = Number.NaN;
   /** UTF-8 bytes of NDJSON accepted. */
   bytes = 0;
   events = 0;
-  /** Exact repeats dropped: texts stored recently (the window passed in, or earlier in this chunk). */
-  duplicatesDropped = 0;
-  /** Untimed events (event-time.ts, timedEventMs), filed under UNTIMED_DAY. */
-  untimedEvents = 0;
-  /** Events stamped more than a day after their ingestion: filed under their own day, never the newest time. */
-  futureEvents = 0;
-  newestEventMs: number | undefined;
 
   /**
    * `recentHashes`: the `eventHash` of the events stored just before this chunk; DocuSign may repeat
@@ -86,13 +64,35 @@ export class Chunk {
   constructor(startCursor: string, recentHashes: readonly string[], partMaxBytes: number) {
     this.startCursor = startCursor;
     this.partMaxBytes = partMaxBytes;
-    this.hashes = [...recentHashes];
-    this.seen = new Set(recentHashes);
+    this.admission = new Admission(recentHashes);
+  }
+
+  /** Exact repeats dropped: texts stored recently (the window passed in, or earlier in this chunk). */
+  get duplicatesDropped(): number {
+    return this.admission.duplicatesDropped;
+  }
+
+  set duplicatesDropped(count: number) {
+    this.admission.duplicatesDropped = count;
+  }
+
+  /** Untimed events (event-time.ts, timedEventMs), filed under UNTIMED_DAY. */
+  get untimedEvents(): number {
+    return this.admission.untimedEvents;
+  }
+
+  /** Events stamped more than a day after their ingestion: filed under their own day, never the newest time. */
+  get futureEvents(): number {
+    return this.admission.futureEvents;
+  }
+
+  get newestEventMs(): number | undefined {
+    return this.admission.newestEventMs;
   }
 
   /** The `eventHash` of the newest events stored before and in this chunk, oldest first: at most `maxCount`. */
   recentHashes(maxCount: number): string[] {
-    return this.hashes.slice(Math.max(0, this.hashes.length - maxCount));
+    return this.admission.recentHashes(maxCount);
   }
 
   /** Adds an event unless its exact text was already stored recently. Returns whether it was added. */
@@ -102,31 +102,9 @@ export class Chunk {
     return admitted !== undefined;
   }
 
-  /**
-   * Takes an event unless its exact text (its stored line) was already stored recently, whatever its
-   * `eventId` says, and finds its day; `place` then files it. Between the two a caller may order a page's events by day (`addPage`).
-   */
+  /** Takes an event unless its exact text was already stored recently (`Admission.admit`); `place` then files it. */
   admit(received: ReceivedEvent, ingestMs: number): Admitted | undefined {
-    const { event, raw } = received;
-    // One line, one event, whatever the source: CR and LF can only be whitespace in JSON text.
-    const line = storedLine(raw);
-    // A repeat is the same text: an id reused with other text is another event, kept as sent, and an
-    // event without an id (or with an empty or non-string one) repeated is dropped like any other.
-    const hash = eventHash(line);
-    if (this.seen.has(hash)) {
-      this.duplicatesDropped++;
-      return undefined;
-    }
-    this.seen.add(hash);
-    this.hashes.push(hash);
-    // The day is the event's own (event-time.ts, eventDay); the ingest clock only keeps a time stamped
-    // ahead from becoming the stream's newest event time.
-    const time = timedEventMs(event);
-    if (time === undefined) this.untimedEvents++;
-    else if (time > ingestMs + MAX_FUTURE_SKEW_MS) this.futureEvents++;
-    else if (this.newestEventMs === undefined || time > this.newestEventMs) this.newestEventMs = time;
-    const day = time === undefined ? UNTIMED_DAY : this.dayOf(time);
-    return { event, day, line, size: Buffer.byteLength(line) };
+    return this.admission.admit(received, ingestMs);
   }
 
   /** Files an admitted event in its day's open part, opening one (and sealing the oldest) if needed. */
@@ -254,16 +232,6 @@ export class Chunk {
     for (const gzip of this.streams.values()) gzip.destroy();
     this.streams.clear();
     this.openParts.clear();
-  }
-
-  /** `utcDay` (event-time.ts, dayOfTime, for a timed event), remembered for the last day seen: a page's events mostly share one (a UTC day is 86,400,000 ms). */
-  private dayOf(epochMs: number): string {
-    const since = epochMs - this.lastDayStartMs;
-    if (since >= 0 && since < DAY_MS) return this.lastDay;
-    const day = utcDay(epochMs);
-    this.lastDay = day;
-    this.lastDayStartMs = epochMs - (((epochMs % DAY_MS) + DAY_MS) % DAY_MS);
-    return day;
   }
 
   private sortedParts(): Part[] {

@@ -2,7 +2,8 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { eventHash } from "../../lambda/core/event-text";
 import { keyOf } from "../../lambda/core/object-key";
-import type { LakeReader, ObjectSink } from "../../lambda/core/ports";
+import type { ObjectSink } from "../../lambda/core/ports";
+import type { LakeReader } from "../../lambda/core/recovery-ports";
 import { ErrorCode, type MonitorLakeError, StorageError } from "../../lambda/errors";
 
 /** An empty lake of one adapter: written through its sink, read back through its reader. */

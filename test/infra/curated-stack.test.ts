@@ -6,16 +6,15 @@ import * as sns from "aws-cdk-lib/aws-sns";
 import { AwsSolutionsChecks, NagSuppressions } from "cdk-nag";
 import { describe, expect, inject, it } from "vitest";
 import { buildApp } from "../../infra/app";
+import { CURATED_COLUMNS, CURATED_PARTITIONING } from "../../infra/curated-schema";
 import {
-  CURATED_COLUMNS,
-  CURATED_PARTITIONING,
   FULL_WINDOW,
   MERGE_PLACEHOLDERS,
   mergeSqlTemplate,
   optimizeSql,
   vacuumSql,
   watermarkSql,
-} from "../../infra/curated-schema";
+} from "../../infra/curated-sql";
 import { type CurationPeriod, createCuration, curationScheduleExpression } from "../../infra/curation";
 import { cfnLint } from "../helpers/cfn-lint";
 
@@ -134,7 +133,7 @@ describe("the curation in the template", () => {
     expect(JSON.stringify(table.TableInput.StorageDescriptor.Location)).toContain("/lake/curated/");
   });
 
-  it("runs the window query, the merge, OPTIMIZE and VACUUM through Step Functions' Athena integration, with the SQL of curated-schema.ts", () => {
+  it("runs the window query, the merge, OPTIMIZE and VACUUM through Step Functions' Athena integration, with the SQL of curated-sql.ts", () => {
     expect(asl.QueryLanguage).toBe("JSONata");
     const s = asl.States;
     for (const name of ["Window", "Merge", "Optimize", "Vacuum"]) {

@@ -15,7 +15,8 @@ import {
 } from "../../dev/trino-iceberg";
 import { type TemplateJson, writeGlueCatalog } from "../../dev/trino-metastore";
 import { buildApp } from "../../infra/app";
-import { CURATED_TABLE, DEFAULT_LOOKBACK_DAYS, FULL_WINDOW, mergeSql } from "../../infra/curated-schema";
+import { CURATED_TABLE } from "../../infra/curated-schema";
+import { DEFAULT_LOOKBACK_DAYS, FULL_WINDOW, mergeSql } from "../../infra/curated-sql";
 import { runLocalIngest } from "../../lambda/cli/run";
 import { ENV, parseConfig } from "../../lambda/config";
 import { parseEventTime, UNTIMED_DAY } from "../../lambda/core/event-time";
@@ -24,7 +25,7 @@ import { daysBefore } from "../helpers/lake-oracle";
 import { type SimulatorFixture, startSimulator } from "../helpers/simulator-fixture";
 
 /**
- * The curation's SQL (infra/curated-schema.ts) on Trino 476's Iceberg connector, over a lake the CLI
+ * The curation's SQL (infra/curated-sql.ts) on Trino 476's Iceberg connector, over a lake the CLI
  * wrote from the simulator: what the table holds is compared with an oracle computed from the lake's
  * files, line by line.
  */
