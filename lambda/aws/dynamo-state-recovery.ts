@@ -4,7 +4,7 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
-import type { RecoveredState, RecoverySession, StateRecovery } from "../core/recovery-ports";
+import type { RecoveredState, RecoverySession, StateRecovery } from "../core/ports";
 import { STATE_SCHEMA, stateProblems } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StorageError } from "../errors";
 import { numberOf, plainRecord } from "./dynamo-state-item";

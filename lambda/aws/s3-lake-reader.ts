@@ -3,7 +3,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-
 import { BACKFILL_READS_LAKE } from "../core/backfill";
 import { eventHashesOfLines, objectLines } from "../core/event-text";
 import { streamOfObjectKey } from "../core/object-key";
-import type { CursorRecord, LakeEntry, LakeReader, RecordedMetadata } from "../core/recovery-ports";
+import type { CursorRecord, LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY, type S3SinkOptions } from "./s3-sink";
 

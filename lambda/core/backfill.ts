@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { eventHash, storedLine } from "./event-text";
 import { eventTime, utcDay } from "./event-time";
-import type { EventPage, ReceivedEvent } from "./ports";
-import type { LakeReader } from "./recovery-ports";
+import type { EventPage, LakeReader, ReceivedEvent } from "./ports";
 import {
   type IngestOptions,
   type IngestPorts,

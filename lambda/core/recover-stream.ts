@@ -1,8 +1,7 @@
 import { RecoveryRefusedError } from "../errors";
 import { RECENT_EVENTS } from "./ingest-steps";
-import type { Clock, ObjectSink } from "./ports";
+import type { Clock, LakeReader, ObjectSink, StateRecovery, StoredStateKind } from "./ports";
 import { type FoundChunk, groupChunks, planRecovery, type RecoveryPlan } from "./recovery-plan";
-import type { LakeReader, StateRecovery, StoredStateKind } from "./recovery-ports";
 import { settleAll } from "./settle-all";
 
 /** What `recover` found and wrote: printed by the CLI (`--json`), returned by the Lambda. */

@@ -1,5 +1,5 @@
 import { chunkOfObjectKey } from "./object-key";
-import type { LakeEntry, RecordedMetadata } from "./recovery-ports";
+import type { LakeEntry, RecordedMetadata } from "./ports";
 
 /** One chunk (one attempt: its start cursor, state version and owner) as the lake holds it. */
 export interface FoundChunk {

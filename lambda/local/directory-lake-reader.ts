@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BACKFILL_READS_LAKE } from "../core/backfill";
 import { eventHashesOfLines, objectLines } from "../core/event-text";
 import { streamOfObjectName } from "../core/object-key";
-import type { LakeEntry, LakeReader, RecordedMetadata } from "../core/recovery-ports";
+import type { LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY } from "./directory-sink";
 

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { RecoveredState, RecoverySession, StateRecovery, StoredStateKind } from "../core/recovery-ports";
+import type { RecoveredState, RecoverySession, StateRecovery, StoredStateKind } from "../core/ports";
 import { STATE_SCHEMA, stateProblems } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";

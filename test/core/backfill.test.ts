@@ -2,8 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FakeClock, FakeSource, MemorySink, MemoryStateStore, rawLinesOf, received } from "../../dev/fakes";
 import { runBackfill } from "../../lambda/core/backfill";
 import { streamOfObjectName } from "../../lambda/core/object-key";
-import type { ReceivedEvent } from "../../lambda/core/ports";
-import type { LakeReader } from "../../lambda/core/recovery-ports";
+import type { LakeReader, ReceivedEvent } from "../../lambda/core/ports";
 import { runIngest } from "../../lambda/core/run-ingest";
 
 const DAY = 24 * 3600_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import type { RecordedMetadata } from "../../lambda/core/ports";
 import { type FoundChunk, planRecovery } from "../../lambda/core/recovery-plan";
-import type { RecordedMetadata } from "../../lambda/core/recovery-ports";
 
 /** A chunk from `start` to `end` with `found` of its `declared` objects (no declared count: written before it existed). */
 function chunk(

@@ -2,8 +2,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { eventHash } from "../../lambda/core/event-text";
 import { keyOf } from "../../lambda/core/object-key";
-import type { ObjectSink } from "../../lambda/core/ports";
-import type { LakeReader } from "../../lambda/core/recovery-ports";
+import type { LakeReader, ObjectSink } from "../../lambda/core/ports";
 import { ErrorCode, type MonitorLakeError, StorageError } from "../../lambda/errors";
 
 /** An empty lake of one adapter: written through its sink, read back through its reader. */
