@@ -327,8 +327,13 @@ export class DocuSignSimulator {
     // Nothing new: DocuSign hands back the cursor it was sent (a date cursor becomes an opaque one).
     let endCursor =
       events.length === 0 && this.isOpaque(cursorParam) ? cursorParam : encodeCursor(endPosition);
+    // A cycle goes back: a cursor sent before that is ahead of this one (the client's state was reset
+    // behind DocuSign's last request) would make the page skip events, which no client can notice.
+    const previous = this.previousCursor;
+    const behind =
+      previous !== undefined && (this.position(previous) ?? Number.POSITIVE_INFINITY) <= position;
     const pathology =
-      events.length > 0 ? cursorPathology(f, page, cursorParam, this.previousCursor) : undefined;
+      events.length > 0 ? cursorPathology(f, page, cursorParam, behind ? previous : undefined) : undefined;
     if (pathology !== undefined) {
       this.stats.faultsServed++;
       endCursor = pathology;

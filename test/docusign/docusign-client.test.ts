@@ -190,6 +190,22 @@ describe("DocuSign client against the simulator", () => {
     expect(error.message).toContain("truncated or unreadable");
   });
 
+  it("the simulator's cursor cycle goes back, never ahead of the cursor sent (that would skip events)", async () => {
+    fixture = await startSimulator({ events: 40 });
+    const client = fixture.client({ limit: 10 });
+    const first = await client.fetchPage({ cursor: "2000-01-01T00:00:00Z" });
+    const second = await client.fetchPage({ cursor: first.endCursor });
+    // A client whose state was reset starts again at the beginning; a cycle back to the cursor sent
+    // before (second's, ahead of this one) would skip events 10-19.
+    fixture.simulator.faults = { cycleEvery: 1 };
+    const again = await client.fetchPage({ cursor: "2000-01-01T00:00:00Z" });
+    expect(again.endCursor).toBe(first.endCursor);
+    // Behind the cursor sent: the cycle A -> B -> A.
+    const cycled = await client.fetchPage({ cursor: second.endCursor });
+    expect(cycled.events).toHaveLength(10);
+    expect(cycled.endCursor).toBe("2000-01-01T00:00:00Z");
+  });
+
   it("times out slow pages and retries them", async () => {
     fixture = await startSimulator({ events: 30, faults: { slowEvery: 2, slowMs: 400 } });
 
