@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { App, Aspects } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
+import { StreamApi } from "../lambda/docusign/docusign-endpoints";
 import { ConfigError } from "../lambda/errors";
 import { parseStreamTable, StreamTableTarget } from "../lambda/streams";
 import { unknownContextKeys } from "./context-keys";
@@ -13,10 +14,11 @@ import { propsProblems } from "./validate-props";
 
 /**
  * `npx cdk deploy -c integrationKey=<GUID> -c userId=<GUID>` and optionally -c organizationId,
- * environment (demo|production), schedule, alarmEmail, summaryAlarms (true|false), keySecretName, redirectUri,
- * retentionDays, objectLock (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN),
- * stackName, projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user
- * ARNs), curationPeriodMinutes (15, 20, 30 or 60), securityLake (true, false, or a JSON object of
+ * streamApi (lens|organization; not lens with organizationId), environment (demo|production), schedule,
+ * alarmEmail, summaryAlarms (true|false), keySecretName, redirectUri, retentionDays, objectLock
+ * (GOVERNANCE:<days> or COMPLIANCE:<days>), encryptionKey (new or a KMS key ARN), stackName,
+ * projectionStart (yyyy-MM-dd), analystLakeFormationPrincipals (comma-separated IAM role or user ARNs),
+ * curationPeriodMinutes (15, 20, 30 or 60), securityLake (true, false, or a JSON object of
  * sourcePrefix, externalId, providerPrincipal, kmsKeyArn: infra/security-lake.ts).
  * Several organizations: `-c streams=<JSON array or a file holding one>` (lambda/streams.ts); each
  * stream's missing fields take -c integrationKey, userId, environment, keySecretName, schedule, redirectUri.
@@ -30,9 +32,9 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
   };
   const problems: string[] = [];
   const streams = streamsFromContext(get("streams"), problems);
-  if (streams !== undefined && (text("organizationId") || text("streamId")))
+  if (streams !== undefined && (text("organizationId") || text("streamId") || text("streamApi")))
     problems.push(
-      "-c organizationId and -c streamId are for one stream: with -c streams set them in each stream",
+      "-c organizationId, -c streamApi and -c streamId are for one stream: with -c streams set them in each stream",
     );
   const environment = text("environment") ?? "demo";
   if (environment !== "demo" && environment !== "production")
@@ -78,6 +80,7 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     );
   }
   const organizationId = text("organizationId");
+  const streamApi = streamApiFromContext(text("streamApi"), organizationId, problems);
   const values = {
     integrationKey: text("integrationKey"),
     userId: text("userId"),
@@ -90,7 +93,11 @@ export function propsFromContext(get: (key: string) => unknown): MonitorLakeProp
     ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
     ...(environment === "demo" || environment === "production" ? { environment } : {}),
     streams: streams ?? [
-      { id: text("streamId") ?? "default", ...(organizationId ? { organizationId } : {}) },
+      {
+        id: text("streamId") ?? "default",
+        ...(organizationId ? { organizationId } : {}),
+        ...(streamApi ? { streamApi } : {}),
+      },
     ],
     ...(retentionDays && Number.isInteger(retentionDays) && retentionDays > 0 ? { retentionDays } : {}),
     ...(objectLock ? { objectLock } : {}),
@@ -129,6 +136,7 @@ function streamsFromContext(value: unknown, problems: string[]): MonitorStream[]
     return parseStreamTable(text, "-c streams", StreamTableTarget.Deploy).map((e) => ({
       id: e.id,
       ...(e.organizationId ? { organizationId: e.organizationId } : {}),
+      ...(e.streamApi ? { streamApi: e.streamApi } : {}),
       ...(e.integrationKey ? { integrationKey: e.integrationKey } : {}),
       ...(e.userId ? { userId: e.userId } : {}),
       ...(e.environment ? { environment: e.environment as "demo" | "production" } : {}),
@@ -142,6 +150,31 @@ function streamsFromContext(value: unknown, problems: string[]): MonitorStream[]
     problems.push(...error.problems);
     return undefined;
   }
+}
+
+/**
+ * `-c streamApi=lens|organization` of the one-stream form, named as `-c` keys when it is invalid; it is
+ * left out of the stream then, so that the stream's own check does not name it again.
+ */
+function streamApiFromContext(
+  value: string | undefined,
+  organizationId: string | undefined,
+  problems: string[],
+): StreamApi | undefined {
+  if (value === undefined) return undefined;
+  if (value !== StreamApi.Lens && value !== StreamApi.Organization) {
+    problems.push(
+      `-c streamApi=lens or -c streamApi=organization, or leave it out to read the organization userinfo names (got "${value}")`,
+    );
+    return undefined;
+  }
+  if (value === StreamApi.Lens && organizationId !== undefined) {
+    problems.push(
+      "-c streamApi=lens and -c organizationId: the lens stream has no organization. Remove one of them",
+    );
+    return undefined;
+  }
+  return value;
 }
 
 /**

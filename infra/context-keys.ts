@@ -7,6 +7,7 @@ export const CONTEXT_KEYS = [
   "integrationKey",
   "userId",
   "organizationId",
+  "streamApi",
   "streamId",
   "streams",
   "environment",

@@ -19,7 +19,7 @@ export interface MonitorLakeProps {
   /**
    * Streams to ingest: one per DocuSign organization, each with its own schedule, key secret, alarms and
    * dashboard row; a field a stream leaves out takes the construct's. The function serves only these.
-   * @default one stream "default" on the legacy lens API
+   * @default one stream "default" (no organization id: the one userinfo names, else the lens stream)
    */
   readonly streams?: readonly MonitorStream[];
   /** EventBridge Scheduler expression; the default of every stream. @default "rate(5 minutes)" */

@@ -1,13 +1,22 @@
 import { Token } from "aws-cdk-lib";
-import { DEFAULT_REDIRECT_URI } from "../lambda/docusign/docusign-endpoints";
+import { DEFAULT_REDIRECT_URI, type StreamApi } from "../lambda/docusign/docusign-endpoints";
 import type { StreamEntry } from "../lambda/streams";
 
 /** One DocuSign organization (or legacy account stream) to ingest; unset fields take the construct's. */
 export interface MonitorStream {
   /** Names the stream's state item and its objects; 1-64 of letters, digits, ".", "_", "-". */
   readonly id: string;
-  /** Set: the organization stream API; unset: the legacy lens stream. @default none */
+  /**
+   * Set: the organization stream API; unset: the one organization `GET /oauth/userinfo` names, else the
+   * legacy lens stream. @default none
+   */
   readonly organizationId?: string;
+  /**
+   * `"lens"`: the legacy lens stream without the userinfo lookup (a stream first deployed by a version
+   * that read only the lens stream keeps a lens cursor, which the organization stream refuses); not with
+   * `organizationId`. `"organization"`: never the lens fallback. @default unset: as `organizationId` says
+   */
+  readonly streamApi?: StreamApi;
   /** The stream's DocuSign integration key (GUID). @default the construct's `integrationKey` */
   readonly integrationKey?: string;
   /** The impersonated admin of this organization (GUID). @default the construct's `userId` */
@@ -38,6 +47,7 @@ export interface StreamDefaults {
 export interface ResolvedStream {
   readonly id: string;
   readonly organizationId?: string;
+  readonly streamApi?: StreamApi;
   readonly integrationKey: string;
   readonly userId: string;
   readonly environment: "demo" | "production";
@@ -60,6 +70,7 @@ export function resolveStreams(
     return {
       id: s.id,
       ...(s.organizationId ? { organizationId: s.organizationId } : {}),
+      ...(s.streamApi ? { streamApi: s.streamApi } : {}),
       integrationKey: s.integrationKey ?? defaults.integrationKey ?? "",
       userId: s.userId ?? defaults.userId ?? "",
       environment: s.environment ?? defaults.environment ?? "demo",
@@ -93,6 +104,7 @@ export function functionStreamTable(
     return {
       id: s.id,
       ...(s.organizationId ? { organizationId: s.organizationId } : {}),
+      ...(s.streamApi ? { streamApi: s.streamApi } : {}),
       ...own("integrationKey"),
       ...own("userId"),
       ...own("environment"),

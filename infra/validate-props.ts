@@ -1,5 +1,6 @@
 import { Duration, Token } from "aws-cdk-lib";
 import { STREAM_ID_PATTERN } from "../lambda/core/object-key";
+import { StreamApi } from "../lambda/docusign/docusign-endpoints";
 import { ConfigError } from "../lambda/errors";
 import { deployedRules } from "./detection-alarms";
 import type { MonitorLakeProps } from "./monitor-lake-props";
@@ -113,6 +114,7 @@ function streamProblems(
       guid(s.integrationKey, at("integrationKey"), "integration key"),
       guid(s.userId, at("userId"), "user id"),
       guid(s.organizationId, at("organizationId"), "organization id"),
+      streamApi(s, at),
       environment(s.environment, at("environment")),
       schedule(s.schedule, at("schedule")),
       redirect(s.redirectUri, at("redirectUri")),
@@ -145,6 +147,15 @@ function detectionProblems(props: MonitorLakeProps): string[] {
 function guid(value: string | undefined, setting: string, what: string): string | undefined {
   if (value === undefined || GUID.test(value)) return undefined;
   return `${setting} "${value}" is not a GUID: the ${what} looks like 8-4-4-4-12 hex digits (DocuSign Apps and Keys).`;
+}
+
+function streamApi(s: MonitorStream, at: (field: string) => string): string | undefined {
+  if (s.streamApi === undefined) return undefined;
+  if (s.streamApi !== StreamApi.Lens && s.streamApi !== StreamApi.Organization)
+    return `${at("streamApi")} "${s.streamApi}" must be lens or organization (or unset: the organization userinfo names, else lens).`;
+  if (s.streamApi === StreamApi.Lens && s.organizationId !== undefined)
+    return `${at("streamApi")} is lens and ${at("organizationId")} is set: the lens stream has no organization. Remove one of them.`;
+  return undefined;
 }
 
 function environment(value: string | undefined, setting: string): string | undefined {

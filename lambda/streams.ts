@@ -1,17 +1,20 @@
 import { ENV } from "./config";
 import { STREAM_ID_PATTERN } from "./core/object-key";
+import { StreamApi } from "./docusign/docusign-endpoints";
 import { ConfigError } from "./errors";
 
 /**
  * A deployment's stream table: one entry per DocuSign organization (or legacy account stream), each
- * with its own user, and optionally its own integration key, environment, key and start. A field an
- * entry leaves out falls back to the deployment's setting (the environment variable of the same
+ * with its own user, and optionally its own integration key, environment, stream API, key and start. A
+ * field an entry leaves out falls back to the deployment's setting (the environment variable of the same
  * meaning). The same JSON serves `cdk deploy -c streams=...` and the CLI's `--streams`.
  */
 
 /** Entry fields that set one setting of the run, and the environment variable each replaces. */
 export const STREAM_SETTING_ENV = {
   organizationId: ENV.organizationId,
+  /** `lens` or `organization` (lambda/docusign/stream-choice.ts); unset: the one userinfo names, else lens. */
+  streamApi: ENV.streamApi,
   integrationKey: ENV.integrationKey,
   userId: ENV.userId,
   environment: ENV.docusignEnv,
@@ -52,6 +55,7 @@ const ACCEPTED: Readonly<Record<StreamTableTarget, readonly string[]>> = {
 };
 const COMMON = [
   "organizationId",
+  "streamApi",
   "integrationKey",
   "userId",
   "environment",
@@ -62,6 +66,7 @@ const COMMON = [
 export interface StreamEntry {
   readonly id: string;
   readonly organizationId?: string;
+  readonly streamApi?: StreamApi;
   readonly integrationKey?: string;
   readonly userId?: string;
   readonly environment?: string;
@@ -78,7 +83,8 @@ export interface StreamEntry {
 /**
  * Parses a stream table (a JSON array of entries); `source` names where it came from in messages.
  * Throws one ConfigError listing every problem: not JSON, not a non-empty array, an id that is missing,
- * invalid or repeated, a field that is not a non-empty string, or a field the target does not know.
+ * invalid or repeated, a field that is not a non-empty string, or a field the target does not know, a
+ * `streamApi` other than "lens" or "organization", and "lens" with an `organizationId`.
  */
 export function parseStreamTable(text: string, source: string, target: StreamTableTarget): StreamEntry[] {
   let parsed: unknown;
@@ -123,10 +129,33 @@ export function parseStreamTable(text: string, source: string, target: StreamTab
         problems.push(`${where}.${field} must be a non-empty string.`);
       }
     }
+    const problem = streamApiProblem(record, where);
+    if (problem !== undefined) problems.push(problem);
     entries.push(Object.freeze({ ...(record as unknown as StreamEntry) }));
   });
   if (problems.length > 0) throw new ConfigError(problems);
   return entries;
+}
+
+/** What is wrong with an entry's `streamApi`, if anything (a non-string is reported with the other fields). */
+function streamApiProblem(record: Record<string, unknown>, where: string): string | undefined {
+  const { streamApi, organizationId, id } = record;
+  if (typeof streamApi !== "string" || streamApi.trim() === "") return undefined;
+  const stream = typeof id === "string" ? ` (stream "${id}")` : "";
+  if (streamApi !== StreamApi.Lens && streamApi !== StreamApi.Organization) {
+    return (
+      `${where}.streamApi is ${JSON.stringify(streamApi)}${stream}: use "lens" (the legacy lens stream, e.g. ` +
+      'for a state holding a lens cursor) or "organization", or leave it out to read the organization ' +
+      "userinfo names (else the lens stream)."
+    );
+  }
+  if (streamApi === StreamApi.Lens && organizationId !== undefined) {
+    return (
+      `${where}.streamApi is "lens" and ${where}.organizationId is set${stream}: the lens stream has no ` +
+      "organization. Remove one of them."
+    );
+  }
+  return undefined;
 }
 
 /** The stream table of a run's settings: `STREAMS`, or else the one stream `STREAM_ID` (default "default"). */

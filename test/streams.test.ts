@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { withStream } from "../lambda/cli/settings";
 import { ENV, parseConfig } from "../lambda/config";
 import { ConfigError } from "../lambda/errors";
 import {
@@ -18,6 +19,15 @@ const problemsOf = (fn: () => unknown): readonly string[] => {
     throw error;
   }
   return [];
+};
+
+/** The settings a deployment gives every stream. */
+const required = {
+  [ENV.integrationKey]: "key",
+  [ENV.userId]: "user-a",
+  [ENV.privateKeySecret]: "secret-a",
+  [ENV.bucket]: "b",
+  [ENV.stateTable]: "t",
 };
 
 describe("stream table", () => {
@@ -51,14 +61,52 @@ describe("stream table", () => {
     ]);
   });
 
-  it("gives a stream the deployment's settings with its own in their place", () => {
-    const base = {
-      [ENV.integrationKey]: "key",
-      [ENV.userId]: "user-a",
-      [ENV.privateKeySecret]: "secret-a",
-      [ENV.bucket]: "b",
-      [ENV.stateTable]: "t",
+  it('takes a stream\'s "streamApi" (lens or organization, lens not with an organization) in every target', () => {
+    const table = JSON.stringify([
+      { id: "old-lens", streamApi: "lens" },
+      { id: "org", streamApi: "organization", organizationId: "o" },
+    ]);
+    for (const target of Object.values(StreamTableTarget))
+      expect(parseStreamTable(table, "S", target).map((e) => e.streamApi)).toEqual(["lens", "organization"]);
+
+    const bad = JSON.stringify([
+      { id: "a", streamApi: "v2" },
+      { id: "b", streamApi: "lens", organizationId: "o" },
+      { id: "c", streamApi: "" },
+    ]);
+    expect(problemsOf(() => parseStreamTable(bad, "-c streams", StreamTableTarget.Deploy))).toEqual([
+      '-c streams[0].streamApi is "v2" (stream "a"): use "lens" (the legacy lens stream, e.g. for a state ' +
+        'holding a lens cursor) or "organization", or leave it out to read the organization userinfo names ' +
+        "(else the lens stream).",
+      '-c streams[1].streamApi is "lens" and -c streams[1].organizationId is set (stream "b"): the lens ' +
+        "stream has no organization. Remove one of them.",
+      "-c streams[2].streamApi must be a non-empty string.",
+    ]);
+  });
+
+  it("gives the run a stream's streamApi in place of DOCUSIGN_STREAM_API, and --stream-api in place of both", () => {
+    const env = {
+      [ENV.streams]: JSON.stringify([{ id: "old-lens", streamApi: "lens" }, { id: "new" }]),
+      [ENV.streamApi]: "organization",
     };
+
+    const lens = withStream({ ...env, [ENV.stream]: "old-lens" }, {}, undefined);
+    const unset = withStream({ ...env, [ENV.stream]: "new" }, {}, undefined);
+    const flag = withStream(
+      { ...env, [ENV.stream]: "old-lens" },
+      { [ENV.streamApi]: "organization" },
+      undefined,
+    );
+
+    expect(lens[ENV.streamApi]).toBe("lens");
+    expect(unset[ENV.streamApi]).toBe("organization");
+    expect(flag[ENV.streamApi]).toBe("organization");
+    const [entry] = streamTableFromEnv(env, StreamTableTarget.Function);
+    expect(parseConfig(streamEnv(required, entry as never), "aws").docusign.streamApi).toBe("lens");
+  });
+
+  it("gives a stream the deployment's settings with its own in their place", () => {
+    const base = required;
     const [a, b] = parseStreamTable(
       JSON.stringify([
         { id: "a" },

@@ -166,7 +166,8 @@ export function streamError(
           (organizationStream
             ? " This is the organization stream: a stream whose state holds a cursor of the legacy lens " +
               "stream (ingested before the organization stream came first) must keep reading lens: set " +
-              "DOCUSIGN_STREAM_API=lens (--stream-api lens)."
+              'DOCUSIGN_STREAM_API=lens (--stream-api lens; deployed: the stream\'s "streamApi": "lens" or ' +
+              "-c streamApi=lens)."
             : ""),
         facts,
       );

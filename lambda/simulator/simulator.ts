@@ -76,6 +76,8 @@ export interface SimulatorStats {
 interface CursorState {
   readonly v: 1;
   readonly p: number;
+  /** Set on the lens stream's cursors, which the organization stream refuses (docs/monitor-api.md). */
+  readonly s?: "lens";
 }
 
 const DEFAULT_ORGANIZATION_ID = "7f46f1ee-828e-41d4-9d85-755fa1814fd4";
@@ -307,7 +309,7 @@ export class DocuSignSimulator {
     if (f.liveEventsPerPage) this.appendLive(f.liveEventsPerPage);
 
     const cursorParam = url.searchParams.get("cursor") ?? "";
-    const position = this.position(cursorParam);
+    const position = this.position(cursorParam, field);
     if (position === undefined)
       return this.send(res, 400, { error: "invalid_cursor", message: "Cursor is not valid." });
     const limitParam = Number(url.searchParams.get("limit") ?? 1000);
@@ -326,12 +328,12 @@ export class DocuSignSimulator {
     const endPosition = endPositionOf(f, page, position, end);
     // Nothing new: DocuSign hands back the cursor it was sent (a date cursor becomes an opaque one).
     let endCursor =
-      events.length === 0 && this.isOpaque(cursorParam) ? cursorParam : encodeCursor(endPosition);
+      events.length === 0 && this.isOpaque(cursorParam) ? cursorParam : encodeCursor(endPosition, field);
     // A cycle goes back: a cursor sent before that is ahead of this one (the client's state was reset
     // behind DocuSign's last request) would make the page skip events, which no client can notice.
     const previous = this.previousCursor;
     const behind =
-      previous !== undefined && (this.position(previous) ?? Number.POSITIVE_INFINITY) <= position;
+      previous !== undefined && (this.position(previous, field) ?? Number.POSITIVE_INFINITY) <= position;
     const pathology =
       events.length > 0 ? cursorPathology(f, page, cursorParam, behind ? previous : undefined) : undefined;
     if (pathology !== undefined) {
@@ -363,10 +365,14 @@ export class DocuSignSimulator {
     this.send(res, 429, { error: "Too many requests" });
   }
 
-  /** Position in the stream of a cursor: opaque, ISO-8601 date-time, or empty (seven days back). */
-  private position(cursor: string): number | undefined {
+  /**
+   * Position in the stream of a cursor: opaque, ISO-8601 date-time, or empty (seven days back). The
+   * organization stream (`resultData`) knows none of the lens stream's cursors.
+   */
+  private position(cursor: string, field: "data" | "resultData"): number | undefined {
     if (cursor === "") return this.firstIngestedFrom(this.now() - 7 * 24 * 3600 * 1000);
-    if (this.isOpaque(cursor)) return decodeCursor(cursor)?.p;
+    const opaque = decodeCursor(cursor);
+    if (opaque !== undefined) return field === "resultData" && opaque.s === "lens" ? undefined : opaque.p;
     const time = Date.parse(cursor);
     return Number.isNaN(time) ? undefined : this.firstIngestedFrom(time);
   }
@@ -431,15 +437,20 @@ export class DocuSignSimulator {
   }
 }
 
-function encodeCursor(position: number): string {
-  return Buffer.from(JSON.stringify({ v: 1, p: position } satisfies CursorState)).toString("base64url");
+function encodeCursor(position: number, field: "data" | "resultData"): string {
+  const state: CursorState = field === "data" ? { v: 1, p: position, s: "lens" } : { v: 1, p: position };
+  return Buffer.from(JSON.stringify(state)).toString("base64url");
 }
 
 function decodeCursor(cursor: string): CursorState | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(cursor)) return undefined;
   try {
     const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as Partial<CursorState>;
-    return value.v === 1 && typeof value.p === "number" && Number.isInteger(value.p) && value.p >= 0
+    return value.v === 1 &&
+      typeof value.p === "number" &&
+      Number.isInteger(value.p) &&
+      value.p >= 0 &&
+      (value.s === undefined || value.s === "lens")
       ? (value as CursorState)
       : undefined;
   } catch {

@@ -85,7 +85,9 @@ describe("choosing the Monitor stream", () => {
     expect(fromOrganization.message).toContain(
       "This is the organization stream: a stream whose state holds a cursor of the legacy lens stream",
     );
-    expect(fromOrganization.message).toContain("set DOCUSIGN_STREAM_API=lens (--stream-api lens)");
+    expect(fromOrganization.message).toContain(
+      'set DOCUSIGN_STREAM_API=lens (--stream-api lens; deployed: the stream\'s "streamApi": "lens" or -c streamApi=lens).',
+    );
     expect(fromLens.message).toContain("check START_CURSOR");
     expect(fromLens.message).not.toContain("This is the organization stream");
   });

@@ -4,10 +4,11 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { App, Duration, Stack } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
-import { buildApp } from "../../infra/app";
+import { buildApp, propsFromContext } from "../../infra/app";
 import { unknownContextKeys } from "../../infra/context-keys";
 import { MonitorLake } from "../../infra/monitor-lake";
 import { parseSchedule } from "../../infra/schedule-expression";
+import { functionStreamTable, resolveStreams } from "../../infra/stream-settings";
 import { ConfigError } from "../../lambda/errors";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -75,6 +76,79 @@ describe("settings checked at synth", () => {
       ]),
     );
     expect(problems).toHaveLength(6);
+  });
+
+  it("takes -c streamApi for the one stream and streamApi in each -c streams entry, into the function's table", () => {
+    const organizationId = "0a0a0a0a-2222-4000-8000-00000000000a";
+    const props = propsFromContext((key) => ({ ...required, streamApi: "lens" })[key]);
+    const fromFile = propsFromContext(
+      (key) =>
+        ({
+          ...required,
+          streams: JSON.stringify([
+            { id: "old", streamApi: "lens" },
+            { id: "new", organizationId, streamApi: "organization" },
+          ]),
+        })[key],
+    );
+
+    expect(props.streams).toEqual([{ id: "default", streamApi: "lens" }]);
+    expect(functionStreamTable(resolveStreams(props.streams ?? [], props), new Map())).toEqual([
+      { id: "default", streamApi: "lens" },
+    ]);
+    expect(functionStreamTable(resolveStreams(fromFile.streams ?? [], fromFile), new Map())).toEqual([
+      { id: "old", streamApi: "lens" },
+      { id: "new", organizationId, streamApi: "organization" },
+    ]);
+  });
+
+  it("refuses a bad streamApi, lens with an organization, and -c streamApi beside -c streams, at synth", () => {
+    const organizationId = "0a0a0a0a-2222-4000-8000-00000000000a";
+    const problems = (context: Record<string, unknown>) =>
+      problemsOf(() => buildApp(new App({ context: { ...required, ...context } })));
+
+    expect(problems({ streamApi: "v2" })).toEqual([
+      '-c streamApi=lens or -c streamApi=organization, or leave it out to read the organization userinfo names (got "v2")',
+    ]);
+    expect(problems({ streamApi: "lens", organizationId })).toEqual([
+      "-c streamApi=lens and -c organizationId: the lens stream has no organization. Remove one of them",
+    ]);
+    expect(problems({ streamApi: "lens", streams: JSON.stringify([{ id: "a" }]) })).toEqual([
+      "-c organizationId, -c streamApi and -c streamId are for one stream: with -c streams set them in each stream",
+    ]);
+    expect(
+      problems({
+        streams: JSON.stringify([
+          { id: "a", streamApi: "lens", organizationId },
+          { id: "b", streamApi: "Lens" },
+        ]),
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^-c streams\[0\]\.streamApi is "lens" and -c streams\[0\]\.organizationId is set \(stream "a"\)/,
+      ),
+      expect.stringMatching(/^-c streams\[1\]\.streamApi is "Lens" \(stream "b"\): use "lens"/),
+    ]);
+    expect(problems({ streamapi: "lens" })).toEqual([
+      "-c streamapi is not a monitor-lake setting: did you mean -c streamApi?",
+    ]);
+    expect(unknownContextKeys(["streamApi"])).toEqual([]);
+    // The construct's own props, for apps that embed it.
+    expect(
+      problemsOf(
+        () =>
+          new MonitorLake(new Stack(new App(), "Embedded"), "Lake", {
+            ...required,
+            streams: [
+              { id: "a", streamApi: "lens", organizationId },
+              { id: "b", streamApi: "v2" as never },
+            ],
+          }),
+      ),
+    ).toEqual([
+      "streams[0].streamApi is lens and streams[0].organizationId is set: the lens stream has no organization. Remove one of them.",
+      'streams[1].streamApi "v2" must be lens or organization (or unset: the organization userinfo names, else lens).',
+    ]);
   });
 
   it("passes CDK's own context keys (feature flags, aws:cdk:*) and the app's known keys", () => {

@@ -30,6 +30,7 @@ const twoStreams = [
   {
     id: "org-b",
     organizationId: "0b0b0b0b-2222-4000-8000-00000000000b",
+    streamApi: "organization",
     ...B,
     environment: "production",
     schedule: "rate(15 minutes)",
@@ -105,7 +106,7 @@ describe("two streams, different integration keys and environments (-c streams=<
     });
   });
 
-  it("gives the function the stream table with each stream's key, user, environment and secret", () => {
+  it("gives the function the stream table with each stream's key, user, environment, stream API and secret", () => {
     expect(variables[ENV.integrationKey]).toBe(A.integrationKey);
     expect(variables[ENV.userId]).toBe(A.userId);
     expect(variables[ENV.docusignEnv]).toBe("demo");
@@ -117,6 +118,7 @@ describe("two streams, different integration keys and environments (-c streams=<
       {
         id: "org-b",
         organizationId: twoStreams[1]?.organizationId,
+        streamApi: "organization",
         ...B,
         environment: "production",
         keySecret: expect.stringMatching(/^<Ref:MonitorLakePrivateKeyorgb/),
