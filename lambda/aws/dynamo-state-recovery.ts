@@ -5,7 +5,7 @@ import {
   UpdateItemCommand,
 } from "@aws-sdk/client-dynamodb";
 import type { RecoveredState, RecoverySession, StateRecovery } from "../core/ports";
-import { STATE_SCHEMA, stateProblems } from "../core/state-validation";
+import { nothingCommitted, STATE_SCHEMA, stateProblems } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StorageError } from "../errors";
 import { numberOf, plainRecord } from "./dynamo-state-item";
 import type { DynamoStateStoreOptions } from "./dynamo-state-store";
@@ -33,7 +33,14 @@ export function createDynamoStateRecovery({ dynamo, table }: DynamoStateStoreOpt
       const problems = item === undefined ? [] : stateProblems(plainRecord(item));
       const read = numberOf(item?.version);
       return {
-        stored: item === undefined ? "missing" : problems.length > 0 ? "invalid" : "valid",
+        stored:
+          item === undefined
+            ? "missing"
+            : problems.length > 0
+              ? "invalid"
+              : nothingCommitted(plainRecord(item))
+                ? "empty"
+                : "valid",
         problems,
         async write(state: RecoveredState): Promise<void> {
           const values: Record<string, AttributeValue> = {

@@ -4,7 +4,9 @@ import { BACKFILL_READS_LAKE } from "../core/backfill";
 import { eventHashesOfLines, objectLines } from "../core/event-text";
 import { streamOfObjectKey } from "../core/object-key";
 import type { CursorRecord, LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
+import { STARTS_ASK_LAKE } from "../core/ports";
 import { describeError, StorageError } from "../errors";
+import { recoverInvoke } from "./dynamo-state-item";
 import { FENCE_BODY, type S3SinkOptions } from "./s3-sink";
 
 /** The S3 calls a lake reader makes, with the permission each needs. */
@@ -17,7 +19,7 @@ const PERMISSION = {
 type Call = keyof typeof PERMISSION;
 
 /** What a read is for, and so what its error asks the operator to do. */
-type Purpose = "recover" | "backfill";
+type Purpose = "recover" | "backfill" | "start";
 
 /**
  * The lake in S3 read back, for `recover`: one listing of `<prefix>events/` (a fence is told by its
@@ -32,12 +34,21 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
     const [what, fix] =
       purpose === "backfill"
         ? [`Reading ${at}`, `${BACKFILL_READS_LAKE} The credentials need ${PERMISSION[call]} on the lake.`]
-        : [
-            `S3 ${call} ${at}`,
-            name === "AccessDenied"
-              ? `The role needs s3:ListBucket on arn:aws:s3:::${bucket} (prefix ${prefix}events/) and s3:GetObject on its objects.`
-              : "Nothing was changed; run recover again.",
-          ];
+        : purpose === "start"
+          ? [
+              `S3 ${call} ${at}`,
+              `${STARTS_ASK_LAKE} ${
+                name === "NoSuchBucket"
+                  ? "Check BUCKET_NAME: the bucket does not exist in this account and region."
+                  : `The role needs ${PERMISSION[call]} on the lake.`
+              }`,
+            ]
+          : [
+              `S3 ${call} ${at}`,
+              name === "AccessDenied"
+                ? `The role needs s3:ListBucket on arn:aws:s3:::${bucket} (prefix ${prefix}events/) and s3:GetObject on its objects.`
+                : "Nothing was changed; run recover again.",
+            ];
     return new StorageError(`${what} failed: ${name}: ${describeError(error)}. ${fix}`, { cause: error });
   };
 
@@ -85,6 +96,11 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
 
   return {
     list: (stream: string): Promise<LakeEntry[]> => objects(stream, undefined, "recover"),
+
+    holdsEvents: async (stream: string): Promise<boolean> =>
+      (await objects(stream, undefined, "start")).some((e) => !e.fenced),
+
+    recoverCommand: recoverInvoke,
 
     async metadata(key: string): Promise<RecordedMetadata | undefined> {
       try {

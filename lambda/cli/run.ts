@@ -137,10 +137,13 @@ export async function ingestWith(
   };
   const summary: RunSummary & { backfill?: BackfillReport } =
     options.backfill === undefined
-      ? await runIngest(ports, {
-          ...run,
-          ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
-        })
+      ? await runIngest(
+          { ...ports, lake: storage.lake },
+          {
+            ...run,
+            ...(config.startCursor === undefined ? {} : { startCursor: config.startCursor }),
+          },
+        )
       : await runBackfill({ ...ports, lake: storage.lake }, { ...run, ...options.backfill });
   const streamApi = source.streamApi;
   return {

@@ -54,7 +54,8 @@ export interface BackfillSummary extends RunSummary {
   readonly backfill: BackfillReport;
 }
 
-export interface BackfillPorts extends IngestPorts {
+/** A backfill's ports: the lake is read for the window's days (a backfill keeps its own state, so never asks `holdsEvents`). */
+export interface BackfillPorts extends Omit<IngestPorts, "lake"> {
   readonly lake: Pick<LakeReader, "lines">;
 }
 
@@ -93,8 +94,9 @@ export function windowDays(fromMs: number, toMs: number): string[] {
 export async function runBackfill(ports: BackfillPorts, options: BackfillOptions): Promise<BackfillSummary> {
   const { fromMs, toMs, ...ingest } = options;
   if (!(fromMs < toMs)) throw new RangeError(`the backfill window is empty: ${fromMs} is not before ${toMs}`);
-  const window = new BackfillWindow(ports.lake, options.stream, fromMs, toMs);
-  const summary = await runIngest(ports, { ...ingest, startCursor: isoTime(fromMs), window });
+  const { lake, ...ingestPorts } = ports;
+  const window = new BackfillWindow(lake, options.stream, fromMs, toMs);
+  const summary = await runIngest(ingestPorts, { ...ingest, startCursor: isoTime(fromMs), window });
   return { ...summary, backfill: window.report() };
 }
 

@@ -3,6 +3,7 @@ import type {
   Clock,
   EventPage,
   EventSource,
+  LakeReader,
   ObjectSink,
   RateLimitStore,
   ReceivedEvent,
@@ -88,6 +89,12 @@ export interface IngestPorts {
    * run learns the window from its own first answer
    */
   readonly rateLimits?: RateLimitStore;
+  /**
+   * The lake, asked once by a run that finds nothing committed whether it holds events of the stream:
+   * then the state was deleted or lost, and the run refuses rather than store the stream again.
+   * @default none: not asked
+   */
+  readonly lake?: Pick<LakeReader, "holdsEvents" | "recoverCommand">;
 }
 
 export interface IngestOptions {

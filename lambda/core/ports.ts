@@ -218,10 +218,22 @@ export interface LakeEntry {
   readonly fenced: boolean;
 }
 
+/** What a lake reader's error says when a run with nothing committed asked it (`LakeReader.holdsEvents`). */
+export const STARTS_ASK_LAKE =
+  "A stream with nothing committed first checks that the lake holds none of its events (a state deleted or " +
+  "lost); nothing was read from DocuSign or changed.";
+
 /** Reads the lake back: for `recover`, which objects a stream has, what each records, which ids it holds; for a backfill, what a day holds. */
 export interface LakeReader {
   /** Every object of the stream under `events/`, fences included. */
   list(stream: string): Promise<LakeEntry[]>;
+  /**
+   * Whether the lake holds an object with events of the stream (a fence is none): asked by a run that
+   * finds nothing committed, before it starts the stream at its start cursor.
+   */
+  holdsEvents(stream: string): Promise<boolean>;
+  /** The operator's command that rebuilds the stream's state from this lake (`recover`), for messages. */
+  recoverCommand(stream: string): string;
   /** What the object records; undefined when it records nothing (a fence, a write cut before its provenance). */
   metadata(key: string): Promise<RecordedMetadata | undefined>;
   /** The `eventHash` (event-text.ts) of each of the object's events, in order. */
@@ -243,7 +255,12 @@ export interface RecoveredState {
 }
 
 /** What a stream's stored state is when recovery looks at it. */
-export type StoredStateKind = "missing" | "valid" | "invalid";
+/**
+ * What `recover` found stored: nothing, a state that is not valid, a valid state with nothing committed
+ * (`empty`: no cursor, no intent, as a run leaves that found no state and refused to start the stream
+ * again), or a valid one.
+ */
+export type StoredStateKind = "missing" | "empty" | "valid" | "invalid";
 
 /** The stream held for recovery: no run can take its lease until `end`. */
 export interface RecoverySession {

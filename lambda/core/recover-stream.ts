@@ -8,7 +8,10 @@ import { settleAll } from "./settle-all";
 export interface RecoverySummary {
   readonly stream: string;
   readonly recovered: true;
-  /** What the stored state was before: `missing`, `valid` (replaced with force) or `invalid`. */
+  /**
+   * What the stored state was before: `missing`, `empty` (valid, nothing committed), `valid` (replaced
+   * with force) or `invalid`.
+   */
   readonly previousState: StoredStateKind;
   /** Chunks of the stream with events in the lake, objects and the events they record. */
   readonly chunks: number;

@@ -1,4 +1,4 @@
-import { DeadlineError, DocuSignError, describeError, ErrorCode } from "../errors";
+import { DeadlineError, DocuSignError, describeError, ErrorCode, StateInvalidError } from "../errors";
 import { CursorTrail } from "./cursor-checks";
 import { IngestSteps, leaseUntil, monotonic } from "./ingest-steps";
 import { type IngestOptions, type IngestPorts, type RunSummary, StoppedBy } from "./ingest-types";
@@ -40,6 +40,7 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
   // From here on the lease is ours: every path releases it.
   const run = new IngestRun(ports, options, current, started);
   try {
+    await refuseLostState(ports, options, current);
     const summary = await run.execute();
     // Everything is committed: a lease that cannot be given back expires by itself, so the run still
     // succeeds, and says so.
@@ -52,6 +53,30 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
     await state.release({ stream, owner }).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A stream with nothing committed (no cursor, no intent, no stale keys) starts at its start cursor. If
+ * the lake already holds events of it, its state was deleted or lost (or a run frozen before it read
+ * the state woke after the deletion): starting again would read and store the whole stream a second
+ * time, and `recover` would then refuse the new state as valid. Refused before any page, nothing changed.
+ * A backfill keeps its own state record and never asks.
+ */
+async function refuseLostState(
+  ports: IngestPorts,
+  options: IngestOptions,
+  state: StreamState,
+): Promise<void> {
+  if (options.window !== undefined || ports.lake === undefined) return;
+  if (state.cursor !== undefined || state.pending !== undefined || (state.staleKeys?.length ?? 0) > 0) return;
+  if (!(await ports.lake.holdsEvents(options.stream))) return;
+  throw new StateInvalidError(
+    `Stream "${options.stream}" has no committed cursor, but the lake holds events of it: its state was ` +
+      "deleted or lost. Nothing was read from DocuSign and nothing was changed. Rebuild the state from the " +
+      `lake: ${ports.lake.recoverCommand(options.stream)} (then the next run resumes after the newest chunk ` +
+      "the lake proves stored). Starting the stream again at its start cursor would store every event a " +
+      "second time.",
+  );
 }
 
 class IngestRun {

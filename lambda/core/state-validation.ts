@@ -128,3 +128,14 @@ function describe(v: unknown): string {
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
+
+/**
+ * A valid state with nothing committed: no cursor, no pending chunk, no stale keys. `recover` replaces
+ * it without `--force` (it holds nothing to lose).
+ */
+export function nothingCommitted(record: Record<string, unknown>): boolean {
+  const stale = record.staleKeys;
+  return (
+    record.cursor === undefined && record.pending === undefined && !(Array.isArray(stale) && stale.length > 0)
+  );
+}

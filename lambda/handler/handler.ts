@@ -7,6 +7,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createDynamoRateLimitStore } from "../aws/dynamo-rate-limit-store";
 import { createDynamoStateStore } from "../aws/dynamo-state-store";
 import { keyRotatingSource } from "../aws/key-rotating-source";
+import { createS3LakeReader } from "../aws/s3-lake-reader";
 import { createS3Sink } from "../aws/s3-sink";
 import type { MonitorLakeConfig } from "../config";
 import type { Clock, EventSource } from "../core/ports";
@@ -115,6 +116,7 @@ export function createHandler(
           source,
           observer: detections.observer(stream),
           sink: createS3Sink({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
+          lake: createS3LakeReader({ s3: deps.s3, bucket: config.aws.bucket, prefix: config.aws.keyPrefix }),
           state: createDynamoStateStore({ dynamo: deps.dynamo, table: config.aws.stateTable }),
           rateLimits: createDynamoRateLimitStore({ dynamo: deps.dynamo, table: config.aws.stateTable }),
           clock,

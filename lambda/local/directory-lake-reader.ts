@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { BACKFILL_READS_LAKE } from "../core/backfill";
 import { eventHashesOfLines, objectLines } from "../core/event-text";
 import { streamOfObjectName } from "../core/object-key";
-import type { LakeEntry, LakeReader, RecordedMetadata } from "../core/ports";
+import { type LakeEntry, type LakeReader, type RecordedMetadata, STARTS_ASK_LAKE } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY } from "./directory-sink";
 
@@ -12,6 +12,7 @@ import { FENCE_BODY } from "./directory-sink";
 const CHECK = {
   recover: "Check that --out names the lake and is readable.",
   backfill: `${BACKFILL_READS_LAKE} Check the file (a gzip of NDJSON) and its permissions.`,
+  start: `${STARTS_ASK_LAKE} Check that --out is readable.`,
 } as const;
 
 type Purpose = keyof typeof CHECK;
@@ -66,6 +67,12 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
 
   return {
     list: (stream: string): Promise<LakeEntry[]> => objects(stream, undefined, "recover"),
+
+    holdsEvents: async (stream: string): Promise<boolean> =>
+      (await objects(stream, undefined, "start")).some((e) => !e.fenced),
+
+    recoverCommand: (stream: string): string =>
+      `npm start -- recover --out ${JSON.stringify(root)} --stream ${stream} (or: monitor-lake recover ...)`,
 
     async metadata(key: string): Promise<RecordedMetadata | undefined> {
       const path = join(root, ".meta", `${key}.json`);

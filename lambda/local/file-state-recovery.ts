@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { RecoveredState, RecoverySession, StateRecovery, StoredStateKind } from "../core/ports";
-import { STATE_SCHEMA, stateProblems } from "../core/state-validation";
+import { nothingCommitted, STATE_SCHEMA, stateProblems } from "../core/state-validation";
 import { describeError, LeaseHeldError, LeaseLostError, StorageError } from "../errors";
 import { writeFileAtomic } from "./atomic-file";
 import { leaseProblems, stateLockResource } from "./file-state-store";
@@ -38,7 +38,13 @@ export function createFileStateRecovery(options: {
             ? ["it is not a JSON object"]
             : [...stateProblems(record), ...leaseProblems(record)];
       const stored: StoredStateKind =
-        text === undefined ? "missing" : problems.length > 0 ? "invalid" : "valid";
+        text === undefined
+          ? "missing"
+          : problems.length > 0
+            ? "invalid"
+            : record !== undefined && nothingCommitted(record)
+              ? "empty"
+              : "valid";
       const version = Number.isSafeInteger(record?.version) ? (record?.version as number) : 0;
       return {
         stored,

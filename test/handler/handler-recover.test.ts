@@ -1,4 +1,4 @@
-import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { describe, expect, it } from "vitest";
 import { rawLinesOf } from "../../dev/fakes";
@@ -109,6 +109,27 @@ describe("recover on DynamoDB and S3 (moto): the operator's invoke of the STATE_
     expect(lost).toEqual([]);
     expect("rereads" in summary && summary.rereads).toBe(false);
     expect(lines.length - stored.size).toBe(0); // no copy, not even one for events_dedup to remove
+  });
+
+  it("a deleted item: the next run refuses before any page, the invoke its message names rebuilds it, nothing is stored twice", async () => {
+    const { f, bucket, table, handler } = await setup(200);
+    const first = await handler({ stream: "org1" }, context(20_000));
+    expect(isRun(first) && first.caughtUp).toBe(true);
+    const before = await lakeLines(bucket);
+    await clients.dynamo.send(new DeleteItemCommand({ TableName: table, Key: { streamId: { S: "org1" } } }));
+    const pages = f.simulator.stats.pagesServed;
+
+    const error = await handler({ stream: "org1" }, context(20_000)).catch((e: unknown) => e);
+
+    expect((error as MonitorLakeError).code).toBe(ErrorCode.StateInvalid);
+    expect((error as Error).message).toContain("has no committed cursor, but the lake holds events of it");
+    expect(f.simulator.stats.pagesServed).toBe(pages);
+    // The refused run left an item with nothing committed: the documented invoke needs no "force".
+    const summary = await handler(payloadOf((error as Error).message), context(20_000));
+    expect(summary).toMatchObject({ recovered: true, previousState: "empty", events: 200 });
+    const after = await handler({ stream: "org1" }, context(20_000));
+    expect(after).toMatchObject({ events: 0, caughtUp: true });
+    expect((await lakeLines(bucket)).sort()).toEqual(before.sort());
   });
 
   it("refuses while a run holds the lease, a valid item unless forced, and any field that would choose a cursor", async () => {
