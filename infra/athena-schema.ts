@@ -212,7 +212,7 @@ export function fieldSql(field: Field, parent = "$"): string {
  * (`line_sha256`) and the ingester's window (exact text): a line stored twice is one event whatever
  * it carries, and two id-less events that differ in any byte are two.
  */
-const EVENT_IDENTITY = `coalesce(nullif("eventid", ''), to_hex(sha256(to_utf8("line"))))`;
+const EVENT_IDENTITY = `coalesce(nullif("eventid", ''), lower(to_hex(sha256(to_utf8("line")))))`;
 
 /**
  * One row per event and stream: per `eventId` within a stream (the first stored), per exact line for an

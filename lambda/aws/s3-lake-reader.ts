@@ -56,7 +56,13 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
    * The stream's objects in key order: under `events/`, or directly in `events/dt=<day>/` when a day is
    * asked (the delimiter leaves out any folder below it).
    */
-  const objects = async (stream: string, day: string | undefined, purpose: Purpose): Promise<LakeEntry[]> => {
+  const objects = async (
+    stream: string,
+    day: string | undefined,
+    purpose: Purpose,
+    /** Stop listing at the first entry it accepts. */
+    enough?: (entry: LakeEntry) => boolean,
+  ): Promise<LakeEntry[]> => {
     const listed = day === undefined ? "events/" : `events/dt=${day}/`;
     const entries: LakeEntry[] = [];
     let token: string | undefined;
@@ -73,7 +79,9 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
         for (const item of page.Contents ?? []) {
           const key = (item.Key ?? "").slice(prefix.length);
           if (streamOfObjectKey(key) !== stream) continue;
-          entries.push({ key, fenced: (item.Size ?? 0) <= FENCE_BODY.length });
+          const entry = { key, fenced: (item.Size ?? 0) <= FENCE_BODY.length };
+          entries.push(entry);
+          if (enough?.(entry)) return entries;
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token !== undefined);
@@ -98,7 +106,7 @@ export function createS3LakeReader({ s3, bucket, prefix }: S3SinkOptions): LakeR
     list: (stream: string): Promise<LakeEntry[]> => objects(stream, undefined, "recover"),
 
     holdsEvents: async (stream: string): Promise<boolean> =>
-      (await objects(stream, undefined, "start")).some((e) => !e.fenced),
+      (await objects(stream, undefined, "start", (e) => !e.fenced)).some((e) => !e.fenced),
 
     recoverCommand: recoverInvoke,
 

@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { createDynamoRateLimitStore } from "../aws/dynamo-rate-limit-store";
@@ -9,7 +9,7 @@ import { createS3LakeReader } from "../aws/s3-lake-reader";
 import { createS3Sink } from "../aws/s3-sink";
 import { createSecretKeySource } from "../aws/secret-key-source";
 import { type MonitorLakeConfig, parseConfig } from "../config";
-import { ConfigError } from "../errors";
+import { ConfigError, describeError, StorageError } from "../errors";
 import { defaultStreamId, findStream, StreamTableTarget, streamEnv, streamTableFromEnv } from "../streams";
 import type { RunStorage } from "./run";
 
@@ -53,6 +53,21 @@ export async function deploymentBackfill(
       state: createDynamoStateStore({ dynamo, table: stateTable }),
       rateLimits: createDynamoRateLimitStore({ dynamo, table: stateTable }),
       lake: createS3LakeReader({ s3, bucket, prefix: keyPrefix }),
+      committed: async (id) => {
+        try {
+          const read = await dynamo.send(
+            new GetItemCommand({ TableName: stateTable, Key: { streamId: { S: id } }, ConsistentRead: true }),
+          );
+          return read.Item?.cursor?.S !== undefined;
+        } catch (error) {
+          throw new StorageError(
+            `DynamoDB GetItem on table ${stateTable} (item streamId = "${id}") failed: ${describeError(error)}. ` +
+              "A backfill first checks that the stream has committed; nothing was read or stored. The " +
+              "credentials need dynamodb:GetItem on the state table.",
+            { cause: error },
+          );
+        }
+      },
       out: `s3://${bucket}/${keyPrefix}`.replace(/\/$/, ""),
       stateAt: (key) => `DynamoDB table ${stateTable}, item streamId = "${key}"`,
     },

@@ -96,6 +96,8 @@ export async function claimLake(
   kind: LakeKind,
   out: string,
   demoStream: string,
+  /** A retry after another process's marker appeared: a second EEXIST is a marker that cannot be read. */
+  again = false,
 ): Promise<void> {
   const marker = join(root, ".lake.json");
   const found = await lakeKindOf(root, demoStream);
@@ -122,8 +124,14 @@ export async function claimLake(
     await link(temp, marker);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw unwritableOut(out, error);
+    if (again) {
+      throw new ConfigError([
+        `--out "${out}" has a ${marker} that cannot be read as a lake marker (a link to nothing, or not a ` +
+          'file): remove it, or choose another directory. A marker holds {"kind": "demo"} or {"kind": "real"}.',
+      ]);
+    }
     // Another process claimed it first: its claim decides.
-    await claimLake(root, kind, out, demoStream);
+    await claimLake(root, kind, out, demoStream, true);
   } finally {
     await rm(temp, { force: true }).catch(() => undefined);
   }

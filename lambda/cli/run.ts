@@ -13,7 +13,7 @@ import type { StreamApi } from "../docusign/docusign-endpoints";
 import { parsePrivateKey } from "../docusign/private-key";
 import { rateLimitScope } from "../docusign/rate-limit-scope";
 import { quoteUntrusted } from "../docusign/untrusted-text";
-import { ErrorCode, PrivateKeyError } from "../errors";
+import { ConfigError, ErrorCode, PrivateKeyError } from "../errors";
 import { createDirectoryLakeReader } from "../local/directory-lake-reader";
 import { createDirectorySink } from "../local/directory-sink";
 import { createFileRateLimitStore } from "../local/file-rate-limit-store";
@@ -64,6 +64,8 @@ export interface RunStorage {
   /** Where DocuSign's rate-limit window is kept for every stream of the account (see RateLimitStore). */
   readonly rateLimits: RateLimitStore;
   readonly lake: LakeReader;
+  /** Whether the stream's own state holds a committed cursor (a backfill needs one). */
+  committed(stream: string): Promise<boolean>;
   /** The lake's root as shown to the user: an absolute directory or `s3://bucket/prefix`. */
   readonly out: string;
   /** Where a state record is kept, as shown to the user. */
@@ -81,6 +83,14 @@ export async function runLocalIngest(options: LocalRunOptions): Promise<LocalRun
     state: createFileStateStore({ root }),
     rateLimits: createFileRateLimitStore({ root }),
     lake: createDirectoryLakeReader({ root }),
+    committed: async (stream) => {
+      const text = await readFile(join(root, "state", `${stream}.json`), "utf8").catch(() => undefined);
+      try {
+        return typeof (JSON.parse(text ?? "null") as { cursor?: unknown } | null)?.cursor === "string";
+      } catch {
+        return false;
+      }
+    },
     out: root,
     stateAt: (key) => join(root, "state", `${key}.json`),
   });
@@ -93,6 +103,15 @@ export async function ingestWith(
   storage: RunStorage,
 ): Promise<LocalRunSummary> {
   const { config } = options;
+  if (options.backfill !== undefined && !(await storage.committed(config.stream))) {
+    // Its objects carry the stream's name: the stream's first run would find events of it in the lake
+    // and no committed cursor, and refuse the state as lost.
+    throw new ConfigError([
+      `stream "${config.stream}" has not committed a cursor yet (${storage.stateAt(config.stream)}): run it ` +
+        "first, then backfill. A backfill stores what the lake misses of a stream that is running; before its " +
+        "first commit the stream's own run would read that window anyway.",
+    ]);
+  }
   const clock = options.clock ?? { now: () => Date.now(), monotonic: () => performance.now() };
   const counts = { retries: 0, throttled: 0 };
   const source = new DocuSignClient({

@@ -254,7 +254,6 @@ export interface RecoveredState {
   readonly recentEventHashes: readonly string[];
 }
 
-/** What a stream's stored state is when recovery looks at it. */
 /**
  * What `recover` found stored: nothing, a state that is not valid, a valid state with nothing committed
  * (`empty`: no cursor, no intent, as a run leaves that found no state and refused to start the stream

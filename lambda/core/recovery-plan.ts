@@ -173,7 +173,16 @@ function walkBack(
   const found: FoundChunk[] = [];
   while (events < windowEvents && frontier.length > 0) {
     const links = new Set(frontier);
-    const previous = placed.filter((c) => !taken.has(c) && links.has(c.metadata.end.link));
+    // Newest written first within a step, so that the whole list reversed is oldest first.
+    const previous = placed
+      .filter((c) => !taken.has(c) && links.has(c.metadata.end.link))
+      .sort((a, b) =>
+        a.metadata.ingestedAt < b.metadata.ingestedAt
+          ? 1
+          : a.metadata.ingestedAt > b.metadata.ingestedAt
+            ? -1
+            : 0,
+      );
     for (const c of previous) {
       taken.add(c);
       found.push(c);

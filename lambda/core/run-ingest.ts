@@ -60,7 +60,7 @@ export async function runIngest(ports: IngestPorts, options: IngestOptions): Pro
  * the lake already holds events of it, its state was deleted or lost (or a run frozen before it read
  * the state woke after the deletion): starting again would read and store the whole stream a second
  * time, and `recover` would then refuse the new state as valid. Refused before any page, nothing changed.
- * A backfill keeps its own state record and never asks.
+ * A state `recover` wrote is accepted; a backfill keeps its own state record and never asks.
  */
 async function refuseLostState(
   ports: IngestPorts,
@@ -69,6 +69,9 @@ async function refuseLostState(
 ): Promise<void> {
   if (options.window !== undefined || ports.lake === undefined) return;
   if (state.cursor !== undefined || state.pending !== undefined || (state.staleKeys?.length ?? 0) > 0) return;
+  // Written by recover (it records the id window, even empty): it found no cursor it could resume from
+  // (objects without provenance), so the stream is read again from its start, as it documents.
+  if (state.recentEventHashes !== undefined) return;
   if (!(await ports.lake.holdsEvents(options.stream))) return;
   throw new StateInvalidError(
     `Stream "${options.stream}" has no committed cursor, but the lake holds events of it: its state was ` +

@@ -28,17 +28,27 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
    * The stream's objects in key order: of every `dt=` folder of `events/`, or of `dt=<day>/` when a day
    * is asked. The folder listed holds none when it does not exist; a fence is told by its content.
    */
-  const objects = async (stream: string, day: string | undefined, purpose: Purpose): Promise<LakeEntry[]> => {
+  const objects = async (
+    stream: string,
+    day: string | undefined,
+    purpose: Purpose,
+    /** Stop listing at the first entry it accepts. */
+    enough?: (entry: LakeEntry) => boolean,
+  ): Promise<LakeEntry[]> => {
     const listed = day === undefined ? events : join(events, `dt=${day}`);
     const entries: LakeEntry[] = [];
-    const add = async (folder: string, names: string[]): Promise<void> => {
+    /** Adds the folder's objects of the stream; true once `enough` accepted one. */
+    const add = async (folder: string, names: string[]): Promise<boolean> => {
       for (const name of names.sort()) {
         if (streamOfObjectName(name) !== stream) continue;
         const path = join(events, folder, name);
         const small = (await stat(path)).size <= FENCE_BODY.length;
         const fenced = small && FENCE_BODY.equals(await readFile(path));
-        entries.push({ key: `events/${folder}/${name}`, fenced });
+        const entry = { key: `events/${folder}/${name}`, fenced };
+        entries.push(entry);
+        if (enough?.(entry)) return true;
       }
+      return false;
     };
     try {
       const names = await readdir(listed).catch((error: NodeJS.ErrnoException) => {
@@ -48,7 +58,7 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
       if (day !== undefined) await add(`dt=${day}`, names);
       else
         for (const folder of names.filter((d) => /^dt=/.test(d)).sort())
-          await add(folder, await readdir(join(events, folder)));
+          if (await add(folder, await readdir(join(events, folder)))) break;
     } catch (error) {
       throw unreadable(listed, purpose, error);
     }
@@ -69,7 +79,7 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
     list: (stream: string): Promise<LakeEntry[]> => objects(stream, undefined, "recover"),
 
     holdsEvents: async (stream: string): Promise<boolean> =>
-      (await objects(stream, undefined, "start")).some((e) => !e.fenced),
+      (await objects(stream, undefined, "start", (e) => !e.fenced)).some((e) => !e.fenced),
 
     recoverCommand: (stream: string): string =>
       `npm start -- recover --out ${JSON.stringify(root)} --stream ${stream} (or: monitor-lake recover ...)`,

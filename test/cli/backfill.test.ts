@@ -54,6 +54,19 @@ async function expectExact(out: string, before: readonly string[], window: reado
 }
 
 describe("backfill (built CLI against the simulator)", () => {
+  it("refuses a stream that has not committed yet (exit 2), nothing stored: its first run would then find a lost state", async () => {
+    const f = await start({ events: 100, days: 1 });
+    const out = cli.path("lake-new-stream");
+    const now = Date.now();
+    const window = ["--from", new Date(now - 12 * HOUR).toISOString(), "--to", new Date(now).toISOString()];
+    const result = await runCli(args("backfill", f, out, window));
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain('stream "default" has not committed a cursor yet');
+    expect(result.stderr).toContain("run it first, then backfill");
+    expect(f.simulator.stats.pagesServed).toBe(0);
+    expect(await readdir(join(out, "events")).catch(() => [])).toEqual([]);
+  });
+
   it("stores exactly the window's events missing from the lake, a lost object's included; a re-run stores nothing", async () => {
     const f = await start({ events: 3000, days: 3 });
     const out = cli.path("lake-overlap");

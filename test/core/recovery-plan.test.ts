@@ -77,9 +77,15 @@ describe("planRecovery: where a stream resumes after its state is lost", () => {
     const plan = planRecovery(chain, 25);
     expect(plan.resumeCursor).toBe("e10");
     expect(plan.idSources).toEqual(chain.slice(7).flatMap((c) => c.keys));
-    // Through a repeated cursor (e1 -> e1) without looping.
-    const cycle = [chunk("a", "s0", "e1"), chunk("b", "e1", "e1"), chunk("c", "e1", "e2")];
-    expect([...planRecovery(cycle, 1000).idSources].sort()).toEqual(cycle.flatMap((c) => c.keys).sort());
+    // Through a repeated cursor (e1 -> e1) without looping, oldest written first.
+    const cycle = [
+      chunk("b", "e1", "e1", { at: "2026-01-01T00:02:00.000Z" }),
+      chunk("a", "s0", "e1", { at: "2026-01-01T00:01:00.000Z" }),
+      chunk("c", "e1", "e2", { at: "2026-01-01T00:03:00.000Z" }),
+    ];
+    expect(planRecovery(cycle, 1000).idSources).toEqual(
+      [cycle[1], cycle[0], cycle[2]].flatMap((c) => c?.keys ?? []),
+    );
   });
 
   it("walks back from a cursor recorded only as a hash to one it can resume from", () => {

@@ -320,7 +320,7 @@ describe("MonitorLake stack", () => {
     // dt in the window's partition lets a dt filter on the view prune (athena-trino.test.ts measures it);
     // stream in it deduplicates within a stream, as the curated table does, by eventId or else the line.
     expect(presto.originalSql).toContain(
-      `row_number() OVER (PARTITION BY "dt", "stream", coalesce(nullif("eventid", ''), to_hex(sha256(to_utf8("line")))) `,
+      `row_number() OVER (PARTITION BY "dt", "stream", coalesce(nullif("eventid", ''), lower(to_hex(sha256(to_utf8("line"))))) `,
     );
     expect(presto.columns.map((c) => c.name)).toEqual(view.StorageDescriptor.Columns.map((c) => c.Name));
     expect(presto.columns).toContainEqual({ name: "event_time", type: "timestamp(3) with time zone" });

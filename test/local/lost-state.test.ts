@@ -75,12 +75,48 @@ describe("a run that finds nothing committed while the lake holds events of its 
       },
       { stream: "s1" },
     );
-    expect(["missing", "empty"]).toContain(recovered.previousState);
+    expect(recovered.previousState).toBe("empty");
     expect(recovered.cursor).toBe("c30");
     expect(await runIngest(ports(), { ...options, owner: "run-3" })).toMatchObject({ events: 0 });
     expect((await readLines(root)).map((l) => l.line).sort()).toEqual(
       events.map((e) => JSON.stringify(e)).sort(),
     );
+  });
+
+  it("runs after a recover that found no cursor to resume from (objects without provenance): it reads the stream again", async () => {
+    const root = join(dir, "no-provenance");
+    const clock = new FakeClock();
+    const events = Array.from({ length: 20 }, (_, i) => ({
+      eventId: `p${i}`,
+      timestamp: "2024-01-01T00:00:00Z",
+    }));
+    const source = new FakeSource([...events], 10, clock);
+    const ports = () => ({
+      source,
+      sink: createDirectorySink({ root }),
+      state: createFileStateStore({ root }),
+      lake: createDirectoryLakeReader({ root }),
+      clock,
+    });
+    expect(await runIngest(ports(), options)).toMatchObject({ events: 20 });
+    await rm(join(root, ".meta"), { recursive: true });
+    await rm(join(root, "state", "s1.json"));
+    await expect(runIngest(ports(), { ...options, owner: "run-2" })).rejects.toMatchObject({
+      code: ErrorCode.StateInvalid,
+    });
+    const recovered = await recoverStream(
+      {
+        lake: createDirectoryLakeReader({ root }),
+        sink: createDirectorySink({ root }),
+        state: createFileStateRecovery({ root }),
+        clock,
+      },
+      { stream: "s1" },
+    );
+    expect(recovered).toMatchObject({ previousState: "empty", unprovenChunks: 0 });
+    expect(recovered.cursor).toBeUndefined();
+    // Not refused again (recover wrote the state): nothing it could prove is skipped, so all is read again.
+    expect(await runIngest(ports(), { ...options, owner: "run-3" })).toMatchObject({ events: 20 });
   });
 
   it("starts a stream whose only objects are fences (a first attempt that never committed), and a new one", async () => {

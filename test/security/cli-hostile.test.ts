@@ -87,6 +87,16 @@ describe("hostile command lines", () => {
     }
   }, 20_000);
 
+  it("a .lake.json that links to nothing is refused once (exit 2), not retried for ever", async () => {
+    const lake = join(dir, "dangling-marker");
+    await mkdir(lake);
+    await symlink(join(dir, "no-marker-here"), join(lake, ".lake.json"));
+    const result = await runCli(["--out", lake]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toContain(`has a ${join(lake, ".lake.json")} that cannot be read as a lake marker`);
+    expect((await readdir(lake)).sort()).toEqual([".lake.json"]); // no temporary marker left behind
+  }, 20_000);
+
   it("--out naming a non-empty directory that is not a lake is refused, its files untouched", async () => {
     const home = join(dir, "home");
     await mkdir(home);
