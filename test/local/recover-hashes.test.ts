@@ -1,37 +1,18 @@
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FakeClock, FakeSource } from "../../dev/fakes";
 import { eventHash } from "../../lambda/core/event-text";
-import { recoverStream } from "../../lambda/core/recover-stream";
-import { type IngestOptions, runIngest } from "../../lambda/core/run-ingest";
-import { createDirectoryLakeReader } from "../../lambda/local/directory-lake-reader";
-import { createDirectorySink } from "../../lambda/local/directory-sink";
-import { createFileStateRecovery } from "../../lambda/local/file-state-recovery";
-import { createFileStateStore } from "../../lambda/local/file-state-store";
+import { runIngest } from "../../lambda/core/run-ingest";
 import { readLines } from "../helpers/lake-oracle";
+import { localLake, SMALL_CHUNKS, tempDir } from "../helpers/local-lake";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "monitor-lake-recover-hashes-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const options: IngestOptions = {
-  stream: "s1",
-  owner: "run-1",
-  startCursor: "c0",
-  flushReserveMs: 0,
-  chunkMaxBytes: 300, // a commit after every page
-  rateLimitReserve: 0,
-};
+const dir = tempDir("monitor-lake-recover-hashes-");
+const options = SMALL_CHUNKS;
 
 describe("recover seeds the id window with the text hashes of the lake's lines", () => {
   it("so that id-less events and an eventId reused with other text, read again after recover (from the last chunk or chunks before it), are dropped once each and both texts kept", async () => {
-    const root = join(dir, "lake");
+    const root = join(dir(), "lake");
     const clock = new FakeClock();
     const events = Array.from({ length: 30 }, (_, i) =>
       i % 3 === 0
@@ -39,24 +20,12 @@ describe("recover seeds the id window with the text hashes of the lake's lines",
         : { timestamp: "2024-01-01T00:00:00Z", n: i },
     );
     const source = new FakeSource([...events], 10, clock);
-    const ports = () => ({
-      source,
-      sink: createDirectorySink({ root }),
-      state: createFileStateStore({ root }),
-      clock,
-    });
+    const lake = localLake(root, source, clock);
+    const ports = lake.ports;
     expect(await runIngest(ports(), options)).toMatchObject({ events: 30, cursor: "c30" });
     await writeFile(join(root, "state", "s1.json"), "{ lost");
 
-    const summary = await recoverStream(
-      {
-        lake: createDirectoryLakeReader({ root }),
-        sink: createDirectorySink({ root }),
-        state: createFileStateRecovery({ root }),
-        clock,
-      },
-      { stream: "s1" },
-    );
+    const summary = await lake.recover();
     // DocuSign then serves the last page again from the recovered cursor (a cursor stepped back), and the
     // first page too (a repeat from several pages back, which a run's window of 4,000 would drop).
     source.events.push(...events.slice(20, 30), ...events.slice(0, 10));
