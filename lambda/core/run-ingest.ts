@@ -4,6 +4,7 @@ import { IngestSteps, leaseUntil, monotonic } from "./ingest-steps";
 import { type IngestOptions, type IngestPorts, type RunSummary, StoppedBy } from "./ingest-types";
 import type { EventPage, StreamState } from "./ports";
 import { reserveReached } from "./rate-limit-window";
+import { nothingCommitted } from "./state-validation";
 
 // What callers import with `runIngest`: its contract, and the constants of its steps.
 export { MAX_CHUNK_OBJECTS, PUT_CONCURRENCY, RECENT_EVENTS } from "./ingest-steps";
@@ -68,7 +69,7 @@ async function refuseLostState(
   state: StreamState,
 ): Promise<void> {
   if (options.window !== undefined || ports.lake === undefined) return;
-  if (state.cursor !== undefined || state.pending !== undefined || (state.staleKeys?.length ?? 0) > 0) return;
+  if (!nothingCommitted(state)) return;
   // Written by recover (it records the id window, even empty): it found no cursor it could resume from
   // (objects without provenance), so the stream is read again from its start, as it documents.
   if (state.recentEventHashes !== undefined) return;

@@ -133,7 +133,11 @@ function describe(v: unknown): string {
  * A valid state with nothing committed: no cursor, no pending chunk, no stale keys. `recover` replaces
  * it without `--force` (it holds nothing to lose).
  */
-export function nothingCommitted(record: Record<string, unknown>): boolean {
+export function nothingCommitted(record: {
+  readonly cursor?: unknown;
+  readonly pending?: unknown;
+  readonly staleKeys?: unknown;
+}): boolean {
   const stale = record.staleKeys;
   return (
     record.cursor === undefined && record.pending === undefined && !(Array.isArray(stale) && stale.length > 0)

@@ -7,6 +7,7 @@ import { streamOfObjectName } from "../core/object-key";
 import { type LakeEntry, type LakeReader, type RecordedMetadata, STARTS_ASK_LAKE } from "../core/ports";
 import { describeError, StorageError } from "../errors";
 import { FENCE_BODY } from "./directory-sink";
+import { recoverCommand } from "./file-state-store";
 
 /** What a read is for (`recover`, a backfill), and so what its error asks the operator to check. */
 const CHECK = {
@@ -81,8 +82,7 @@ export function createDirectoryLakeReader({ root }: { readonly root: string }): 
     holdsEvents: async (stream: string): Promise<boolean> =>
       (await objects(stream, undefined, "start", (e) => !e.fenced)).some((e) => !e.fenced),
 
-    recoverCommand: (stream: string): string =>
-      `npm start -- recover --out ${JSON.stringify(root)} --stream ${stream} (or: monitor-lake recover ...)`,
+    recoverCommand: (stream: string): string => recoverCommand(root, stream),
 
     async metadata(key: string): Promise<RecordedMetadata | undefined> {
       const path = join(root, ".meta", `${key}.json`);

@@ -194,10 +194,15 @@ export async function stateLockResource(root: string, stream: string): Promise<s
  */
 export function stateInvalidFix(root: string, stream: string): string {
   return (
-    `Nothing was ingested. Rebuild the state from the lake's objects: npm start -- recover --out ${JSON.stringify(root)} ` +
-    `--stream ${stream} (or: monitor-lake recover ...), then run again: it resumes after the newest chunk the ` +
-    "lake proves stored, and no event is lost. Or restore the file from a backup."
+    `Nothing was ingested. Rebuild the state from the lake's objects: ${recoverCommand(root, stream)}, then run ` +
+    "again: it resumes after the newest chunk the lake proves stored, and no event is lost. Or restore the file " +
+    "from a backup."
   );
+}
+
+/** The command that rebuilds a stream's state file from the lake at `root`. */
+export function recoverCommand(root: string, stream: string): string {
+  return `npm start -- recover --out ${JSON.stringify(root)} --stream ${stream} (or: monitor-lake recover ...)`;
 }
 
 function parseState(path: string, text: string, fix: string): StateFile {
